@@ -1,0 +1,173 @@
+//! Stored events: the output envelope, canonical bytes and the hash chain.
+
+use chrono::{DateTime, FixedOffset, SecondsFormat};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::types::{EventData, EventType};
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A SHA-256 digest.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Hash(pub [u8; 32]);
+
+impl Hash {
+    /// The `prev_hash` of the first event.
+    pub const GENESIS: Hash = Hash([0; 32]);
+
+    pub fn to_hex(&self) -> String {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut s = String::with_capacity(64);
+        for b in self.0 {
+            s.push(HEX[(b >> 4) as usize] as char);
+            s.push(HEX[(b & 15) as usize] as char);
+        }
+        s
+    }
+
+    pub fn from_slice(b: &[u8]) -> Option<Hash> {
+        <[u8; 32]>::try_from(b).ok().map(Hash)
+    }
+}
+
+impl std::fmt::Debug for Hash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl std::fmt::Display for Hash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+/// Formats an instant the one way the log stores it: RFC 3339, the sender's offset kept,
+/// fractional seconds only when present, `Z` for UTC.
+pub fn format_instant(t: &DateTime<FixedOffset>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+/// The stored fields that the hash covers, in the form the store holds them.
+pub struct CanonicalFields<'a> {
+    pub position: u64,
+    pub id: &'a Uuid,
+    pub stream: &'a str,
+    pub version: u64,
+    pub event_type: &'a str,
+    pub occurred_at: &'a str,
+    pub recorded_at: &'a str,
+    pub actor: &'a str,
+    pub schema_version: u32,
+    /// The payload's canonical JSON text, exactly as stored.
+    pub data: &'a str,
+}
+
+impl CanonicalFields<'_> {
+    /// The canonical bytes of a stored event: a JSON object with the keys in lexicographic order
+    /// and no white space; `data` is embedded as stored.
+    pub fn to_bytes(&self, out: &mut Vec<u8>) {
+        fn s(out: &mut Vec<u8>, v: &str) {
+            serde_json::to_writer(&mut *out, v).expect("writing to a Vec");
+        }
+        out.clear();
+        out.extend_from_slice(b"{\"actor\":");
+        s(out, self.actor);
+        out.extend_from_slice(b",\"data\":");
+        out.extend_from_slice(self.data.as_bytes());
+        out.extend_from_slice(b",\"id\":\"");
+        out.extend_from_slice(self.id.hyphenated().encode_lower(&mut Uuid::encode_buffer()).as_bytes());
+        out.extend_from_slice(b"\",\"occurred_at\":");
+        s(out, self.occurred_at);
+        out.extend_from_slice(format!(",\"position\":{},\"recorded_at\":", self.position).as_bytes());
+        s(out, self.recorded_at);
+        out.extend_from_slice(format!(",\"schema_version\":{},\"stream\":", self.schema_version).as_bytes());
+        s(out, self.stream);
+        out.extend_from_slice(b",\"type\":");
+        s(out, self.event_type);
+        out.extend_from_slice(format!(",\"version\":{}}}", self.version).as_bytes());
+    }
+
+    /// `SHA-256(prev_hash || canonical bytes)`; `scratch` is reused between calls.
+    pub fn chain_hash(&self, prev: &Hash, scratch: &mut Vec<u8>) -> Hash {
+        self.to_bytes(scratch);
+        let mut h = Sha256::new();
+        h.update(prev.0);
+        h.update(&scratch[..]);
+        Hash(h.finalize().into())
+    }
+}
+
+/// An event as stored in the log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedEvent {
+    pub position: u64,
+    pub id: Uuid,
+    pub stream: String,
+    pub version: u64,
+    pub occurred_at: DateTime<FixedOffset>,
+    pub recorded_at: DateTime<FixedOffset>,
+    pub actor: String,
+    pub schema_version: u32,
+    pub data: EventData,
+    pub prev_hash: Hash,
+    pub hash: Hash,
+}
+
+impl RecordedEvent {
+    pub fn event_type(&self) -> EventType {
+        self.data.event_type()
+    }
+}
+
+struct DataJson<'a>(&'a EventData);
+
+impl Serialize for DataJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            EventData::Received(d) => d.serialize(s),
+            EventData::Forwarded(d) => d.serialize(s),
+            EventData::Acknowledged(d) => d.serialize(s),
+            EventData::ProgressReported(d) => d.serialize(s),
+            EventData::Closed(d) => d.serialize(s),
+            EventData::Reopened(d) => d.serialize(s),
+            EventData::SpotChecked(d) => d.serialize(s),
+            EventData::MonthlyReportSubmitted(d) => d.serialize(s),
+        }
+    }
+}
+
+/// The stored/output envelope: the input fields plus `position`, `version`, `recorded_at`,
+/// `schema_version`, `prev_hash` and `hash`.
+impl Serialize for RecordedEvent {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(12))?;
+        m.serialize_entry("position", &self.position)?;
+        m.serialize_entry("id", &self.id)?;
+        m.serialize_entry("stream", &self.stream)?;
+        m.serialize_entry("version", &self.version)?;
+        m.serialize_entry("type", self.event_type().as_str())?;
+        m.serialize_entry("occurred_at", &format_instant(&self.occurred_at))?;
+        m.serialize_entry("recorded_at", &format_instant(&self.recorded_at))?;
+        m.serialize_entry("actor", &self.actor)?;
+        m.serialize_entry("schema_version", &self.schema_version)?;
+        m.serialize_entry("data", &DataJson(&self.data))?;
+        m.serialize_entry("prev_hash", &self.prev_hash.to_hex())?;
+        m.serialize_entry("hash", &self.hash.to_hex())?;
+        m.end()
+    }
+}
+
+/// Brings a stored payload written under an older schema version up to [`SCHEMA_VERSION`].
+/// Version 1 is the first; a newer version than this build knows is an error.
+pub fn upcast(schema_version: u32, _event_type: EventType, data: &str) -> Result<&str, String> {
+    match schema_version {
+        SCHEMA_VERSION => Ok(data),
+        v => Err(format!(
+            "schema version {v} is not known to this build (it reads up to {SCHEMA_VERSION})"
+        )),
+    }
+}

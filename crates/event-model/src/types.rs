@@ -1,0 +1,335 @@
+//! Event types and their `data` payloads.
+//!
+//! Struct fields are declared in lexicographic order on purpose: serialising a payload then
+//! yields its canonical JSON (sorted keys, no whitespace) without an intermediate map. A test
+//! checks that every payload serialises with sorted keys.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Every kind of event the log may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EventType {
+    Received,
+    Forwarded,
+    Acknowledged,
+    ProgressReported,
+    Closed,
+    Reopened,
+    SpotChecked,
+    MonthlyReportSubmitted,
+}
+
+impl EventType {
+    pub const ALL: [EventType; 8] = [
+        EventType::Received,
+        EventType::Forwarded,
+        EventType::Acknowledged,
+        EventType::ProgressReported,
+        EventType::Closed,
+        EventType::Reopened,
+        EventType::SpotChecked,
+        EventType::MonthlyReportSubmitted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Received => "received",
+            EventType::Forwarded => "forwarded",
+            EventType::Acknowledged => "acknowledged",
+            EventType::ProgressReported => "progress_reported",
+            EventType::Closed => "closed",
+            EventType::Reopened => "reopened",
+            EventType::SpotChecked => "spot_checked",
+            EventType::MonthlyReportSubmitted => "monthly_report_submitted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EventType> {
+        EventType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// Whether events of this type belong on a `unit/...` stream rather than a complaint's.
+    pub fn is_unit_level(self) -> bool {
+        matches!(self, EventType::MonthlyReportSubmitted)
+    }
+}
+
+impl std::fmt::Display for EventType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a complaint entered the system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    #[serde(rename = "hotline_1555")]
+    Hotline1555,
+    TraffyFondue,
+    GovernorDistrictVisit,
+    GovernorCommunityVisit,
+    Letter,
+    WalkIn,
+    Web,
+    Other,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 8] = [
+        Channel::Hotline1555,
+        Channel::TraffyFondue,
+        Channel::GovernorDistrictVisit,
+        Channel::GovernorCommunityVisit,
+        Channel::Letter,
+        Channel::WalkIn,
+        Channel::Web,
+        Channel::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Hotline1555 => "hotline_1555",
+            Channel::TraffyFondue => "traffy_fondue",
+            Channel::GovernorDistrictVisit => "governor_district_visit",
+            Channel::GovernorCommunityVisit => "governor_community_visit",
+            Channel::Letter => "letter",
+            Channel::WalkIn => "walk_in",
+            Channel::Web => "web",
+            Channel::Other => "other",
+        }
+    }
+}
+
+/// How a round was closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Resolved,
+    OutsideAuthority,
+    AnonymousNoEvidence,
+    Duplicate,
+    Withdrawn,
+    NotActionable,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Resolved => "resolved",
+            Outcome::OutsideAuthority => "outside_authority",
+            Outcome::AnonymousNoEvidence => "anonymous_no_evidence",
+            Outcome::Duplicate => "duplicate",
+            Outcome::Withdrawn => "withdrawn",
+            Outcome::NotActionable => "not_actionable",
+        }
+    }
+}
+
+/// Why a complainant had a closed complaint reopened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReopenReason {
+    NotFixed,
+    Dissatisfied,
+    Other,
+}
+
+/// Where the complaint is about.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Location {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lat: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lon: Option<f64>,
+}
+
+/// Who complained. Name and contact are personal data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Complainant {
+    pub anonymous: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub wants_update: bool,
+}
+
+/// `received`: a complaint enters the system.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Received {
+    pub category: String,
+    pub channel: Channel,
+    pub complainant: Complainant,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    pub district: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_ref: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+    pub subject: String,
+}
+
+/// `forwarded`: sent to a responsible unit, or to an external agency.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Forwarded {
+    #[serde(default)]
+    pub external: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub to_unit: String,
+}
+
+/// `acknowledged`: the unit accepts the complaint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Acknowledged {
+    pub unit: String,
+}
+
+/// `progress_reported`: the unit reports what it has done so far.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProgressReported {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<String>,
+    pub note: String,
+    pub unit: String,
+}
+
+/// `closed`: closed with an outcome and an answer for the complainant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Closed {
+    pub answer: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<String>,
+    pub outcome: Outcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+}
+
+/// `reopened`: the complainant says it is not fixed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reopened {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub reason: ReopenReason,
+}
+
+/// `spot_checked`: an evaluator checked a closed complaint against reality.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SpotChecked {
+    pub consistent: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// `monthly_report_submitted` (on a `unit/...` stream): a unit's monthly summary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MonthlyReportSubmitted {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub unit: String,
+}
+
+/// A typed payload.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventData {
+    Received(Received),
+    Forwarded(Forwarded),
+    Acknowledged(Acknowledged),
+    ProgressReported(ProgressReported),
+    Closed(Closed),
+    Reopened(Reopened),
+    SpotChecked(SpotChecked),
+    MonthlyReportSubmitted(MonthlyReportSubmitted),
+}
+
+impl EventData {
+    pub fn event_type(&self) -> EventType {
+        match self {
+            EventData::Received(_) => EventType::Received,
+            EventData::Forwarded(_) => EventType::Forwarded,
+            EventData::Acknowledged(_) => EventType::Acknowledged,
+            EventData::ProgressReported(_) => EventType::ProgressReported,
+            EventData::Closed(_) => EventType::Closed,
+            EventData::Reopened(_) => EventType::Reopened,
+            EventData::SpotChecked(_) => EventType::SpotChecked,
+            EventData::MonthlyReportSubmitted(_) => EventType::MonthlyReportSubmitted,
+        }
+    }
+
+    /// The canonical JSON text of the payload (sorted keys, no whitespace).
+    pub fn to_canonical_json(&self) -> String {
+        let r = match self {
+            EventData::Received(d) => serde_json::to_string(d),
+            EventData::Forwarded(d) => serde_json::to_string(d),
+            EventData::Acknowledged(d) => serde_json::to_string(d),
+            EventData::ProgressReported(d) => serde_json::to_string(d),
+            EventData::Closed(d) => serde_json::to_string(d),
+            EventData::Reopened(d) => serde_json::to_string(d),
+            EventData::SpotChecked(d) => serde_json::to_string(d),
+            EventData::MonthlyReportSubmitted(d) => serde_json::to_string(d),
+        };
+        r.expect("payloads always serialise")
+    }
+
+    /// Decodes a payload of a known type; errors carry the JSON path of the offending field.
+    pub fn from_json(event_type: EventType, json: &str) -> Result<EventData, FieldError> {
+        fn de<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, FieldError> {
+            let mut d = serde_json::Deserializer::from_str(json);
+            let v = serde_path_to_error::deserialize(&mut d).map_err(|e| FieldError {
+                path: e.path().to_string(),
+                message: e.into_inner().to_string(),
+            })?;
+            d.end().map_err(|e| FieldError {
+                path: String::new(),
+                message: e.to_string(),
+            })?;
+            Ok(v)
+        }
+        Ok(match event_type {
+            EventType::Received => EventData::Received(de(json)?),
+            EventType::Forwarded => EventData::Forwarded(de(json)?),
+            EventType::Acknowledged => EventData::Acknowledged(de(json)?),
+            EventType::ProgressReported => EventData::ProgressReported(de(json)?),
+            EventType::Closed => EventData::Closed(de(json)?),
+            EventType::Reopened => EventData::Reopened(de(json)?),
+            EventType::SpotChecked => EventData::SpotChecked(de(json)?),
+            EventType::MonthlyReportSubmitted => EventData::MonthlyReportSubmitted(de(json)?),
+        })
+    }
+
+    /// The unit named in the payload, if any.
+    pub fn unit(&self) -> Option<&str> {
+        match self {
+            EventData::Forwarded(d) => Some(&d.to_unit),
+            EventData::Acknowledged(d) => Some(&d.unit),
+            EventData::ProgressReported(d) => Some(&d.unit),
+            EventData::Closed(d) => d.unit.as_deref(),
+            EventData::MonthlyReportSubmitted(d) => Some(&d.unit),
+            _ => None,
+        }
+    }
+}
+
+/// A payload field that could not be decoded: its JSON path (`.` when the whole payload) and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub path: String,
+    pub message: String,
+}

@@ -1,0 +1,272 @@
+//! The input wire format: one JSON object per event (an NDJSON line, or an HTTP body element).
+
+use chrono::{DateTime, FixedOffset};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use uuid::Uuid;
+
+use crate::types::{EventData, EventType};
+
+/// Prefix of unit-level streams: `unit/<unit-id>`.
+pub const UNIT_STREAM_PREFIX: &str = "unit/";
+
+/// Longest accepted stream, unit, actor or reference identifier, in characters.
+pub const MAX_ID_CHARS: usize = 200;
+
+/// An event as a sender submits it, decoded and checked for form (not yet for lifecycle rules).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    /// Chosen by the sender; the idempotency key.
+    pub id: Uuid,
+    pub stream: String,
+    pub occurred_at: DateTime<FixedOffset>,
+    pub actor: String,
+    pub data: EventData,
+    /// The stream version the sender last saw (0 for a new stream).
+    pub expected_version: Option<u64>,
+}
+
+impl NewEvent {
+    pub fn event_type(&self) -> EventType {
+        self.data.event_type()
+    }
+}
+
+/// What is wrong with a submitted event, and where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.describe())]
+pub struct WireError {
+    /// The event's `id`, when it could be read.
+    pub event_id: Option<String>,
+    /// The JSON path of the offending field (`data.complainant.anonymous`), if one.
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl WireError {
+    fn new(event_id: Option<String>, field: impl Into<String>, message: impl Into<String>) -> Self {
+        let field = field.into();
+        WireError {
+            event_id,
+            field: if field.is_empty() || field == "." { None } else { Some(field) },
+            message: message.into(),
+        }
+    }
+
+    fn describe(&self) -> String {
+        let mut s = String::new();
+        if let Some(id) = &self.event_id {
+            s.push_str(&format!("event {id}: "));
+        }
+        if let Some(f) = &self.field {
+            s.push_str(&format!("field `{f}`: "));
+        }
+        s.push_str(&self.message);
+        s
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWire<'a> {
+    id: Uuid,
+    stream: String,
+    #[serde(rename = "type")]
+    event_type: EventType,
+    occurred_at: String,
+    actor: String,
+    #[serde(borrow)]
+    data: &'a RawValue,
+    #[serde(default)]
+    expected_version: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct IdOnly {
+    id: Option<serde_json::Value>,
+}
+
+/// Decodes and checks one wire-format event.
+pub fn parse_wire_event(text: &str) -> Result<NewEvent, WireError> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let raw: Result<RawWire, _> = serde_path_to_error::deserialize(&mut de);
+    let raw = match raw {
+        Ok(r) => match de.end() {
+            Ok(()) => r,
+            Err(e) => {
+                return Err(WireError::new(
+                    Some(r.id.to_string()),
+                    "",
+                    format!("malformed JSON: {}", strip_position(&e.to_string())),
+                ))
+            }
+        },
+        Err(e) => {
+            let id = serde_json::from_str::<IdOnly>(text)
+                .ok()
+                .and_then(|i| i.id)
+                .map(|v| match v {
+                    serde_json::Value::String(s) => s,
+                    other => other.to_string(),
+                });
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let message = if inner.is_syntax() || inner.is_eof() {
+                format!("malformed JSON: {}", strip_position(&inner.to_string()))
+            } else {
+                strip_position(&inner.to_string())
+            };
+            return Err(WireError::new(id, path, message));
+        }
+    };
+    let id_text = Some(raw.id.to_string());
+    let occurred_at = DateTime::parse_from_rfc3339(&raw.occurred_at).map_err(|_| {
+        WireError::new(
+            id_text.clone(),
+            "occurred_at",
+            format!(
+                "`{}` is not an RFC 3339 instant with an offset (e.g. 2024-01-05T09:30:00+07:00)",
+                raw.occurred_at
+            ),
+        )
+    })?;
+    let data = EventData::from_json(raw.event_type, raw.data.get()).map_err(|e| {
+        let field = if e.path.is_empty() || e.path == "." {
+            "data".to_string()
+        } else {
+            format!("data.{}", e.path)
+        };
+        WireError::new(id_text.clone(), field, strip_position(&e.message))
+    })?;
+    let event = NewEvent {
+        id: raw.id,
+        stream: raw.stream,
+        occurred_at,
+        actor: raw.actor,
+        data,
+        expected_version: raw.expected_version,
+    };
+    check_form(&event).map_err(|(field, msg)| WireError::new(id_text, field, msg))?;
+    Ok(event)
+}
+
+/// serde_json appends " at line L column C", which means nothing to someone looking at one
+/// field of one event; the caller adds the line number of the input.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// Whether an identifier (stream, unit, actor) is acceptable: non-empty, not too long, no
+/// white space or control characters.
+pub fn check_identifier(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if s.chars().count() > MAX_ID_CHARS {
+        return Err(format!("is longer than {MAX_ID_CHARS} characters"));
+    }
+    if let Some(c) = s.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("`{s}` contains white space or a control character ({c:?})"));
+    }
+    Ok(())
+}
+
+fn non_blank(field: &str, s: &str) -> Result<(), (String, String)> {
+    if s.trim().is_empty() {
+        Err((field.to_string(), "must not be empty".into()))
+    } else {
+        Ok(())
+    }
+}
+
+fn ident(field: &str, s: &str) -> Result<(), (String, String)> {
+    check_identifier(s).map_err(|m| (field.to_string(), m))
+}
+
+/// Checks the rules of form that serde cannot express: non-empty texts, identifiers, ranges,
+/// and that unit-level events go on unit streams and complaint events on complaint streams.
+pub fn check_form(e: &NewEvent) -> Result<(), (String, String)> {
+    ident("stream", &e.stream)?;
+    ident("actor", &e.actor)?;
+    let unit_stream = e.stream.strip_prefix(UNIT_STREAM_PREFIX);
+    let ty = e.event_type();
+    match (ty.is_unit_level(), unit_stream) {
+        (true, None) => {
+            return Err((
+                "stream".into(),
+                format!("`{ty}` events belong on a `unit/<unit-id>` stream, not `{}`", e.stream),
+            ))
+        }
+        (false, Some(_)) => {
+            return Err((
+                "stream".into(),
+                format!("`{ty}` events belong on a complaint stream, not the unit stream `{}`", e.stream),
+            ))
+        }
+        _ => {}
+    }
+    match &e.data {
+        EventData::Received(d) => {
+            non_blank("data.category", &d.category)?;
+            non_blank("data.district", &d.district)?;
+            non_blank("data.subject", &d.subject)?;
+            if let Some(loc) = &d.location {
+                if let Some(lat) = loc.lat {
+                    if !(-90.0..=90.0).contains(&lat) {
+                        return Err(("data.location.lat".into(), format!("{lat} is not a latitude")));
+                    }
+                }
+                if let Some(lon) = loc.lon {
+                    if !(-180.0..=180.0).contains(&lon) {
+                        return Err(("data.location.lon".into(), format!("{lon} is not a longitude")));
+                    }
+                }
+            }
+        }
+        EventData::Forwarded(d) => ident("data.to_unit", &d.to_unit)?,
+        EventData::Acknowledged(d) => ident("data.unit", &d.unit)?,
+        EventData::ProgressReported(d) => {
+            ident("data.unit", &d.unit)?;
+            non_blank("data.note", &d.note)?;
+            for (i, u) in d.evidence.iter().enumerate() {
+                non_blank(&format!("data.evidence[{i}]"), u)?;
+            }
+        }
+        EventData::Closed(d) => {
+            if let Some(u) = &d.unit {
+                ident("data.unit", u)?;
+            }
+            non_blank("data.answer", &d.answer)?;
+            for (i, u) in d.evidence.iter().enumerate() {
+                non_blank(&format!("data.evidence[{i}]"), u)?;
+            }
+        }
+        EventData::Reopened(_) | EventData::SpotChecked(_) => {}
+        EventData::MonthlyReportSubmitted(d) => {
+            ident("data.unit", &d.unit)?;
+            if !is_month(&d.month) {
+                return Err(("data.month".into(), format!("`{}` is not a month YYYY-MM", d.month)));
+            }
+            if unit_stream != Some(d.unit.as_str()) {
+                return Err((
+                    "data.unit".into(),
+                    format!("`{}` does not match the stream `{}`", d.unit, e.stream),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `YYYY-MM` with a month 01..12.
+pub fn is_month(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 7
+        && b[4] == b'-'
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[5..].iter().all(u8::is_ascii_digit)
+        && matches!(s[5..].parse::<u32>(), Ok(1..=12))
+}
