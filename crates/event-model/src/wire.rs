@@ -111,12 +111,11 @@ pub fn parse_wire_event(text: &str) -> Result<NewEvent, WireError> {
                 });
             let path = e.path().to_string();
             let inner = e.into_inner();
-            let message = if inner.is_syntax() || inner.is_eof() {
-                format!("malformed JSON: {}", strip_position(&inner.to_string()))
-            } else {
-                strip_position(&inner.to_string())
-            };
-            return Err(WireError::new(id, path, message));
+            if inner.is_syntax() || inner.is_eof() {
+                let message = format!("malformed JSON: {}", strip_position(&inner.to_string()));
+                return Err(WireError::new(id, "", message));
+            }
+            return Err(WireError::new(id, path, strip_position(&inner.to_string())));
         }
     };
     let id_text = Some(raw.id.to_string());

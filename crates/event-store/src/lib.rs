@@ -1,1 +1,93 @@
+//! The event log. The only crate that knows SQL.
+//!
+//! [`EventStore`] is the boundary the rest of Rongtook sees; [`SqliteStore`] implements it on
+//! an embedded SQLite database. A server backend (PostgreSQL) can implement the same trait.
+//!
+//! Appends are atomic per batch: every event is checked (form, idempotency, expected version,
+//! time order within its stream, lifecycle rules against the stored state and the batch's own
+//! earlier events) inside one transaction, and either all are stored or none.
 
+mod error;
+mod sqlite;
+
+pub use error::{AppendError, AppendErrorKind, StoreError};
+pub use sqlite::{Durability, SqliteStore};
+
+use chrono::{DateTime, FixedOffset};
+use event_model::{Hash, NewEvent, RecordedEvent, WireError};
+
+/// Where one submitted event ended up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Appended {
+    pub position: u64,
+    pub version: u64,
+    /// True when the event was already stored with identical content (an idempotent repeat).
+    pub duplicate: bool,
+}
+
+/// The result of an accepted batch.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AppendReport {
+    pub events: Vec<Appended>,
+    pub appended: u64,
+    pub duplicates: u64,
+}
+
+/// The last event of the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Head {
+    pub position: u64,
+    pub hash: Hash,
+}
+
+impl Default for Head {
+    fn default() -> Self {
+        Head {
+            position: 0,
+            hash: Hash::GENESIS,
+        }
+    }
+}
+
+/// What `verify` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyReport {
+    /// Events checked.
+    pub events: u64,
+    pub head: Head,
+    /// The first position whose hash chain does not hold, and why.
+    pub first_bad: Option<(u64, String)>,
+}
+
+/// An append-only event log.
+pub trait EventStore {
+    /// Appends a batch atomically. Items are decoded events or decoding errors; the first error
+    /// of any kind aborts the whole batch, and nothing of it is stored.
+    fn append_iter(
+        &mut self,
+        events: &mut dyn Iterator<Item = Result<NewEvent, WireError>>,
+        recorded_at: DateTime<FixedOffset>,
+    ) -> Result<AppendReport, AppendError>;
+
+    /// Appends a batch of decoded events atomically.
+    fn append(
+        &mut self,
+        batch: &[NewEvent],
+        recorded_at: DateTime<FixedOffset>,
+    ) -> Result<AppendReport, AppendError> {
+        self.append_iter(&mut batch.iter().cloned().map(Ok), recorded_at)
+    }
+
+    /// The last event's position and hash (position 0 for an empty log).
+    fn head(&self) -> Result<Head, StoreError>;
+
+    /// Every event of one stream, in version order.
+    fn read_stream(&self, stream: &str) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// Calls `f` with every event after `after`, in position order; returns how many.
+    fn scan(&self, after: u64, f: &mut dyn FnMut(RecordedEvent)) -> Result<u64, StoreError>;
+
+    /// Walks the hash chain from the first event and reports the first position that does not
+    /// match.
+    fn verify(&self) -> Result<VerifyReport, StoreError>;
+}

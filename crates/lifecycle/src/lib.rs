@@ -1,1 +1,342 @@
+//! The complaint lifecycle of `rules.md`: which event may follow which.
+//!
+//! [`validate`] decides whether an event may be appended to a complaint in a given state and
+//! says why not; [`evolve`] applies an accepted event and never fails. The store calls both for
+//! every event of a batch, in order, so a batch is checked against its own earlier events too.
 
+use event_model::{EventData, EventType};
+use serde::Serialize;
+
+/// Where a complaint stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// No event yet.
+    New,
+    Received,
+    Forwarded,
+    Acknowledged,
+    InProgress,
+    Closed,
+    /// Reopened after a close; waits for the centre to forward it again.
+    Reopened,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::New => "new",
+            Status::Received => "received",
+            Status::Forwarded => "forwarded",
+            Status::Acknowledged => "acknowledged",
+            Status::InProgress => "in_progress",
+            Status::Closed => "closed",
+            Status::Reopened => "reopened",
+        }
+    }
+
+    pub fn is_open(self) -> bool {
+        !matches!(self, Status::New | Status::Closed)
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The current assignment of a complaint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assignment {
+    pub unit: String,
+    pub external: bool,
+    pub acknowledged: bool,
+}
+
+/// The lifecycle state of one complaint: as much as the rules need, no more.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lifecycle {
+    pub status: Status,
+    /// The round in force (kept after a close, cleared by a reopen).
+    pub assignment: Option<Assignment>,
+}
+
+impl Default for Lifecycle {
+    fn default() -> Self {
+        Lifecycle {
+            status: Status::New,
+            assignment: None,
+        }
+    }
+}
+
+/// Which rule an event breaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    /// Every complaint starts with exactly one `received`.
+    NotReceived,
+    SecondReceived,
+    /// After a close only `reopened` and `spot_checked` may follow.
+    AfterClose,
+    /// Acknowledge, report progress or close as a unit only while assigned to that unit.
+    NotAssignedToUnit,
+    AlreadyAcknowledged,
+    /// Progress (or a unit's close) needs the unit's acknowledgement first.
+    NotAcknowledged,
+    /// A forward to the unit that already holds the complaint.
+    AlreadyAssigned,
+    /// `reopened` and `spot_checked` need a closed complaint.
+    NotClosed,
+}
+
+impl Rule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rule::NotReceived => "not_received",
+            Rule::SecondReceived => "second_received",
+            Rule::AfterClose => "after_close",
+            Rule::NotAssignedToUnit => "not_assigned_to_unit",
+            Rule::AlreadyAcknowledged => "already_acknowledged",
+            Rule::NotAcknowledged => "not_acknowledged",
+            Rule::AlreadyAssigned => "already_assigned",
+            Rule::NotClosed => "not_closed",
+        }
+    }
+}
+
+/// An event the lifecycle refuses: names the complaint, its state, the event and the rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("complaint {complaint} is `{status}`: `{event_type}` refused ({}): {message}", rule.as_str())]
+pub struct Rejection {
+    pub complaint: String,
+    pub status: Status,
+    pub event_type: EventType,
+    pub rule: Rule,
+    pub message: String,
+}
+
+/// Decides whether `data` may be appended to complaint `complaint` in state `state`.
+/// Unit-level events (`monthly_report_submitted`) are not complaint events and are not
+/// checked here.
+pub fn validate(complaint: &str, state: &Lifecycle, data: &EventData) -> Result<(), Rejection> {
+    let reject = |rule: Rule, message: String| {
+        Err(Rejection {
+            complaint: complaint.to_string(),
+            status: state.status,
+            event_type: data.event_type(),
+            rule,
+            message,
+        })
+    };
+    let ty = data.event_type();
+    match state.status {
+        Status::New if ty != EventType::Received => {
+            return reject(
+                Rule::NotReceived,
+                "no `received` event has been recorded for it".into(),
+            )
+        }
+        Status::Closed
+            if !matches!(ty, EventType::Reopened | EventType::SpotChecked) =>
+        {
+            let rule = if ty == EventType::Received {
+                Rule::SecondReceived
+            } else {
+                Rule::AfterClose
+            };
+            return reject(rule, "a closed complaint only takes `reopened` or `spot_checked`".into());
+        }
+        _ => {}
+    }
+    let current = state.assignment.as_ref();
+    match data {
+        EventData::Received(_) => {
+            if state.status != Status::New {
+                return reject(Rule::SecondReceived, "it was already received".into());
+            }
+        }
+        EventData::Forwarded(f) => {
+            if let Some(a) = current {
+                if a.unit == f.to_unit && state.status != Status::Reopened {
+                    return reject(
+                        Rule::AlreadyAssigned,
+                        format!("it is already assigned to `{}`", f.to_unit),
+                    );
+                }
+            }
+        }
+        EventData::Acknowledged(d) => match current {
+            Some(a) if a.unit == d.unit => {
+                if a.acknowledged {
+                    return reject(
+                        Rule::AlreadyAcknowledged,
+                        format!("`{}` already acknowledged it", d.unit),
+                    );
+                }
+            }
+            _ => return reject(Rule::NotAssignedToUnit, not_assigned(current, &d.unit)),
+        },
+        EventData::ProgressReported(d) => unit_may_act(current, &d.unit, "report progress")
+            .or_else(|(rule, m)| reject(rule, m))?,
+        EventData::Closed(d) => {
+            if let Some(unit) = &d.unit {
+                unit_may_act(current, unit, "close it").or_else(|(rule, m)| reject(rule, m))?;
+            }
+        }
+        EventData::Reopened(_) | EventData::SpotChecked(_) => {
+            if state.status != Status::Closed {
+                return reject(Rule::NotClosed, "only a closed complaint can take it".into());
+            }
+        }
+        EventData::MonthlyReportSubmitted(_) => {}
+    }
+    Ok(())
+}
+
+fn not_assigned(current: Option<&Assignment>, unit: &str) -> String {
+    match current {
+        Some(a) => format!("it is assigned to `{}`, not `{unit}`", a.unit),
+        None => format!("it has not been forwarded to `{unit}`"),
+    }
+}
+
+fn unit_may_act(current: Option<&Assignment>, unit: &str, what: &str) -> Result<(), (Rule, String)> {
+    match current {
+        Some(a) if a.unit == unit => {
+            if a.acknowledged {
+                Ok(())
+            } else {
+                Err((
+                    Rule::NotAcknowledged,
+                    format!("`{unit}` must acknowledge it before it can {what}"),
+                ))
+            }
+        }
+        _ => Err((Rule::NotAssignedToUnit, not_assigned(current, unit))),
+    }
+}
+
+/// Applies an accepted event. Never fails; an event [`validate`] would refuse is applied as
+/// well as it can be (replays of a log only ever hold accepted events).
+pub fn evolve(state: &mut Lifecycle, data: &EventData) {
+    match data {
+        EventData::Received(_) => state.status = Status::Received,
+        EventData::Forwarded(f) => {
+            state.assignment = Some(Assignment {
+                unit: f.to_unit.clone(),
+                external: f.external,
+                acknowledged: false,
+            });
+            state.status = Status::Forwarded;
+        }
+        EventData::Acknowledged(_) => {
+            if let Some(a) = &mut state.assignment {
+                a.acknowledged = true;
+            }
+            state.status = Status::Acknowledged;
+        }
+        EventData::ProgressReported(_) => state.status = Status::InProgress,
+        EventData::Closed(_) => state.status = Status::Closed,
+        EventData::Reopened(_) => {
+            state.status = Status::Reopened;
+            state.assignment = None;
+        }
+        EventData::SpotChecked(_) | EventData::MonthlyReportSubmitted(_) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use event_model::*;
+
+    fn fwd(unit: &str) -> EventData {
+        EventData::Forwarded(Forwarded { external: false, note: None, to_unit: unit.into() })
+    }
+    fn ack(unit: &str) -> EventData {
+        EventData::Acknowledged(Acknowledged { unit: unit.into() })
+    }
+    fn progress(unit: &str) -> EventData {
+        EventData::ProgressReported(ProgressReported {
+            evidence: vec![],
+            note: "done some".into(),
+            unit: unit.into(),
+        })
+    }
+    fn close(unit: Option<&str>) -> EventData {
+        EventData::Closed(Closed {
+            answer: "fixed".into(),
+            evidence: vec![],
+            outcome: Outcome::Resolved,
+            unit: unit.map(String::from),
+        })
+    }
+    fn received() -> EventData {
+        EventData::Received(Received {
+            category: "road".into(),
+            channel: Channel::Web,
+            complainant: Complainant { anonymous: true, contact: None, name: None, wants_update: false },
+            detail: None,
+            district: "Bang Rak".into(),
+            external_ref: None,
+            location: None,
+            subject: "pothole".into(),
+        })
+    }
+    fn reopen() -> EventData {
+        EventData::Reopened(Reopened { note: None, reason: ReopenReason::NotFixed })
+    }
+
+    fn run(events: &[EventData]) -> Result<Lifecycle, Rejection> {
+        let mut s = Lifecycle::default();
+        for e in events {
+            validate("C-1", &s, e)?;
+            evolve(&mut s, e);
+        }
+        Ok(s)
+    }
+
+    #[test]
+    fn a_full_lifecycle_with_a_reopen_is_accepted() {
+        let s = run(&[
+            received(),
+            fwd("district:a"),
+            ack("district:a"),
+            progress("district:a"),
+            close(Some("district:a")),
+            reopen(),
+            fwd("district:a"),
+            ack("district:a"),
+            close(None),
+        ])
+        .unwrap();
+        assert_eq!(s.status, Status::Closed);
+    }
+
+    #[test]
+    fn illegal_sequences_are_refused_with_their_rule() {
+        let rule = |evs: &[EventData]| run(evs).unwrap_err().rule;
+        assert_eq!(rule(&[fwd("a")]), Rule::NotReceived);
+        assert_eq!(rule(&[received(), received()]), Rule::SecondReceived);
+        assert_eq!(rule(&[received(), ack("a")]), Rule::NotAssignedToUnit);
+        assert_eq!(rule(&[received(), fwd("a"), ack("b")]), Rule::NotAssignedToUnit);
+        assert_eq!(rule(&[received(), fwd("a"), progress("a")]), Rule::NotAcknowledged);
+        assert_eq!(rule(&[received(), fwd("a"), ack("a"), ack("a")]), Rule::AlreadyAcknowledged);
+        assert_eq!(rule(&[received(), close(None), close(None)]), Rule::AfterClose);
+        assert_eq!(rule(&[received(), reopen()]), Rule::NotClosed);
+        assert_eq!(rule(&[received(), fwd("a"), fwd("a")]), Rule::AlreadyAssigned);
+        assert_eq!(rule(&[received(), close(None), fwd("a")]), Rule::AfterClose);
+        assert_eq!(rule(&[received(), close(None), received()]), Rule::SecondReceived);
+    }
+
+    #[test]
+    fn rejection_names_complaint_state_and_event() {
+        let e = run(&[received(), fwd("a"), progress("a")]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "complaint C-1 is `forwarded`: `progress_reported` refused (not_acknowledged): `a` must acknowledge it before it can report progress"
+        );
+    }
+}

@@ -1,1 +1,28 @@
+//! Projections: pure folds over events in log order.
+//!
+//! No I/O, no clock, no randomness, no SQL: the evaluation instant (`as_of`) and the calendar
+//! come in as values, and output is canonical (stable ordering), so two replays of one log are
+//! byte-identical.
 
+pub mod complaint;
+pub mod overdue;
+pub mod rules;
+
+pub use complaint::{CheckpointView, ComplaintFold, ComplaintView, RoundEnd, RoundView, SpotCheckView};
+pub use overdue::{overdue, ObligationKind, OverdueItem, OverdueReport, OverdueUnit};
+pub use rules::DeadlineRules;
+
+/// Writes a list as a canonical JSON array: one element per line, compact elements, so that
+/// large outputs stay diffable line by line.
+pub fn write_json_lines<T: serde::Serialize, W: std::io::Write>(
+    out: &mut W,
+    items: &[T],
+) -> std::io::Result<()> {
+    out.write_all(b"[")?;
+    for (i, item) in items.iter().enumerate() {
+        out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+        serde_json::to_writer(&mut *out, item).map_err(std::io::Error::other)?;
+    }
+    out.write_all(if items.is_empty() { b"]\n" } else { b"\n]\n" })?;
+    Ok(())
+}

@@ -1,0 +1,98 @@
+use event_model::WireError;
+use lifecycle::Rejection;
+use uuid::Uuid;
+
+/// A failure to read or write the log.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("`{path}` is not a Rongtook event log: {message}")]
+    NotALog { path: String, message: String },
+    #[error("the database schema version {found} is newer than this build knows ({known})")]
+    SchemaTooNew { found: i64, known: i64 },
+    #[error("stored event at position {position} cannot be read: {message}")]
+    Corrupt { position: u64, message: String },
+}
+
+/// Why a batch was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AppendErrorKind {
+    #[error("{0}")]
+    Malformed(WireError),
+    #[error("{0}")]
+    Rejected(Rejection),
+    #[error("expected_version {expected} does not match stream `{stream}` at version {actual}")]
+    VersionConflict {
+        stream: String,
+        expected: u64,
+        actual: u64,
+    },
+    #[error("id already used by a different event (stored at position {position})")]
+    IdConflict { position: u64 },
+    #[error("occurred_at {occurred_at} is earlier than the previous event of stream `{stream}` ({previous})")]
+    OutOfOrder {
+        stream: String,
+        occurred_at: String,
+        previous: String,
+    },
+    #[error("{0}")]
+    Store(#[from] StoreError),
+}
+
+/// A refused batch: which event (0-based index in the batch, and its id) and why. Nothing of
+/// the batch was stored.
+#[derive(Debug, thiserror::Error)]
+pub struct AppendError {
+    pub index: Option<usize>,
+    pub event_id: Option<Uuid>,
+    pub kind: AppendErrorKind,
+}
+
+impl AppendError {
+    pub(crate) fn at(index: usize, event_id: Option<Uuid>, kind: AppendErrorKind) -> Self {
+        AppendError {
+            index: Some(index),
+            event_id,
+            kind,
+        }
+    }
+
+    /// A short machine-readable name of the error class.
+    pub fn class(&self) -> &'static str {
+        match &self.kind {
+            AppendErrorKind::Malformed(_) => "malformed",
+            AppendErrorKind::Rejected(_) => "rule_violation",
+            AppendErrorKind::VersionConflict { .. } => "version_conflict",
+            AppendErrorKind::IdConflict { .. } => "id_conflict",
+            AppendErrorKind::OutOfOrder { .. } => "out_of_order",
+            AppendErrorKind::Store(_) => "storage",
+        }
+    }
+}
+
+impl std::fmt::Display for AppendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Malformed events name their own id when they have one.
+        match (&self.kind, &self.event_id) {
+            (AppendErrorKind::Malformed(_), _) | (_, None) => write!(f, "{}", self.kind),
+            (_, Some(id)) => write!(f, "event {id}: {}", self.kind),
+        }
+    }
+}
+
+impl From<StoreError> for AppendError {
+    fn from(e: StoreError) -> Self {
+        AppendError {
+            index: None,
+            event_id: None,
+            kind: AppendErrorKind::Store(e),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for AppendError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::from(e).into()
+    }
+}

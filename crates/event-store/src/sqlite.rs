@@ -1,0 +1,452 @@
+use std::collections::HashMap;
+use std::path::Path;
+
+use chrono::{DateTime, FixedOffset};
+use event_model::{
+    format_instant, upcast, CanonicalFields, EventData, EventType, Hash, NewEvent, RecordedEvent,
+    WireError, SCHEMA_VERSION, UNIT_STREAM_PREFIX,
+};
+use lifecycle::Lifecycle;
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+use uuid::Uuid;
+
+use crate::error::{AppendError, AppendErrorKind, StoreError};
+use crate::{AppendReport, Appended, EventStore, Head, VerifyReport};
+
+/// Versioned schema migrations, applied in order; `PRAGMA user_version` records the last.
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_events.sql")];
+
+/// How hard each commit waits for the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// `synchronous=FULL`: a committed batch survives power loss. The default.
+    #[default]
+    Full,
+    /// `synchronous=NORMAL`: faster; in WAL mode a power loss may lose the last commits (never
+    /// corrupts the log). Opt-in only.
+    Normal,
+}
+
+/// The SQLite event log.
+pub struct SqliteStore {
+    conn: Connection,
+}
+
+const SELECT_COLUMNS: &str = "position, event_id, stream, version, type, occurred_at, recorded_at, actor, schema_version, data, prev_hash, hash";
+
+impl SqliteStore {
+    /// Opens (creating if needed) a log file and brings its schema up to date.
+    pub fn open(path: &Path, durability: Durability) -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+        )?;
+        Self::init(conn, durability).map_err(|e| match e {
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, m))
+                if f.code == rusqlite::ErrorCode::NotADatabase =>
+            {
+                StoreError::NotALog {
+                    path: path.display().to_string(),
+                    message: m.unwrap_or_else(|| "file is not a database".into()),
+                }
+            }
+            other => other,
+        })
+    }
+
+    /// An in-memory log (tests, fixtures).
+    pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
+        Self::init(Connection::open_in_memory()?, Durability::Full)
+    }
+
+    fn init(conn: Connection, durability: Durability) -> Result<SqliteStore, StoreError> {
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(
+            None,
+            "synchronous",
+            match durability {
+                Durability::Full => "FULL",
+                Durability::Normal => "NORMAL",
+            },
+        )?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let known = MIGRATIONS.len() as i64;
+        if version > known {
+            return Err(StoreError::SchemaTooNew {
+                found: version,
+                known,
+            });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = conn.unchecked_transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            tx.commit()?;
+        }
+        Ok(SqliteStore { conn })
+    }
+
+    /// The underlying connection, for the store's own tests and tools.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Number of events in the log.
+    pub fn count(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0))? as u64)
+    }
+}
+
+/// What the store knows of a stream while appending.
+struct StreamHead {
+    version: u64,
+    last_occurred_at: Option<DateTime<FixedOffset>>,
+    lifecycle: Lifecycle,
+}
+
+fn is_unit_stream(stream: &str) -> bool {
+    stream.starts_with(UNIT_STREAM_PREFIX)
+}
+
+fn corrupt(position: u64, message: impl Into<String>) -> StoreError {
+    StoreError::Corrupt {
+        position,
+        message: message.into(),
+    }
+}
+
+/// Decodes one row selected with [`SELECT_COLUMNS`].
+fn decode_row(row: &rusqlite::Row<'_>) -> Result<RecordedEvent, StoreError> {
+    let position: i64 = row.get(0)?;
+    let position = position as u64;
+    let id_bytes: Vec<u8> = row.get(1)?;
+    let id = Uuid::from_slice(&id_bytes).map_err(|e| corrupt(position, format!("event_id: {e}")))?;
+    let type_text: String = row.get(4)?;
+    let event_type = EventType::parse(&type_text)
+        .ok_or_else(|| corrupt(position, format!("unknown type `{type_text}`")))?;
+    let occurred: String = row.get(5)?;
+    let recorded: String = row.get(6)?;
+    let schema_version: i64 = row.get(8)?;
+    let data_text: String = row.get(9)?;
+    let data_text = upcast(schema_version as u32, event_type, &data_text)
+        .map_err(|m| corrupt(position, m))?;
+    let data = EventData::from_json(event_type, data_text)
+        .map_err(|e| corrupt(position, format!("data.{}: {}", e.path, e.message)))?;
+    let hash_of = |i: usize, name: &str| -> Result<Hash, StoreError> {
+        let b: Vec<u8> = row.get(i)?;
+        Hash::from_slice(&b).ok_or_else(|| corrupt(position, format!("{name} is not 32 bytes")))
+    };
+    Ok(RecordedEvent {
+        position,
+        id,
+        stream: row.get(2)?,
+        version: row.get::<_, i64>(3)? as u64,
+        occurred_at: DateTime::parse_from_rfc3339(&occurred)
+            .map_err(|e| corrupt(position, format!("occurred_at: {e}")))?,
+        recorded_at: DateTime::parse_from_rfc3339(&recorded)
+            .map_err(|e| corrupt(position, format!("recorded_at: {e}")))?,
+        actor: row.get(7)?,
+        schema_version: schema_version as u32,
+        data,
+        prev_hash: hash_of(10, "prev_hash")?,
+        hash: hash_of(11, "hash")?,
+    })
+}
+
+impl EventStore for SqliteStore {
+    fn append_iter(
+        &mut self,
+        events: &mut dyn Iterator<Item = Result<NewEvent, WireError>>,
+        recorded_at: DateTime<FixedOffset>,
+    ) -> Result<AppendReport, AppendError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut report = AppendReport::default();
+        {
+            let mut head = read_head(&tx)?;
+            let recorded_text = format_instant(&recorded_at);
+            let mut streams: HashMap<String, StreamHead> = HashMap::new();
+            let mut find_id = tx.prepare_cached(
+                "SELECT position, stream, version, type, occurred_at, actor, data FROM events WHERE event_id = ?1",
+            )?;
+            let mut load_stream = tx.prepare_cached(
+                "SELECT version, type, occurred_at, data, position, schema_version FROM events WHERE stream = ?1 ORDER BY version",
+            )?;
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO events (position, event_id, stream, version, type, occurred_at, recorded_at, actor, schema_version, data, prev_hash, hash) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )?;
+            let mut scratch = Vec::with_capacity(1024);
+            for (index, item) in events.enumerate() {
+                let ev = item.map_err(|e| {
+                    let id = e.event_id.as_deref().and_then(|s| Uuid::parse_str(s).ok());
+                    AppendError::at(index, id, AppendErrorKind::Malformed(e))
+                })?;
+                let fail = |kind: AppendErrorKind| AppendError::at(index, Some(ev.id), kind);
+                let event_type = ev.event_type();
+                let data_text = ev.data.to_canonical_json();
+                let occurred_text = format_instant(&ev.occurred_at);
+
+                // Idempotency: the same id again is a no-op when the content is the same.
+                let existing = find_id
+                    .query_row([ev.id.as_bytes().as_slice()], |r| {
+                        Ok((
+                            r.get::<_, i64>(0)? as u64,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, i64>(2)? as u64,
+                            r.get::<_, String>(3)?,
+                            r.get::<_, String>(4)?,
+                            r.get::<_, String>(5)?,
+                            r.get::<_, String>(6)?,
+                        ))
+                    })
+                    .optional()
+                    .map_err(|e| fail(StoreError::from(e).into()))?;
+                if let Some((position, stream, version, ty, occurred, actor, data)) = existing {
+                    let same = stream == ev.stream
+                        && ty == event_type.as_str()
+                        && occurred == occurred_text
+                        && actor == ev.actor
+                        && data == data_text;
+                    if !same {
+                        return Err(fail(AppendErrorKind::IdConflict { position }));
+                    }
+                    report.events.push(Appended {
+                        position,
+                        version,
+                        duplicate: true,
+                    });
+                    report.duplicates += 1;
+                    continue;
+                }
+
+                if !streams.contains_key(ev.stream.as_str()) {
+                    let loaded = load_stream_head(&mut load_stream, &ev.stream)
+                        .map_err(|e| fail(e.into()))?;
+                    streams.insert(ev.stream.clone(), loaded);
+                }
+                let sh = streams.get_mut(ev.stream.as_str()).expect("inserted above");
+                if let Some(expected) = ev.expected_version {
+                    if expected != sh.version {
+                        return Err(fail(AppendErrorKind::VersionConflict {
+                            stream: ev.stream.clone(),
+                            expected,
+                            actual: sh.version,
+                        }));
+                    }
+                }
+                if let Some(prev) = sh.last_occurred_at {
+                    if ev.occurred_at < prev {
+                        return Err(fail(AppendErrorKind::OutOfOrder {
+                            stream: ev.stream.clone(),
+                            occurred_at: occurred_text,
+                            previous: format_instant(&prev),
+                        }));
+                    }
+                }
+                if !is_unit_stream(&ev.stream) {
+                    lifecycle::validate(&ev.stream, &sh.lifecycle, &ev.data)
+                        .map_err(|r| fail(AppendErrorKind::Rejected(r)))?;
+                    lifecycle::evolve(&mut sh.lifecycle, &ev.data);
+                }
+                sh.version += 1;
+                sh.last_occurred_at = Some(ev.occurred_at);
+                let position = head.position + 1;
+                let fields = CanonicalFields {
+                    position,
+                    id: &ev.id,
+                    stream: &ev.stream,
+                    version: sh.version,
+                    event_type: event_type.as_str(),
+                    occurred_at: &occurred_text,
+                    recorded_at: &recorded_text,
+                    actor: &ev.actor,
+                    schema_version: SCHEMA_VERSION,
+                    data: &data_text,
+                };
+                let hash = fields.chain_hash(&head.hash, &mut scratch);
+                insert
+                    .execute(params![
+                        position as i64,
+                        ev.id.as_bytes().as_slice(),
+                        ev.stream,
+                        sh.version as i64,
+                        event_type.as_str(),
+                        occurred_text,
+                        recorded_text,
+                        ev.actor,
+                        SCHEMA_VERSION,
+                        data_text,
+                        head.hash.0.as_slice(),
+                        hash.0.as_slice(),
+                    ])
+                    .map_err(|e| fail(StoreError::from(e).into()))?;
+                report.events.push(Appended {
+                    position,
+                    version: sh.version,
+                    duplicate: false,
+                });
+                report.appended += 1;
+                head = Head { position, hash };
+            }
+        }
+        tx.commit()?;
+        Ok(report)
+    }
+
+    fn head(&self) -> Result<Head, StoreError> {
+        read_head(&self.conn)
+    }
+
+    fn read_stream(&self, stream: &str) -> Result<Vec<RecordedEvent>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {SELECT_COLUMNS} FROM events WHERE stream = ?1 ORDER BY version"
+        ))?;
+        let mut rows = stmt.query([stream])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(decode_row(row)?);
+        }
+        Ok(out)
+    }
+
+    fn scan(&self, after: u64, f: &mut dyn FnMut(RecordedEvent)) -> Result<u64, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {SELECT_COLUMNS} FROM events WHERE position > ?1 ORDER BY position"
+        ))?;
+        let mut rows = stmt.query([after as i64])?;
+        let mut n = 0;
+        while let Some(row) = rows.next()? {
+            f(decode_row(row)?);
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    fn verify(&self) -> Result<VerifyReport, StoreError> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {SELECT_COLUMNS} FROM events ORDER BY position"
+        ))?;
+        let mut rows = stmt.query([])?;
+        let mut prev = Head::default();
+        let mut scratch = Vec::with_capacity(1024);
+        let mut checked = 0;
+        while let Some(row) = rows.next()? {
+            let position = row.get::<_, i64>(0)? as u64;
+            let bad = |why: String| {
+                Ok(VerifyReport {
+                    events: checked,
+                    head: prev,
+                    first_bad: Some((position, why)),
+                })
+            };
+            if position != prev.position + 1 {
+                return bad(format!(
+                    "position {position} follows {}: the log has a gap",
+                    prev.position
+                ));
+            }
+            let id_bytes: Vec<u8> = row.get(1)?;
+            let Ok(id) = Uuid::from_slice(&id_bytes) else {
+                return bad("event_id is not a 16-byte UUID".into());
+            };
+            let stream: String = row.get(2)?;
+            let version = row.get::<_, i64>(3)? as u64;
+            let ty: String = row.get(4)?;
+            let occurred: String = row.get(5)?;
+            let recorded: String = row.get(6)?;
+            let actor: String = row.get(7)?;
+            let schema_version = row.get::<_, i64>(8)? as u32;
+            let data: String = row.get(9)?;
+            let prev_hash: Vec<u8> = row.get(10)?;
+            let hash: Vec<u8> = row.get(11)?;
+            if Hash::from_slice(&prev_hash) != Some(prev.hash) {
+                return bad("prev_hash does not match the hash of the previous event".into());
+            }
+            let computed = CanonicalFields {
+                position,
+                id: &id,
+                stream: &stream,
+                version,
+                event_type: &ty,
+                occurred_at: &occurred,
+                recorded_at: &recorded,
+                actor: &actor,
+                schema_version,
+                data: &data,
+            }
+            .chain_hash(&prev.hash, &mut scratch);
+            if Hash::from_slice(&hash) != Some(computed) {
+                return bad(format!(
+                    "stored hash does not match its content (computed {computed})"
+                ));
+            }
+            prev = Head {
+                position,
+                hash: computed,
+            };
+            checked += 1;
+        }
+        Ok(VerifyReport {
+            events: checked,
+            head: prev,
+            first_bad: None,
+        })
+    }
+}
+
+fn read_head(conn: &Connection) -> Result<Head, StoreError> {
+    let row = conn
+        .query_row(
+            "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1",
+            [],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)),
+        )
+        .optional()?;
+    match row {
+        None => Ok(Head::default()),
+        Some((position, hash)) => Ok(Head {
+            position: position as u64,
+            hash: Hash::from_slice(&hash)
+                .ok_or_else(|| corrupt(position as u64, "hash is not 32 bytes"))?,
+        }),
+    }
+}
+
+fn load_stream_head(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    stream: &str,
+) -> Result<StreamHead, StoreError> {
+    let mut head = StreamHead {
+        version: 0,
+        last_occurred_at: None,
+        lifecycle: Lifecycle::default(),
+    };
+    let unit = is_unit_stream(stream);
+    let mut rows = stmt.query([stream])?;
+    while let Some(r) = rows.next()? {
+        let position = r.get::<_, i64>(4)? as u64;
+        head.version = r.get::<_, i64>(0)? as u64;
+        let occurred: String = r.get(2)?;
+        head.last_occurred_at = Some(
+            DateTime::parse_from_rfc3339(&occurred)
+                .map_err(|e| corrupt(position, format!("occurred_at: {e}")))?,
+        );
+        if !unit {
+            let ty: String = r.get(1)?;
+            let ty = EventType::parse(&ty)
+                .ok_or_else(|| corrupt(position, format!("unknown type `{ty}`")))?;
+            let data: String = r.get(3)?;
+            let schema_version = r.get::<_, i64>(5)? as u32;
+            let data = upcast(schema_version, ty, &data).map_err(|m| corrupt(position, m))?;
+            let data = EventData::from_json(ty, data)
+                .map_err(|e| corrupt(position, format!("data.{}: {}", e.path, e.message)))?;
+            lifecycle::evolve(&mut head.lifecycle, &data);
+        }
+    }
+    Ok(head)
+}

@@ -1,0 +1,376 @@
+//! The complaint projection: current state of every complaint, with each assignment round's
+//! deadlines (R1, R2, R3 checkpoints) judged as of an evaluation instant.
+
+use std::collections::HashMap;
+
+use calendar::{local_date, next_checkpoint_after, previous_checkpoint_before, Calendar};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
+use event_model::{format_instant, Channel, EventData, Outcome, RecordedEvent, UNIT_STREAM_PREFIX};
+use lifecycle::Status;
+use serde::Serialize;
+
+use crate::rules::DeadlineRules;
+
+/// How an assignment round ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoundEnd {
+    /// Closed (by the unit or the centre).
+    Closed,
+    /// Forwarded on to another unit.
+    Reforwarded,
+}
+
+#[derive(Debug, Clone)]
+struct RoundAcc {
+    unit: String,
+    external: bool,
+    forwarded_at: DateTime<FixedOffset>,
+    acknowledged_at: Option<DateTime<FixedOffset>>,
+    first_progress_at: Option<DateTime<FixedOffset>>,
+    /// Local dates of the unit's progress reports in this round.
+    progress_dates: Vec<NaiveDate>,
+    ended_at: Option<DateTime<FixedOffset>>,
+    end: Option<RoundEnd>,
+    outcome: Option<Outcome>,
+}
+
+#[derive(Debug, Clone)]
+struct ComplaintAcc {
+    status: Status,
+    channel: Option<Channel>,
+    category: String,
+    district: String,
+    received_at: Option<DateTime<FixedOffset>>,
+    closed_at: Option<DateTime<FixedOffset>>,
+    outcome: Option<Outcome>,
+    reopen_count: u32,
+    version: u64,
+    rounds: Vec<RoundAcc>,
+    spot_checks: Vec<SpotCheckView>,
+}
+
+impl ComplaintAcc {
+    fn new() -> Self {
+        ComplaintAcc {
+            status: Status::New,
+            channel: None,
+            category: String::new(),
+            district: String::new(),
+            received_at: None,
+            closed_at: None,
+            outcome: None,
+            reopen_count: 0,
+            version: 0,
+            rounds: Vec::new(),
+            spot_checks: Vec::new(),
+        }
+    }
+
+    fn open_round(&mut self) -> Option<&mut RoundAcc> {
+        self.rounds.last_mut().filter(|r| r.end.is_none())
+    }
+}
+
+/// The fold. Feed it every event of the log in position order with [`ComplaintFold::apply`];
+/// events that occurred after `as_of` are ignored.
+#[derive(Debug, Clone)]
+pub struct ComplaintFold {
+    as_of: DateTime<FixedOffset>,
+    complaints: HashMap<String, ComplaintAcc>,
+}
+
+impl ComplaintFold {
+    pub fn new(as_of: DateTime<FixedOffset>) -> Self {
+        ComplaintFold {
+            as_of,
+            complaints: HashMap::new(),
+        }
+    }
+
+    pub fn as_of(&self) -> DateTime<FixedOffset> {
+        self.as_of
+    }
+
+    pub fn len(&self) -> usize {
+        self.complaints.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.complaints.is_empty()
+    }
+
+    /// Applies one stored event. Never fails.
+    pub fn apply(&mut self, ev: &RecordedEvent) {
+        if ev.occurred_at > self.as_of || ev.stream.starts_with(UNIT_STREAM_PREFIX) {
+            return;
+        }
+        let c = match self.complaints.get_mut(ev.stream.as_str()) {
+            Some(c) => c,
+            None => self
+                .complaints
+                .entry(ev.stream.clone())
+                .or_insert_with(ComplaintAcc::new),
+        };
+        c.version = ev.version;
+        let at = ev.occurred_at;
+        match &ev.data {
+            EventData::Received(d) => {
+                c.status = Status::Received;
+                c.channel = Some(d.channel);
+                c.category = d.category.clone();
+                c.district = d.district.clone();
+                c.received_at = Some(at);
+            }
+            EventData::Forwarded(d) => {
+                if let Some(r) = c.open_round() {
+                    r.ended_at = Some(at);
+                    r.end = Some(RoundEnd::Reforwarded);
+                }
+                c.rounds.push(RoundAcc {
+                    unit: d.to_unit.clone(),
+                    external: d.external,
+                    forwarded_at: at,
+                    acknowledged_at: None,
+                    first_progress_at: None,
+                    progress_dates: Vec::new(),
+                    ended_at: None,
+                    end: None,
+                    outcome: None,
+                });
+                c.status = Status::Forwarded;
+            }
+            EventData::Acknowledged(_) => {
+                if let Some(r) = c.open_round() {
+                    r.acknowledged_at.get_or_insert(at);
+                }
+                c.status = Status::Acknowledged;
+            }
+            EventData::ProgressReported(_) => {
+                if let Some(r) = c.open_round() {
+                    r.first_progress_at.get_or_insert(at);
+                    r.progress_dates.push(local_date(&at));
+                }
+                c.status = Status::InProgress;
+            }
+            EventData::Closed(d) => {
+                if let Some(r) = c.open_round() {
+                    r.first_progress_at.get_or_insert(at);
+                    r.ended_at = Some(at);
+                    r.end = Some(RoundEnd::Closed);
+                    r.outcome = Some(d.outcome);
+                }
+                c.status = Status::Closed;
+                c.closed_at = Some(at);
+                c.outcome = Some(d.outcome);
+            }
+            EventData::Reopened(_) => {
+                c.status = Status::Reopened;
+                c.reopen_count += 1;
+                c.closed_at = None;
+                c.outcome = None;
+            }
+            EventData::SpotChecked(d) => {
+                // The check belongs to the month of the close it checks (the sampled month).
+                let month = c.closed_at.map(|t| local_date(&t)).unwrap_or(local_date(&at));
+                c.spot_checks.push(SpotCheckView {
+                    month: format!("{:04}-{:02}", month.year(), month.month()),
+                    checked_at: format_instant(&at),
+                    consistent: d.consistent,
+                });
+            }
+            EventData::MonthlyReportSubmitted(_) => {}
+        }
+    }
+
+    /// Every complaint, judged as of the fold's instant, sorted by complaint id.
+    pub fn views(&self, cal: &Calendar, rules: &DeadlineRules) -> Vec<ComplaintView> {
+        let mut out: Vec<ComplaintView> = self
+            .complaints
+            .iter()
+            .map(|(id, c)| view(id, c, self.as_of, cal, rules))
+            .collect();
+        out.sort_by(|a, b| a.complaint_id.cmp(&b.complaint_id));
+        out
+    }
+
+    /// One complaint, judged as of the fold's instant.
+    pub fn view(&self, id: &str, cal: &Calendar, rules: &DeadlineRules) -> Option<ComplaintView> {
+        self.complaints
+            .get(id)
+            .map(|c| view(id, c, self.as_of, cal, rules))
+    }
+}
+
+/// A spot check recorded on a complaint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SpotCheckView {
+    /// `YYYY-MM`: the local month of the close the check is about.
+    pub month: String,
+    pub checked_at: String,
+    pub consistent: bool,
+}
+
+/// An R3 follow-up checkpoint of a round.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckpointView {
+    pub date: NaiveDate,
+    /// `null` while pending (its day has not passed and it is not met yet).
+    pub met: Option<bool>,
+}
+
+/// One assignment round (forward to close, or to the next forward).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RoundView {
+    pub unit: String,
+    pub external: bool,
+    pub forwarded_at: String,
+    pub ack_due: Option<NaiveDate>,
+    pub acknowledged_at: Option<String>,
+    pub ack_on_time: Option<bool>,
+    pub first_progress_due: Option<NaiveDate>,
+    pub first_progress_at: Option<String>,
+    pub first_progress_on_time: Option<bool>,
+    pub checkpoints: Vec<CheckpointView>,
+    pub closed_at: Option<String>,
+    pub outcome: Option<Outcome>,
+    pub ended_at: Option<String>,
+    pub end: Option<RoundEnd>,
+}
+
+/// A complaint as of the evaluation instant.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ComplaintView {
+    pub complaint_id: String,
+    pub status: Status,
+    pub channel: Option<Channel>,
+    pub category: String,
+    pub district: String,
+    /// The unit of the round in force (or of the last round once closed).
+    pub unit: Option<String>,
+    pub received_at: Option<String>,
+    pub closed_at: Option<String>,
+    pub outcome: Option<Outcome>,
+    pub reopen_count: u32,
+    pub version: u64,
+    pub stale: bool,
+    pub rounds: Vec<RoundView>,
+    pub spot_checks: Vec<SpotCheckView>,
+}
+
+/// Judges an obligation that has not been fulfilled: missed once the day after its due date
+/// has begun before the round ended (or, for an open round, before the evaluation date);
+/// otherwise pending or not applicable (`None`).
+fn unfulfilled(due: NaiveDate, round_end: Option<NaiveDate>, as_of: NaiveDate) -> Option<bool> {
+    let until = round_end.unwrap_or(as_of);
+    if until > due {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+fn round_view(r: &RoundAcc, as_of: NaiveDate, cal: &Calendar, rules: &DeadlineRules) -> RoundView {
+    let end_date = r.ended_at.map(|t| local_date(&t));
+    let mut v = RoundView {
+        unit: r.unit.clone(),
+        external: r.external,
+        forwarded_at: format_instant(&r.forwarded_at),
+        ack_due: None,
+        acknowledged_at: r.acknowledged_at.as_ref().map(format_instant),
+        ack_on_time: None,
+        first_progress_due: None,
+        first_progress_at: r.first_progress_at.as_ref().map(format_instant),
+        first_progress_on_time: None,
+        checkpoints: Vec::new(),
+        closed_at: match r.end {
+            Some(RoundEnd::Closed) => r.ended_at.as_ref().map(format_instant),
+            _ => None,
+        },
+        outcome: r.outcome,
+        ended_at: r.ended_at.as_ref().map(format_instant),
+        end: r.end,
+    };
+    if r.external {
+        // No BMA unit is accountable for an external round: no R1-R3 deadlines.
+        return v;
+    }
+    let ack_due = cal.nth_business_day_after(local_date(&r.forwarded_at), rules.ack_business_days);
+    v.ack_due = Some(ack_due);
+    v.ack_on_time = match r.acknowledged_at {
+        Some(t) => Some(local_date(&t) <= ack_due),
+        None => unfulfilled(ack_due, end_date, as_of),
+    };
+    let r2_anchor = match r.acknowledged_at {
+        Some(t) => Some(local_date(&t)),
+        None if rules.checkpoints_without_ack => Some(ack_due),
+        None => None,
+    };
+    let Some(anchor) = r2_anchor else { return v };
+    let r2_due = cal.nth_business_day_after(anchor, rules.first_progress_business_days);
+    if r.acknowledged_at.is_some() {
+        v.first_progress_due = Some(r2_due);
+        v.first_progress_on_time = match r.first_progress_at {
+            Some(t) => Some(local_date(&t) <= r2_due),
+            None => unfulfilled(r2_due, end_date, as_of),
+        };
+    }
+    // R3: checkpoints after the R2 deadline, up to the close date (or, while open, the
+    // evaluation date).
+    let bound = end_date.unwrap_or(as_of);
+    let closed_on = match r.end {
+        Some(RoundEnd::Closed) => end_date,
+        _ => None,
+    };
+    let mut c = next_checkpoint_after(r2_due);
+    while c <= bound {
+        let prev = previous_checkpoint_before(c);
+        let reported = r.progress_dates.iter().any(|d| *d > prev && *d <= c);
+        let met = if reported || closed_on == Some(c) {
+            Some(true)
+        } else if end_date.is_none() && as_of <= c {
+            None
+        } else {
+            Some(false)
+        };
+        v.checkpoints.push(CheckpointView { date: c, met });
+        c = next_checkpoint_after(c);
+    }
+    v
+}
+
+fn view(
+    id: &str,
+    c: &ComplaintAcc,
+    as_of_instant: DateTime<FixedOffset>,
+    cal: &Calendar,
+    rules: &DeadlineRules,
+) -> ComplaintView {
+    let as_of = local_date(&as_of_instant);
+    let rounds: Vec<RoundView> = c.rounds.iter().map(|r| round_view(r, as_of, cal, rules)).collect();
+    let unit = match c.status {
+        Status::Reopened | Status::New | Status::Received => None,
+        _ => c.rounds.last().map(|r| r.unit.clone()),
+    };
+    let stale = c.status.is_open()
+        && c
+            .received_at
+            .map(|t| (as_of - local_date(&t)).num_days() > rules.stale_calendar_days)
+            .unwrap_or(false);
+    ComplaintView {
+        complaint_id: id.to_string(),
+        status: c.status,
+        channel: c.channel,
+        category: c.category.clone(),
+        district: c.district.clone(),
+        unit,
+        received_at: c.received_at.as_ref().map(format_instant),
+        closed_at: c.closed_at.as_ref().map(format_instant),
+        outcome: c.outcome,
+        reopen_count: c.reopen_count,
+        version: c.version,
+        stale,
+        rounds,
+        spot_checks: c.spot_checks.clone(),
+    }
+}
