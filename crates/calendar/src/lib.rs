@@ -108,12 +108,11 @@ impl Calendar {
                 Some((d, n)) => (d, n.trim()),
                 None => (line, ""),
             };
-            let date = NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| {
-                CalendarError::Syntax {
+            let date =
+                NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| CalendarError::Syntax {
                     line: line_no,
                     message: format!("`{date}` is not a date YYYY-MM-DD"),
-                }
-            })?;
+                })?;
             holidays.insert(date, name.to_string());
         }
         let (first_year, last_year) = covers.ok_or(CalendarError::NoCoverage)?;
@@ -123,7 +122,9 @@ impl Calendar {
         {
             return Err(CalendarError::Syntax {
                 line: 0,
-                message: format!("holiday {d} lies outside the covered years {first_year}-{last_year}"),
+                message: format!(
+                    "holiday {d} lies outside the covered years {first_year}-{last_year}"
+                ),
             });
         }
         let version = {
@@ -231,12 +232,18 @@ impl FiscalYear {
             .or_else(|| t.strip_prefix("fy"))
             .unwrap_or(t)
             .trim();
-        let n: i32 = t
-            .parse()
-            .map_err(|_| CalendarError::Year(format!("`{text}` is not a fiscal year (e.g. 2567 or 2024)")))?;
-        let ce = if n > BUDDHIST_ERA_THRESHOLD { n - BUDDHIST_ERA_OFFSET } else { n };
+        let n: i32 = t.parse().map_err(|_| {
+            CalendarError::Year(format!("`{text}` is not a fiscal year (e.g. 2567 or 2024)"))
+        })?;
+        let ce = if n > BUDDHIST_ERA_THRESHOLD {
+            n - BUDDHIST_ERA_OFFSET
+        } else {
+            n
+        };
         if !(1900..=2200).contains(&ce) {
-            return Err(CalendarError::Year(format!("fiscal year `{text}` is out of range")));
+            return Err(CalendarError::Year(format!(
+                "fiscal year `{text}` is out of range"
+            )));
         }
         Ok(FiscalYear(ce))
     }
@@ -308,7 +315,11 @@ pub fn checkpoints_of_month(year: i32, month: u32) -> [NaiveDate; 2] {
 
 /// The last day of a month.
 pub fn last_day_of_month(year: i32, month: u32) -> NaiveDate {
-    let (ny, nm) = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
+    let (ny, nm) = if month == 12 {
+        (year + 1, 1)
+    } else {
+        (year, month + 1)
+    };
     NaiveDate::from_ymd_opt(ny, nm, 1).expect("valid") - Duration::days(1)
 }
 
@@ -371,12 +382,24 @@ mod tests {
     fn nth_business_day_skips_weekends_and_holidays() {
         let cal = Calendar::builtin();
         // Friday 2024-04-05; Sat, Sun, Mon 8th in lieu -> Tue 9th.
-        assert_eq!(cal.nth_business_day_after(d("2024-04-05"), 1), d("2024-04-09"));
+        assert_eq!(
+            cal.nth_business_day_after(d("2024-04-05"), 1),
+            d("2024-04-09")
+        );
         // Thursday 2024-04-11; 12th bridge, 13-16 Songkran, -> 17, 18, 19.
-        assert_eq!(cal.nth_business_day_after(d("2024-04-11"), 3), d("2024-04-19"));
+        assert_eq!(
+            cal.nth_business_day_after(d("2024-04-11"), 3),
+            d("2024-04-19")
+        );
         // Action on a holiday: counted from the next business day.
-        assert_eq!(cal.nth_business_day_after(d("2024-04-13"), 1), d("2024-04-17"));
-        assert_eq!(cal.nth_business_day_after(d("2024-04-13"), 0), d("2024-04-13"));
+        assert_eq!(
+            cal.nth_business_day_after(d("2024-04-13"), 1),
+            d("2024-04-17")
+        );
+        assert_eq!(
+            cal.nth_business_day_after(d("2024-04-13"), 0),
+            d("2024-04-13")
+        );
     }
 
     #[test]
@@ -395,9 +418,18 @@ mod tests {
 
     #[test]
     fn february_checkpoint_is_the_last_day() {
-        assert_eq!(checkpoints_of_month(2024, 2), [d("2024-02-15"), d("2024-02-29")]);
-        assert_eq!(checkpoints_of_month(2023, 2), [d("2023-02-15"), d("2023-02-28")]);
-        assert_eq!(checkpoints_of_month(2024, 1), [d("2024-01-15"), d("2024-01-30")]);
+        assert_eq!(
+            checkpoints_of_month(2024, 2),
+            [d("2024-02-15"), d("2024-02-29")]
+        );
+        assert_eq!(
+            checkpoints_of_month(2023, 2),
+            [d("2023-02-15"), d("2023-02-28")]
+        );
+        assert_eq!(
+            checkpoints_of_month(2024, 1),
+            [d("2024-01-15"), d("2024-01-30")]
+        );
         assert_eq!(next_checkpoint_after(d("2024-01-30")), d("2024-02-15"));
         assert_eq!(next_checkpoint_after(d("2024-01-31")), d("2024-02-15"));
         assert_eq!(next_checkpoint_after(d("2024-02-15")), d("2024-02-29"));
@@ -412,7 +444,10 @@ mod tests {
             err.to_string(),
             "calendar line 2: `2024-13-01` is not a date YYYY-MM-DD"
         );
-        assert_eq!(Calendar::parse("2024-01-01 x").unwrap_err(), CalendarError::NoCoverage);
+        assert_eq!(
+            Calendar::parse("2024-01-01 x").unwrap_err(),
+            CalendarError::NoCoverage
+        );
         let cal = Calendar::parse("# covers: 2024-2024\n2024-01-02 special\n").unwrap();
         assert!(!cal.is_business_day(d("2024-01-02")));
         assert!(cal.is_business_day(d("2024-01-01")));

@@ -10,7 +10,7 @@ pub mod wire;
 
 pub use recorded::{format_instant, upcast, CanonicalFields, Hash, RecordedEvent, SCHEMA_VERSION};
 pub use types::*;
-pub use wire::{parse_wire_event, NewEvent, WireError, UNIT_STREAM_PREFIX};
+pub use wire::{parse_wire_event, to_wire_json, NewEvent, WireError, UNIT_STREAM_PREFIX};
 
 #[cfg(test)]
 mod tests;

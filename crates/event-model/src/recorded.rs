@@ -79,12 +79,21 @@ impl CanonicalFields<'_> {
         out.extend_from_slice(b",\"data\":");
         out.extend_from_slice(self.data.as_bytes());
         out.extend_from_slice(b",\"id\":\"");
-        out.extend_from_slice(self.id.hyphenated().encode_lower(&mut Uuid::encode_buffer()).as_bytes());
+        out.extend_from_slice(
+            self.id
+                .hyphenated()
+                .encode_lower(&mut Uuid::encode_buffer())
+                .as_bytes(),
+        );
         out.extend_from_slice(b"\",\"occurred_at\":");
         s(out, self.occurred_at);
-        out.extend_from_slice(format!(",\"position\":{},\"recorded_at\":", self.position).as_bytes());
+        out.extend_from_slice(
+            format!(",\"position\":{},\"recorded_at\":", self.position).as_bytes(),
+        );
         s(out, self.recorded_at);
-        out.extend_from_slice(format!(",\"schema_version\":{},\"stream\":", self.schema_version).as_bytes());
+        out.extend_from_slice(
+            format!(",\"schema_version\":{},\"stream\":", self.schema_version).as_bytes(),
+        );
         s(out, self.stream);
         out.extend_from_slice(b",\"type\":");
         s(out, self.event_type);
@@ -123,23 +132,6 @@ impl RecordedEvent {
     }
 }
 
-struct DataJson<'a>(&'a EventData);
-
-impl Serialize for DataJson<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self.0 {
-            EventData::Received(d) => d.serialize(s),
-            EventData::Forwarded(d) => d.serialize(s),
-            EventData::Acknowledged(d) => d.serialize(s),
-            EventData::ProgressReported(d) => d.serialize(s),
-            EventData::Closed(d) => d.serialize(s),
-            EventData::Reopened(d) => d.serialize(s),
-            EventData::SpotChecked(d) => d.serialize(s),
-            EventData::MonthlyReportSubmitted(d) => d.serialize(s),
-        }
-    }
-}
-
 /// The stored/output envelope: the input fields plus `position`, `version`, `recorded_at`,
 /// `schema_version`, `prev_hash` and `hash`.
 impl Serialize for RecordedEvent {
@@ -154,7 +146,7 @@ impl Serialize for RecordedEvent {
         m.serialize_entry("recorded_at", &format_instant(&self.recorded_at))?;
         m.serialize_entry("actor", &self.actor)?;
         m.serialize_entry("schema_version", &self.schema_version)?;
-        m.serialize_entry("data", &DataJson(&self.data))?;
+        m.serialize_entry("data", &self.data)?;
         m.serialize_entry("prev_hash", &self.prev_hash.to_hex())?;
         m.serialize_entry("hash", &self.hash.to_hex())?;
         m.end()

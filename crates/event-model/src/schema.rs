@@ -11,7 +11,10 @@ use crate::types::*;
 #[allow(dead_code)]
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(title = "Rongtook input event", description = "One event as a sender submits it (an NDJSON line or an element of an HTTP batch). `data` is validated against the schema of its `type`.")]
+#[schemars(
+    title = "Rongtook input event",
+    description = "One event as a sender submits it (an NDJSON line or an element of an HTTP batch). `data` is validated against the schema of its `type`."
+)]
 struct InputEnvelope {
     /// UUID chosen by the sender (UUIDv7 recommended): the idempotency key.
     id: uuid::Uuid,
@@ -34,7 +37,10 @@ struct InputEnvelope {
 #[allow(dead_code)]
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(title = "Rongtook stored event", description = "An event as the log holds and outputs it.")]
+#[schemars(
+    title = "Rongtook stored event",
+    description = "An event as the log holds and outputs it."
+)]
 struct StoredEnvelope {
     /// Global position in the log, 1-based.
     position: u64,
@@ -68,8 +74,14 @@ fn pretty<T: JsonSchema>() -> String {
 /// Every schema file as `(file name, content)`.
 pub fn all_schemas() -> Vec<(String, String)> {
     let mut out = vec![
-        ("envelope.schema.json".to_string(), pretty::<InputEnvelope>()),
-        ("stored-envelope.schema.json".to_string(), pretty::<StoredEnvelope>()),
+        (
+            "envelope.schema.json".to_string(),
+            pretty::<InputEnvelope>(),
+        ),
+        (
+            "stored-envelope.schema.json".to_string(),
+            pretty::<StoredEnvelope>(),
+        ),
     ];
     for t in EventType::ALL {
         let body = match t {

@@ -28,14 +28,30 @@ fn unknown_fields_are_rejected_with_their_path() {
 #[test]
 fn bad_values_name_the_field() {
     let t = RECEIVED.replace("hotline_1555", "fax");
-    assert!(err(&t).contains("field `data.channel`: unknown variant `fax`"), "{}", err(&t));
+    assert!(
+        err(&t).contains("field `data.channel`: unknown variant `fax`"),
+        "{}",
+        err(&t)
+    );
     let t = RECEIVED.replace("2024-01-05T09:30:00+07:00", "2024-01-05 09:30");
     assert!(err(&t).contains("field `occurred_at`"), "{}", err(&t));
     let t = RECEIVED.replace("\"Pothole\"", "\"  \"");
-    assert!(err(&t).ends_with("field `data.subject`: must not be empty"), "{}", err(&t));
+    assert!(
+        err(&t).ends_with("field `data.subject`: must not be empty"),
+        "{}",
+        err(&t)
+    );
     let t = RECEIVED.replace("\"stream\":\"C-1\"", "\"stream\":\"unit/x\"");
-    assert!(err(&t).contains("belong on a complaint stream"), "{}", err(&t));
-    assert!(err("{\"stream\": \"C-1\"").starts_with("malformed JSON"), "{}", err("{\"stream\": \"C-1\""));
+    assert!(
+        err(&t).contains("belong on a complaint stream"),
+        "{}",
+        err(&t)
+    );
+    assert!(
+        err("{\"stream\": \"C-1\"").starts_with("malformed JSON"),
+        "{}",
+        err("{\"stream\": \"C-1\"")
+    );
     let t = RECEIVED.replace("01890a5d-ac96-774b-bcce-b302099a8057", "nope");
     assert!(err(&t).starts_with("event nope: field `id`"), "{}", err(&t));
 }
@@ -45,9 +61,17 @@ fn closed_needs_an_answer_and_monthly_reports_match_their_stream() {
     let close = r#"{"id":"01890a5d-ac96-774b-bcce-b302099a8058","stream":"C-1","type":"closed","occurred_at":"2024-01-06T09:30:00+07:00","actor":"u","data":{"outcome":"resolved","answer":" "}}"#;
     assert!(err(close).ends_with("field `data.answer`: must not be empty"));
     let report = r#"{"id":"01890a5d-ac96-774b-bcce-b302099a8059","stream":"unit/district:a","type":"monthly_report_submitted","occurred_at":"2024-01-06T09:30:00+07:00","actor":"u","data":{"unit":"district:b","month":"2024-13"}}"#;
-    assert!(err(report).contains("`2024-13` is not a month"), "{}", err(report));
+    assert!(
+        err(report).contains("`2024-13` is not a month"),
+        "{}",
+        err(report)
+    );
     let report = report.replace("2024-13", "2024-12");
-    assert!(err(&report).contains("does not match the stream"), "{}", err(&report));
+    assert!(
+        err(&report).contains("does not match the stream"),
+        "{}",
+        err(&report)
+    );
 }
 
 fn assert_sorted_keys(v: &serde_json::Value) {
@@ -105,4 +129,14 @@ fn hash_covers_every_field() {
 fn upcast_refuses_unknown_versions() {
     assert_eq!(upcast(1, EventType::Closed, "{}"), Ok("{}"));
     assert!(upcast(2, EventType::Closed, "{}").is_err());
+}
+
+#[test]
+fn wire_json_round_trips() {
+    let e = parse_wire_event(RECEIVED).unwrap();
+    let text = to_wire_json(&e);
+    assert_eq!(parse_wire_event(&text).unwrap(), e);
+    let mut e2 = e.clone();
+    e2.expected_version = Some(0);
+    assert_eq!(parse_wire_event(&to_wire_json(&e2)).unwrap(), e2);
 }

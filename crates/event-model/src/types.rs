@@ -8,7 +8,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Every kind of event the log may hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum EventType {
     Received,
@@ -63,7 +65,9 @@ impl std::fmt::Display for EventType {
 }
 
 /// How a complaint entered the system.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     #[serde(rename = "hotline_1555")]
@@ -104,7 +108,9 @@ impl Channel {
 }
 
 /// How a round was closed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Resolved,
@@ -129,7 +135,9 @@ impl Outcome {
 }
 
 /// Why a complainant had a closed complaint reopened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ReopenReason {
     NotFixed,
@@ -246,8 +254,10 @@ pub struct MonthlyReportSubmitted {
     pub unit: String,
 }
 
-/// A typed payload.
-#[derive(Debug, Clone, PartialEq)]
+/// A typed payload. Serialises as the bare payload object (its type is beside it in the
+/// envelope).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
 pub enum EventData {
     Received(Received),
     Forwarded(Forwarded),
@@ -275,17 +285,7 @@ impl EventData {
 
     /// The canonical JSON text of the payload (sorted keys, no whitespace).
     pub fn to_canonical_json(&self) -> String {
-        let r = match self {
-            EventData::Received(d) => serde_json::to_string(d),
-            EventData::Forwarded(d) => serde_json::to_string(d),
-            EventData::Acknowledged(d) => serde_json::to_string(d),
-            EventData::ProgressReported(d) => serde_json::to_string(d),
-            EventData::Closed(d) => serde_json::to_string(d),
-            EventData::Reopened(d) => serde_json::to_string(d),
-            EventData::SpotChecked(d) => serde_json::to_string(d),
-            EventData::MonthlyReportSubmitted(d) => serde_json::to_string(d),
-        };
-        r.expect("payloads always serialise")
+        serde_json::to_string(self).expect("payloads always serialise")
     }
 
     /// Decodes a payload of a known type; errors carry the JSON path of the offending field.

@@ -48,7 +48,11 @@ impl WireError {
         let field = field.into();
         WireError {
             event_id,
-            field: if field.is_empty() || field == "." { None } else { Some(field) },
+            field: if field.is_empty() || field == "." {
+                None
+            } else {
+                Some(field)
+            },
             message: message.into(),
         }
     }
@@ -168,7 +172,9 @@ pub fn check_identifier(s: &str) -> Result<(), String> {
         return Err(format!("is longer than {MAX_ID_CHARS} characters"));
     }
     if let Some(c) = s.chars().find(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!("`{s}` contains white space or a control character ({c:?})"));
+        return Err(format!(
+            "`{s}` contains white space or a control character ({c:?})"
+        ));
     }
     Ok(())
 }
@@ -196,13 +202,19 @@ pub fn check_form(e: &NewEvent) -> Result<(), (String, String)> {
         (true, None) => {
             return Err((
                 "stream".into(),
-                format!("`{ty}` events belong on a `unit/<unit-id>` stream, not `{}`", e.stream),
+                format!(
+                    "`{ty}` events belong on a `unit/<unit-id>` stream, not `{}`",
+                    e.stream
+                ),
             ))
         }
         (false, Some(_)) => {
             return Err((
                 "stream".into(),
-                format!("`{ty}` events belong on a complaint stream, not the unit stream `{}`", e.stream),
+                format!(
+                    "`{ty}` events belong on a complaint stream, not the unit stream `{}`",
+                    e.stream
+                ),
             ))
         }
         _ => {}
@@ -215,12 +227,18 @@ pub fn check_form(e: &NewEvent) -> Result<(), (String, String)> {
             if let Some(loc) = &d.location {
                 if let Some(lat) = loc.lat {
                     if !(-90.0..=90.0).contains(&lat) {
-                        return Err(("data.location.lat".into(), format!("{lat} is not a latitude")));
+                        return Err((
+                            "data.location.lat".into(),
+                            format!("{lat} is not a latitude"),
+                        ));
                     }
                 }
                 if let Some(lon) = loc.lon {
                     if !(-180.0..=180.0).contains(&lon) {
-                        return Err(("data.location.lon".into(), format!("{lon} is not a longitude")));
+                        return Err((
+                            "data.location.lon".into(),
+                            format!("{lon} is not a longitude"),
+                        ));
                     }
                 }
             }
@@ -247,7 +265,10 @@ pub fn check_form(e: &NewEvent) -> Result<(), (String, String)> {
         EventData::MonthlyReportSubmitted(d) => {
             ident("data.unit", &d.unit)?;
             if !is_month(&d.month) {
-                return Err(("data.month".into(), format!("`{}` is not a month YYYY-MM", d.month)));
+                return Err((
+                    "data.month".into(),
+                    format!("`{}` is not a month YYYY-MM", d.month),
+                ));
             }
             if unit_stream != Some(d.unit.as_str()) {
                 return Err((
@@ -268,4 +289,27 @@ pub fn is_month(s: &str) -> bool {
         && b[..4].iter().all(u8::is_ascii_digit)
         && b[5..].iter().all(u8::is_ascii_digit)
         && matches!(s[5..].parse::<u32>(), Ok(1..=12))
+}
+
+/// The wire-format JSON of an event (the inverse of [`parse_wire_event`]).
+pub fn to_wire_json(e: &NewEvent) -> String {
+    use serde::ser::{SerializeMap, Serializer};
+    let mut out = Vec::with_capacity(512);
+    {
+        let mut ser = serde_json::Serializer::new(&mut out);
+        let mut m = ser.serialize_map(None).expect("vec");
+        m.serialize_entry("id", &e.id).expect("vec");
+        m.serialize_entry("stream", &e.stream).expect("vec");
+        m.serialize_entry("type", e.event_type().as_str())
+            .expect("vec");
+        m.serialize_entry("occurred_at", &crate::format_instant(&e.occurred_at))
+            .expect("vec");
+        m.serialize_entry("actor", &e.actor).expect("vec");
+        m.serialize_entry("data", &e.data).expect("vec");
+        if let Some(v) = e.expected_version {
+            m.serialize_entry("expected_version", &v).expect("vec");
+        }
+        m.end().expect("vec");
+    }
+    String::from_utf8(out).expect("serde_json writes UTF-8")
 }

@@ -7,6 +7,7 @@
 //! time order within its stream, lifecycle rules against the stored state and the batch's own
 //! earlier events) inside one transaction, and either all are stored or none.
 
+pub mod baseline;
 mod error;
 mod sqlite;
 

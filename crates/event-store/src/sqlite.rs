@@ -96,7 +96,8 @@ impl SqliteStore {
     pub fn count(&self) -> Result<u64, StoreError> {
         Ok(self
             .conn
-            .query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0))? as u64)
+            .query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0))?
+            as u64)
     }
 }
 
@@ -123,7 +124,8 @@ fn decode_row(row: &rusqlite::Row<'_>) -> Result<RecordedEvent, StoreError> {
     let position: i64 = row.get(0)?;
     let position = position as u64;
     let id_bytes: Vec<u8> = row.get(1)?;
-    let id = Uuid::from_slice(&id_bytes).map_err(|e| corrupt(position, format!("event_id: {e}")))?;
+    let id =
+        Uuid::from_slice(&id_bytes).map_err(|e| corrupt(position, format!("event_id: {e}")))?;
     let type_text: String = row.get(4)?;
     let event_type = EventType::parse(&type_text)
         .ok_or_else(|| corrupt(position, format!("unknown type `{type_text}`")))?;
@@ -131,8 +133,8 @@ fn decode_row(row: &rusqlite::Row<'_>) -> Result<RecordedEvent, StoreError> {
     let recorded: String = row.get(6)?;
     let schema_version: i64 = row.get(8)?;
     let data_text: String = row.get(9)?;
-    let data_text = upcast(schema_version as u32, event_type, &data_text)
-        .map_err(|m| corrupt(position, m))?;
+    let data_text =
+        upcast(schema_version as u32, event_type, &data_text).map_err(|m| corrupt(position, m))?;
     let data = EventData::from_json(event_type, data_text)
         .map_err(|e| corrupt(position, format!("data.{}: {}", e.path, e.message)))?;
     let hash_of = |i: usize, name: &str| -> Result<Hash, StoreError> {

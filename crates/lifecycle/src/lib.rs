@@ -138,15 +138,16 @@ pub fn validate(complaint: &str, state: &Lifecycle, data: &EventData) -> Result<
                 "no `received` event has been recorded for it".into(),
             )
         }
-        Status::Closed
-            if !matches!(ty, EventType::Reopened | EventType::SpotChecked) =>
-        {
+        Status::Closed if !matches!(ty, EventType::Reopened | EventType::SpotChecked) => {
             let rule = if ty == EventType::Received {
                 Rule::SecondReceived
             } else {
                 Rule::AfterClose
             };
-            return reject(rule, "a closed complaint only takes `reopened` or `spot_checked`".into());
+            return reject(
+                rule,
+                "a closed complaint only takes `reopened` or `spot_checked`".into(),
+            );
         }
         _ => {}
     }
@@ -187,7 +188,10 @@ pub fn validate(complaint: &str, state: &Lifecycle, data: &EventData) -> Result<
         }
         EventData::Reopened(_) | EventData::SpotChecked(_) => {
             if state.status != Status::Closed {
-                return reject(Rule::NotClosed, "only a closed complaint can take it".into());
+                return reject(
+                    Rule::NotClosed,
+                    "only a closed complaint can take it".into(),
+                );
             }
         }
         EventData::MonthlyReportSubmitted(_) => {}
@@ -202,7 +206,11 @@ fn not_assigned(current: Option<&Assignment>, unit: &str) -> String {
     }
 }
 
-fn unit_may_act(current: Option<&Assignment>, unit: &str, what: &str) -> Result<(), (Rule, String)> {
+fn unit_may_act(
+    current: Option<&Assignment>,
+    unit: &str,
+    what: &str,
+) -> Result<(), (Rule, String)> {
     match current {
         Some(a) if a.unit == unit => {
             if a.acknowledged {
@@ -253,7 +261,11 @@ mod tests {
     use event_model::*;
 
     fn fwd(unit: &str) -> EventData {
-        EventData::Forwarded(Forwarded { external: false, note: None, to_unit: unit.into() })
+        EventData::Forwarded(Forwarded {
+            external: false,
+            note: None,
+            to_unit: unit.into(),
+        })
     }
     fn ack(unit: &str) -> EventData {
         EventData::Acknowledged(Acknowledged { unit: unit.into() })
@@ -277,7 +289,12 @@ mod tests {
         EventData::Received(Received {
             category: "road".into(),
             channel: Channel::Web,
-            complainant: Complainant { anonymous: true, contact: None, name: None, wants_update: false },
+            complainant: Complainant {
+                anonymous: true,
+                contact: None,
+                name: None,
+                wants_update: false,
+            },
             detail: None,
             district: "Bang Rak".into(),
             external_ref: None,
@@ -286,7 +303,10 @@ mod tests {
         })
     }
     fn reopen() -> EventData {
-        EventData::Reopened(Reopened { note: None, reason: ReopenReason::NotFixed })
+        EventData::Reopened(Reopened {
+            note: None,
+            reason: ReopenReason::NotFixed,
+        })
     }
 
     fn run(events: &[EventData]) -> Result<Lifecycle, Rejection> {
@@ -321,14 +341,32 @@ mod tests {
         assert_eq!(rule(&[fwd("a")]), Rule::NotReceived);
         assert_eq!(rule(&[received(), received()]), Rule::SecondReceived);
         assert_eq!(rule(&[received(), ack("a")]), Rule::NotAssignedToUnit);
-        assert_eq!(rule(&[received(), fwd("a"), ack("b")]), Rule::NotAssignedToUnit);
-        assert_eq!(rule(&[received(), fwd("a"), progress("a")]), Rule::NotAcknowledged);
-        assert_eq!(rule(&[received(), fwd("a"), ack("a"), ack("a")]), Rule::AlreadyAcknowledged);
-        assert_eq!(rule(&[received(), close(None), close(None)]), Rule::AfterClose);
+        assert_eq!(
+            rule(&[received(), fwd("a"), ack("b")]),
+            Rule::NotAssignedToUnit
+        );
+        assert_eq!(
+            rule(&[received(), fwd("a"), progress("a")]),
+            Rule::NotAcknowledged
+        );
+        assert_eq!(
+            rule(&[received(), fwd("a"), ack("a"), ack("a")]),
+            Rule::AlreadyAcknowledged
+        );
+        assert_eq!(
+            rule(&[received(), close(None), close(None)]),
+            Rule::AfterClose
+        );
         assert_eq!(rule(&[received(), reopen()]), Rule::NotClosed);
-        assert_eq!(rule(&[received(), fwd("a"), fwd("a")]), Rule::AlreadyAssigned);
+        assert_eq!(
+            rule(&[received(), fwd("a"), fwd("a")]),
+            Rule::AlreadyAssigned
+        );
         assert_eq!(rule(&[received(), close(None), fwd("a")]), Rule::AfterClose);
-        assert_eq!(rule(&[received(), close(None), received()]), Rule::SecondReceived);
+        assert_eq!(
+            rule(&[received(), close(None), received()]),
+            Rule::SecondReceived
+        );
     }
 
     #[test]

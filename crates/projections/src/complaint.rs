@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use calendar::{local_date, next_checkpoint_after, previous_checkpoint_before, Calendar};
+use calendar::{
+    local_date, next_checkpoint_after, previous_checkpoint_before, Calendar, FiscalYear,
+};
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
 use event_model::{format_instant, Channel, EventData, Outcome, RecordedEvent, UNIT_STREAM_PREFIX};
 use lifecycle::Status;
@@ -172,7 +174,10 @@ impl ComplaintFold {
             }
             EventData::SpotChecked(d) => {
                 // The check belongs to the month of the close it checks (the sampled month).
-                let month = c.closed_at.map(|t| local_date(&t)).unwrap_or(local_date(&at));
+                let month = c
+                    .closed_at
+                    .map(|t| local_date(&t))
+                    .unwrap_or(local_date(&at));
                 c.spot_checks.push(SpotCheckView {
                     month: format!("{:04}-{:02}", month.year(), month.month()),
                     checked_at: format_instant(&at),
@@ -185,9 +190,30 @@ impl ComplaintFold {
 
     /// Every complaint, judged as of the fold's instant, sorted by complaint id.
     pub fn views(&self, cal: &Calendar, rules: &DeadlineRules) -> Vec<ComplaintView> {
+        self.views_in(cal, rules, None)
+    }
+
+    /// The complaints of a fiscal year (received, or forwarded in one of its rounds, on a local
+    /// date of that year), or all with `None`; sorted by complaint id.
+    pub fn views_in(
+        &self,
+        cal: &Calendar,
+        rules: &DeadlineRules,
+        fiscal_year: Option<FiscalYear>,
+    ) -> Vec<ComplaintView> {
+        let in_year = |c: &ComplaintAcc| match fiscal_year {
+            None => true,
+            Some(fy) => {
+                c.received_at.is_some_and(|t| fy.contains(local_date(&t)))
+                    || c.rounds
+                        .iter()
+                        .any(|r| fy.contains(local_date(&r.forwarded_at)))
+            }
+        };
         let mut out: Vec<ComplaintView> = self
             .complaints
             .iter()
+            .filter(|(_, c)| in_year(c))
             .map(|(id, c)| view(id, c, self.as_of, cal, rules))
             .collect();
         out.sort_by(|a, b| a.complaint_id.cmp(&b.complaint_id));
@@ -347,14 +373,17 @@ fn view(
     rules: &DeadlineRules,
 ) -> ComplaintView {
     let as_of = local_date(&as_of_instant);
-    let rounds: Vec<RoundView> = c.rounds.iter().map(|r| round_view(r, as_of, cal, rules)).collect();
+    let rounds: Vec<RoundView> = c
+        .rounds
+        .iter()
+        .map(|r| round_view(r, as_of, cal, rules))
+        .collect();
     let unit = match c.status {
         Status::Reopened | Status::New | Status::Received => None,
         _ => c.rounds.last().map(|r| r.unit.clone()),
     };
     let stale = c.status.is_open()
-        && c
-            .received_at
+        && c.received_at
             .map(|t| (as_of - local_date(&t)).num_days() > rules.stale_calendar_days)
             .unwrap_or(false);
     ComplaintView {

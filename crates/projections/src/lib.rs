@@ -8,7 +8,9 @@ pub mod complaint;
 pub mod overdue;
 pub mod rules;
 
-pub use complaint::{CheckpointView, ComplaintFold, ComplaintView, RoundEnd, RoundView, SpotCheckView};
+pub use complaint::{
+    CheckpointView, ComplaintFold, ComplaintView, RoundEnd, RoundView, SpotCheckView,
+};
 pub use overdue::{overdue, ObligationKind, OverdueItem, OverdueReport, OverdueUnit};
 pub use rules::DeadlineRules;
 

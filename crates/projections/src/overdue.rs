@@ -78,9 +78,16 @@ pub fn overdue(
                 days_overdue: (today - due).num_days(),
             });
         };
-        if let Some(r) = c.rounds.last().filter(|r| r.end.is_none() && c.unit.is_some()) {
+        if let Some(r) = c
+            .rounds
+            .last()
+            .filter(|r| r.end.is_none() && c.unit.is_some())
+        {
             if r.ack_on_time == Some(false) && r.acknowledged_at.is_none() {
-                push(ObligationKind::AckOverdue, r.ack_due.expect("internal round"));
+                push(
+                    ObligationKind::AckOverdue,
+                    r.ack_due.expect("internal round"),
+                );
             }
             if r.first_progress_on_time == Some(false) && r.first_progress_at.is_none() {
                 push(

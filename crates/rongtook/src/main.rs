@@ -1,1 +1,196 @@
-fn main(){}
+//! `rongtook`: the command-line face of the complaint lifecycle engine.
+
+mod bench;
+mod commands;
+mod input;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// An error caused by what the user gave us (exit code 2).
+#[derive(Debug)]
+pub struct BadInput(pub String);
+
+impl std::fmt::Display for BadInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BadInput {}
+
+/// Returns a bad-input error from the current function.
+#[macro_export]
+macro_rules! bad_input {
+    ($($arg:tt)*) => {
+        return Err(anyhow::Error::new($crate::BadInput(format!($($arg)*))))
+    };
+}
+
+#[derive(Parser)]
+#[command(
+    name = "rongtook",
+    version,
+    about = "Event-sourced complaint lifecycle engine for Bangkok's citizen complaints"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+pub struct CalendarArgs {
+    /// A holiday file replacing the built-in Thai government-office calendar
+    /// (format: `YYYY-MM-DD<TAB>name` lines and a `# covers: FIRST-LAST` line).
+    #[arg(long, value_name = "FILE")]
+    pub calendar: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Append events (NDJSON, one event per line) atomically: all or nothing.
+    Append {
+        #[arg(long)]
+        db: PathBuf,
+        /// The NDJSON file, or `-` for standard input.
+        #[arg(default_value = "-")]
+        input: String,
+        /// `normal` trades durability of the last commits on power loss for speed.
+        #[arg(long, value_enum, default_value_t = commands::Sync::Full)]
+        sync: commands::Sync,
+    },
+    /// Print one complaint's current projection as JSON.
+    State {
+        #[arg(long)]
+        db: PathBuf,
+        complaint_id: String,
+        /// Evaluation instant (RFC 3339 or YYYY-MM-DD); default: now.
+        #[arg(long)]
+        as_of: Option<String>,
+        #[command(flatten)]
+        calendar: CalendarArgs,
+    },
+    /// Print the stored events of the log (or of one stream) as NDJSON.
+    Events {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        stream: Option<String>,
+        /// Only events after this position.
+        #[arg(long, default_value_t = 0)]
+        after: u64,
+    },
+    /// Replay a fiscal year into canonical projection files.
+    Replay {
+        #[arg(long)]
+        db: PathBuf,
+        /// Fiscal year, B.E. (2567) or C.E. (2024).
+        #[arg(long)]
+        fiscal_year: String,
+        /// Evaluation instant; default: the first instant after the fiscal year.
+        #[arg(long)]
+        as_of: Option<String>,
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        calendar: CalendarArgs,
+    },
+    /// List missed or late obligations of open complaints as of an instant.
+    Overdue {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        as_of: String,
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        calendar: CalendarArgs,
+    },
+    /// Walk the hash chain and name the first position that does not match.
+    Verify {
+        #[arg(long)]
+        db: PathBuf,
+    },
+    /// Write a realistic synthetic fiscal year as NDJSON (deterministic for a seed).
+    Generate {
+        #[arg(long)]
+        fiscal_year: String,
+        #[arg(long)]
+        complaints: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output file; default: standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Fill a log with a generated demo fiscal year (if empty), replay it and print a summary.
+    Demo {
+        #[arg(long, default_value = "rongtook.db")]
+        db: PathBuf,
+        #[arg(long, default_value = "2567")]
+        fiscal_year: String,
+        #[arg(long, default_value_t = 20_000)]
+        complaints: u64,
+        #[arg(long, default_value_t = 2567)]
+        seed: u64,
+    },
+    /// Measure append and replay throughput and peak memory on a generated fiscal year.
+    Bench(bench::BenchArgs),
+}
+
+fn run() -> anyhow::Result<ExitCode> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Append { db, input, sync } => commands::append(&db, &input, sync),
+        Command::State {
+            db,
+            complaint_id,
+            as_of,
+            calendar,
+        } => commands::state(&db, &complaint_id, as_of.as_deref(), &calendar),
+        Command::Events { db, stream, after } => commands::events(&db, stream.as_deref(), after),
+        Command::Replay {
+            db,
+            fiscal_year,
+            as_of,
+            out,
+            calendar,
+        } => commands::replay(&db, &fiscal_year, as_of.as_deref(), &out, &calendar),
+        Command::Overdue {
+            db,
+            as_of,
+            unit,
+            json,
+            calendar,
+        } => commands::overdue(&db, &as_of, unit.as_deref(), json, &calendar),
+        Command::Verify { db } => commands::verify(&db),
+        Command::Generate {
+            fiscal_year,
+            complaints,
+            seed,
+            out,
+        } => commands::generate(&fiscal_year, complaints, seed, out.as_deref()),
+        Command::Demo {
+            db,
+            fiscal_year,
+            complaints,
+            seed,
+        } => commands::demo(&db, &fiscal_year, complaints, seed),
+        Command::Bench(args) => bench::run(&args),
+    }
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(code) => code,
+        Err(e) => {
+            let bad = e.downcast_ref::<BadInput>().is_some();
+            eprintln!("error: {e:#}");
+            ExitCode::from(if bad { 2 } else { 1 })
+        }
+    }
+}

@@ -1,0 +1,544 @@
+//! The subcommands.
+
+use std::fs;
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use calendar::Calendar;
+use chrono::{DateTime, FixedOffset, Utc};
+use event_model::{parse_wire_event, to_wire_json, NewEvent, RecordedEvent};
+use event_store::{AppendError, Durability, EventStore, SqliteStore};
+use generator::{GenConfig, Generator};
+use projections::{
+    overdue as overdue_report, ComplaintFold, ComplaintView, DeadlineRules, OverdueReport,
+};
+use serde::Serialize;
+
+use crate::input::{load_calendar, open, open_existing, parse_fiscal_year, parse_instant};
+use crate::{bad_input, BadInput, CalendarArgs};
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum Sync {
+    Full,
+    Normal,
+}
+
+impl From<Sync> for Durability {
+    fn from(s: Sync) -> Durability {
+        match s {
+            Sync::Full => Durability::Full,
+            Sync::Normal => Durability::Normal,
+        }
+    }
+}
+
+pub fn now() -> DateTime<FixedOffset> {
+    Utc::now().fixed_offset()
+}
+
+pub fn progress_bar(len: Option<u64>, what: &str) -> indicatif::ProgressBar {
+    let pb = match len {
+        Some(n) => indicatif::ProgressBar::new(n),
+        None => indicatif::ProgressBar::new_spinner(),
+    };
+    pb.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    let style = if len.is_some() {
+        "{msg} [{bar:30}] {pos}/{len} ({per_sec}, eta {eta})"
+    } else {
+        "{msg} {pos} ({per_sec})"
+    };
+    pb.set_style(
+        indicatif::ProgressStyle::with_template(style)
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    pb.set_message(what.to_string());
+    pb
+}
+
+/// Turns an append error into one clear line naming the input line.
+fn describe_append_error(e: AppendError, lines: &[u64], source: &str) -> anyhow::Error {
+    let line = e.index.and_then(|i| lines.get(i)).copied();
+    let what = match line {
+        Some(l) => format!("{source}:{l}: {e}"),
+        None => format!("{source}: {e}"),
+    };
+    match e.kind {
+        event_store::AppendErrorKind::Store(_) => anyhow::anyhow!("{what}; nothing was appended"),
+        _ => anyhow::Error::new(BadInput(format!("{what}; nothing was appended"))),
+    }
+}
+
+/// Appends NDJSON from a file or standard input as one atomic batch.
+pub fn append(db: &Path, input: &str, sync: Sync) -> anyhow::Result<ExitCode> {
+    let (reader, source): (Box<dyn Read>, String) = if input == "-" {
+        (Box::new(std::io::stdin()), "<stdin>".into())
+    } else {
+        let f = match fs::File::open(input) {
+            Ok(f) => f,
+            Err(e) => bad_input!("{input}: {e}"),
+        };
+        (Box::new(f), input.to_string())
+    };
+    let size = if input == "-" {
+        None
+    } else {
+        fs::metadata(input).ok().map(|m| m.len())
+    };
+    let mut store = open(db, sync.into())?;
+    let pb = progress_bar(size, "appending");
+    let mut reader = BufReader::with_capacity(1 << 20, reader);
+    let mut lines: Vec<u64> = Vec::new();
+    let mut line_no = 0u64;
+    let mut done = false;
+    let mut buf = String::new();
+    let mut iter = std::iter::from_fn(|| loop {
+        buf.clear();
+        match reader.read_line(&mut buf) {
+            Ok(0) => return None,
+            Ok(n) => {
+                line_no += 1;
+                pb.inc(n as u64);
+                let line = buf.trim();
+                if line.is_empty() {
+                    continue;
+                }
+                lines.push(line_no);
+                return Some(parse_wire_event(line));
+            }
+            Err(e) => {
+                // Abort the whole batch: an unreadable line (invalid UTF-8, I/O failure) must
+                // not leave the lines before it committed.
+                line_no += 1;
+                lines.push(line_no);
+                if done {
+                    return None;
+                }
+                done = true;
+                return Some(Err(event_model::WireError {
+                    event_id: None,
+                    field: None,
+                    message: format!("cannot read this line: {e}"),
+                }));
+            }
+        }
+    });
+    let result = store.append_iter(&mut iter, now());
+    drop(iter);
+    pb.finish_and_clear();
+    let report = result.map_err(|e| describe_append_error(e, &lines, &source))?;
+    let first = report
+        .events
+        .iter()
+        .filter(|a| !a.duplicate)
+        .map(|a| a.position)
+        .min();
+    let last = report
+        .events
+        .iter()
+        .filter(|a| !a.duplicate)
+        .map(|a| a.position)
+        .max();
+    match (first, last) {
+        (Some(a), Some(b)) => println!(
+            "appended {} events (positions {a}..{b}), {} duplicates",
+            report.appended, report.duplicates
+        ),
+        _ => println!("appended 0 events, {} duplicates", report.duplicates),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn state(
+    db: &Path,
+    id: &str,
+    as_of: Option<&str>,
+    cal: &CalendarArgs,
+) -> anyhow::Result<ExitCode> {
+    let as_of = match as_of {
+        Some(t) => parse_instant(t)?,
+        None => now(),
+    };
+    let cal = load_calendar(cal)?;
+    let store = open_existing(db)?;
+    let events = store.read_stream(id)?;
+    if events.is_empty() {
+        bad_input!("no complaint `{id}` in {}", db.display());
+    }
+    let mut fold = ComplaintFold::new(as_of);
+    events.iter().for_each(|e| fold.apply(e));
+    match fold.view(id, &cal, &DeadlineRules::default()) {
+        Some(v) => {
+            println!("{}", serde_json::to_string_pretty(&v)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        None => bad_input!("complaint `{id}` has no events at or before {as_of}"),
+    }
+}
+
+pub fn events(db: &Path, stream: Option<&str>, after: u64) -> anyhow::Result<ExitCode> {
+    let store = open_existing(db)?;
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let mut write_err = None;
+    let mut write = |e: &RecordedEvent| {
+        if write_err.is_none() {
+            if let Err(err) = serde_json::to_writer(&mut out, e)
+                .map_err(anyhow::Error::from)
+                .and_then(|_| out.write_all(b"\n").map_err(anyhow::Error::from))
+            {
+                write_err = Some(err);
+            }
+        }
+    };
+    match stream {
+        Some(s) => store
+            .read_stream(s)?
+            .iter()
+            .filter(|e| e.position > after)
+            .for_each(&mut write),
+        None => {
+            store.scan(after, &mut |e| write(&e))?;
+        }
+    }
+    if let Some(e) = write_err {
+        return Err(e);
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The header of a replay: what a result was derived from, so it can be re-derived.
+#[derive(Serialize)]
+pub struct ReplayMeta {
+    pub fiscal_year: i32,
+    pub fiscal_year_be: i32,
+    pub as_of: String,
+    pub log_head_position: u64,
+    pub log_head_hash: String,
+    pub events_replayed: u64,
+    pub calendar_version: String,
+    pub rules: DeadlineRules,
+    pub complaints: usize,
+    pub overdue_obligations: usize,
+}
+
+/// Folds the whole log as of an instant.
+pub fn fold_log(
+    store: &SqliteStore,
+    as_of: DateTime<FixedOffset>,
+    pb: Option<&indicatif::ProgressBar>,
+) -> anyhow::Result<(ComplaintFold, u64)> {
+    let mut fold = ComplaintFold::new(as_of);
+    let mut n = 0u64;
+    store.scan(0, &mut |e| {
+        fold.apply(&e);
+        n += 1;
+        if let Some(pb) = pb {
+            if n % 65536 == 0 {
+                pb.set_position(n);
+            }
+        }
+    })?;
+    Ok((fold, n))
+}
+
+pub struct Replayed {
+    pub meta: ReplayMeta,
+    pub complaints: Vec<ComplaintView>,
+    pub overdue: OverdueReport,
+}
+
+pub fn replay_store(
+    store: &SqliteStore,
+    fiscal_year: &str,
+    as_of: Option<&str>,
+    cal: &Calendar,
+) -> anyhow::Result<Replayed> {
+    let fy = parse_fiscal_year(fiscal_year)?;
+    let as_of = match as_of {
+        Some(t) => parse_instant(t)?,
+        None => fy.end_instant(),
+    };
+    let head = store.head()?;
+    let pb = progress_bar(Some(head.position), "replaying");
+    let (fold, n) = fold_log(store, as_of, Some(&pb))?;
+    pb.finish_and_clear();
+    let rules = DeadlineRules::default();
+    let complaints = fold.views_in(cal, &rules, Some(fy));
+    let overdue = overdue_report(&complaints, as_of, &rules);
+    let meta = ReplayMeta {
+        fiscal_year: fy.ce(),
+        fiscal_year_be: fy.be(),
+        as_of: event_model::format_instant(&as_of),
+        log_head_position: head.position,
+        log_head_hash: head.hash.to_hex(),
+        events_replayed: n,
+        calendar_version: cal.version().to_string(),
+        rules,
+        complaints: complaints.len(),
+        overdue_obligations: overdue.total,
+    };
+    Ok(Replayed {
+        meta,
+        complaints,
+        overdue,
+    })
+}
+
+pub fn write_replay(out: &Path, r: &Replayed) -> anyhow::Result<()> {
+    fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let write = |name: &str,
+                 f: &dyn Fn(&mut BufWriter<fs::File>) -> anyhow::Result<()>|
+     -> anyhow::Result<()> {
+        let path = out.join(name);
+        let tmp = out.join(format!(".{name}.tmp"));
+        let mut w = BufWriter::new(
+            fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?,
+        );
+        f(&mut w)?;
+        w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+        Ok(())
+    };
+    write("complaints.json", &|w| {
+        Ok(projections::write_json_lines(w, &r.complaints)?)
+    })?;
+    write("overdue.json", &|w| {
+        serde_json::to_writer_pretty(&mut *w, &r.overdue)?;
+        w.write_all(b"\n")?;
+        Ok(())
+    })?;
+    write("meta.json", &|w| {
+        serde_json::to_writer_pretty(&mut *w, &r.meta)?;
+        w.write_all(b"\n")?;
+        Ok(())
+    })?;
+    Ok(())
+}
+
+pub fn replay(
+    db: &Path,
+    fiscal_year: &str,
+    as_of: Option<&str>,
+    out: &Path,
+    cal: &CalendarArgs,
+) -> anyhow::Result<ExitCode> {
+    let cal = load_calendar(cal)?;
+    let store = open_existing(db)?;
+    let r = replay_store(&store, fiscal_year, as_of, &cal)?;
+    write_replay(out, &r)?;
+    println!(
+        "replayed {} events: {} complaints of FY {} (B.E. {}) as of {}; {} overdue obligations; written to {}",
+        r.meta.events_replayed,
+        r.meta.complaints,
+        r.meta.fiscal_year,
+        r.meta.fiscal_year_be,
+        r.meta.as_of,
+        r.meta.overdue_obligations,
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn overdue(
+    db: &Path,
+    as_of: &str,
+    unit: Option<&str>,
+    json: bool,
+    cal: &CalendarArgs,
+) -> anyhow::Result<ExitCode> {
+    let as_of = parse_instant(as_of)?;
+    let cal = load_calendar(cal)?;
+    let store = open_existing(db)?;
+    let (fold, _) = fold_log(&store, as_of, None)?;
+    let rules = DeadlineRules::default();
+    let views = fold.views(&cal, &rules);
+    let mut report = overdue_report(&views, as_of, &rules);
+    if let Some(u) = unit {
+        report.units.retain(|x| x.unit == u);
+        report.total = report.units.iter().map(|x| x.count).sum();
+    }
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    if json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        writeln!(
+            out,
+            "overdue obligations as of {}: {}",
+            report.as_of, report.total
+        )?;
+        writeln!(
+            out,
+            "{:<32} {:<16} {:<24} {:<10} {:>5}",
+            "UNIT", "COMPLAINT", "KIND", "DUE", "DAYS"
+        )?;
+        for u in &report.units {
+            for i in &u.items {
+                writeln!(
+                    out,
+                    "{:<32} {:<16} {:<24} {:<10} {:>5}",
+                    u.unit,
+                    i.complaint_id,
+                    i.kind.as_str(),
+                    i.due,
+                    i.days_overdue
+                )?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn verify(db: &Path) -> anyhow::Result<ExitCode> {
+    let store = open_existing(db)?;
+    let r = store.verify()?;
+    match r.first_bad {
+        None => {
+            println!(
+                "ok: {} events, hash chain intact; head position {} hash {}",
+                r.events, r.head.position, r.head.hash
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Some((position, why)) => {
+            println!(
+                "TAMPERED: first bad position {position}: {why} ({} events before it verified)",
+                r.events
+            );
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+pub fn generator(fiscal_year: &str, complaints: u64, seed: u64) -> anyhow::Result<Generator> {
+    let fy = parse_fiscal_year(fiscal_year)?;
+    Ok(Generator::new(
+        GenConfig {
+            fiscal_year: fy,
+            complaints,
+            seed,
+        },
+        Calendar::builtin(),
+    ))
+}
+
+pub fn generate(
+    fiscal_year: &str,
+    complaints: u64,
+    seed: u64,
+    out: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    let g = generator(fiscal_year, complaints, seed)?;
+    let mut w: Box<dyn Write> = match out {
+        Some(p) => {
+            Box::new(fs::File::create(p).with_context(|| format!("creating {}", p.display()))?)
+        }
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut w = BufWriter::with_capacity(1 << 20, &mut w);
+    let pb = progress_bar(None, "generating events");
+    for (i, e) in g.enumerate() {
+        w.write_all(to_wire_json(&e).as_bytes())?;
+        w.write_all(b"\n")?;
+        if i % 65536 == 0 {
+            pb.set_position(i as u64);
+        }
+    }
+    w.flush()?;
+    pb.finish_and_clear();
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The main job until the server exists: a demo fiscal year replayed into a summary.
+pub fn demo(db: &Path, fiscal_year: &str, complaints: u64, seed: u64) -> anyhow::Result<ExitCode> {
+    let mut store = open(db, Durability::Full)?;
+    if store.head()?.position == 0 {
+        let g = generator(fiscal_year, complaints, seed)?;
+        eprintln!(
+            "generating and appending a demo fiscal year of {complaints} complaints into {}",
+            db.display()
+        );
+        let pb = progress_bar(None, "appending");
+        let t = std::time::Instant::now();
+        let mut it = g
+            .inspect(|_| pb.inc(1))
+            .map(Ok::<NewEvent, event_model::WireError>);
+        let report = store
+            .append_iter(&mut it, now())
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        pb.finish_and_clear();
+        eprintln!("appended {} events in {:.2?}", report.appended, t.elapsed());
+    } else {
+        eprintln!("{} already holds events: replaying them", db.display());
+    }
+    let cal = Calendar::builtin();
+    let t = std::time::Instant::now();
+    let r = replay_store(&store, fiscal_year, None, &cal)?;
+    let elapsed = t.elapsed();
+    print_summary(&r, elapsed);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn pct(n: usize, d: usize) -> String {
+    if d == 0 {
+        "n/a".into()
+    } else {
+        format!("{:.1}%", n as f64 * 100.0 / d as f64)
+    }
+}
+
+pub fn print_summary(r: &Replayed, elapsed: std::time::Duration) {
+    use lifecycle::Status;
+    let m = &r.meta;
+    println!(
+        "Rongtook - FY {} (B.E. {}) as of {}",
+        m.fiscal_year, m.fiscal_year_be, m.as_of
+    );
+    println!(
+        "log: {} events, head position {} hash {}",
+        m.events_replayed,
+        m.log_head_position,
+        &m.log_head_hash[..16]
+    );
+    println!(
+        "replayed in {:.2?} ({:.0} events/s)",
+        elapsed,
+        m.events_replayed as f64 / elapsed.as_secs_f64()
+    );
+    let c = &r.complaints;
+    let closed = c.iter().filter(|x| x.status == Status::Closed).count();
+    println!(
+        "complaints: {} received/forwarded in the year, {} closed, {} open, {} stale",
+        c.len(),
+        closed,
+        c.len() - closed,
+        c.iter().filter(|x| x.stale).count()
+    );
+    let rounds: Vec<_> = c
+        .iter()
+        .flat_map(|x| x.rounds.iter())
+        .filter(|r| !r.external)
+        .collect();
+    let judged = |f: &dyn Fn(&projections::RoundView) -> Option<bool>| {
+        let met = rounds.iter().filter(|r| f(r) == Some(true)).count();
+        let all = rounds.iter().filter(|r| f(r).is_some()).count();
+        pct(met, all)
+    };
+    println!("on time: R1 acknowledgement {}, R2 first progress {}, R3 rounds with every checkpoint met {}",
+        judged(&|r| r.ack_on_time),
+        judged(&|r| r.first_progress_on_time),
+        judged(&|r| if r.checkpoints.iter().any(|c| c.met.is_none()) { None } else { Some(r.checkpoints.iter().all(|c| c.met == Some(true))) }),
+    );
+    println!("overdue obligations: {}", r.overdue.total);
+    let mut units: Vec<_> = r.overdue.units.iter().collect();
+    units.sort_by(|a, b| b.count.cmp(&a.count).then(a.unit.cmp(&b.unit)));
+    for u in units.iter().take(5) {
+        println!("  {:<32} {:>6}", u.unit, u.count);
+    }
+}

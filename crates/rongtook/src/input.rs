@@ -1,0 +1,66 @@
+//! Reading what the user hands us: instants, calendars, databases, NDJSON.
+
+use std::path::Path;
+
+use anyhow::Context;
+use calendar::{bangkok, Calendar, FiscalYear};
+use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
+use event_store::{Durability, SqliteStore};
+
+use crate::{bad_input, CalendarArgs};
+
+/// An evaluation instant: RFC 3339 with an offset, or a local date `YYYY-MM-DD` meaning the
+/// end of that day in Bangkok (23:59:59).
+pub fn parse_instant(text: &str) -> anyhow::Result<DateTime<FixedOffset>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t);
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        let t = bangkok()
+            .from_local_datetime(&d.and_hms_opt(23, 59, 59).expect("valid"))
+            .single()
+            .expect("fixed offset");
+        return Ok(t);
+    }
+    bad_input!("`{text}` is not an instant: give RFC 3339 with an offset (2024-03-01T17:00:00+07:00) or a date (2024-03-01)")
+}
+
+pub fn parse_fiscal_year(text: &str) -> anyhow::Result<FiscalYear> {
+    match FiscalYear::parse(text) {
+        Ok(fy) => Ok(fy),
+        Err(e) => bad_input!("--fiscal-year: {e}"),
+    }
+}
+
+pub fn load_calendar(args: &CalendarArgs) -> anyhow::Result<Calendar> {
+    match &args.calendar {
+        None => Ok(Calendar::builtin()),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading calendar {}", path.display()))?;
+            match Calendar::parse(&text) {
+                Ok(c) => Ok(c),
+                Err(e) => bad_input!("{}: {e}", path.display()),
+            }
+        }
+    }
+}
+
+/// Opens an existing log; a missing file is bad input (we never create one by reading).
+pub fn open_existing(db: &Path) -> anyhow::Result<SqliteStore> {
+    if !db.exists() {
+        bad_input!(
+            "{}: no such database (create one with `rongtook append` or `rongtook demo`)",
+            db.display()
+        );
+    }
+    open(db, Durability::Full)
+}
+
+pub fn open(db: &Path, durability: Durability) -> anyhow::Result<SqliteStore> {
+    match SqliteStore::open(db, durability) {
+        Ok(s) => Ok(s),
+        Err(e @ event_store::StoreError::NotALog { .. }) => bad_input!("{e}"),
+        Err(e) => Err(anyhow::Error::new(e).context(format!("opening {}", db.display()))),
+    }
+}
