@@ -1,8 +1,9 @@
-//! `rongtook`: the command-line face of the complaint lifecycle engine.
+//! `rongtook`: the command-line face of the complaint lifecycle engine. The binary is a thin
+//! `main` over [`main`] here, so that the integration tests can build the same program.
 
-mod bench;
-mod commands;
-mod input;
+pub mod bench;
+pub mod commands;
+pub mod input;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -184,7 +185,9 @@ fn run() -> anyhow::Result<ExitCode> {
     }
 }
 
-fn main() -> ExitCode {
+/// Runs the command line and returns the process exit code: 0 success, 1 failure (or a
+/// tampered log for `verify`), 2 bad input.
+pub fn main() -> ExitCode {
     match run() {
         Ok(code) => code,
         Err(e) => {

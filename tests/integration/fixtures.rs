@@ -1,0 +1,181 @@
+//! Data-driven replay fixtures: `replay-fixtures/<case>/events.ndjson` is appended to a fresh
+//! log and replayed as of the case's instant; the projections must equal the case's
+//! `complaints.json` and `overdue.json`. `replay-fixtures/rejected/<case>/` holds batches that
+//! must be refused with the error in `error.txt`, leaving the log as `setup.ndjson` made it.
+//! Run with `UPDATE_EXPECT=1` to rewrite expected files (then review the diff by hand).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use calendar::{Calendar, FiscalYear};
+use chrono::DateTime;
+use event_model::{parse_wire_event, NewEvent};
+use event_store::{EventStore, SqliteStore};
+use projections::{overdue, write_json_lines, ComplaintFold, DeadlineRules};
+use serde::Deserialize;
+use tests::{check_expect, workspace_root};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    description: String,
+    #[serde(default)]
+    as_of: Option<String>,
+    #[serde(default)]
+    fiscal_year: Option<String>,
+}
+
+fn case_dirs(root: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = fs::read_dir(root)
+        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir() && p.file_name().unwrap() != "rejected")
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+fn read_case(dir: &Path) -> Case {
+    let text = fs::read_to_string(dir.join("case.json"))
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let case: Case =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}/case.json: {e}", dir.display()));
+    assert!(
+        !case.description.trim().is_empty(),
+        "{}: empty description",
+        dir.display()
+    );
+    case
+}
+
+/// Parses an NDJSON file; every line must be well-formed.
+fn parse_all(path: &Path) -> Vec<NewEvent> {
+    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            parse_wire_event(l).unwrap_or_else(|e| panic!("{}:{}: {e}", path.display(), i + 1))
+        })
+        .collect()
+}
+
+fn recorded_at() -> chrono::DateTime<chrono::FixedOffset> {
+    DateTime::parse_from_rfc3339("2030-01-01T00:00:00Z").unwrap()
+}
+
+/// Replays one case and returns (complaints.json, overdue.json) as text.
+fn replay_case(dir: &Path, case: &Case) -> (String, String) {
+    let mut store = SqliteStore::open_in_memory().unwrap();
+    let events = parse_all(&dir.join("events.ndjson"));
+    store
+        .append(&events, recorded_at())
+        .unwrap_or_else(|e| panic!("{}: append refused: {e}", dir.display()));
+    let as_of =
+        DateTime::parse_from_rfc3339(case.as_of.as_deref().expect("accepted cases have as_of"))
+            .unwrap();
+    let mut fold = ComplaintFold::new(as_of);
+    store.scan(0, &mut |e| fold.apply(&e)).unwrap();
+    let fy = case
+        .fiscal_year
+        .as_deref()
+        .map(|y| FiscalYear::parse(y).unwrap());
+    let rules = DeadlineRules::default();
+    let views = fold.views_in(&Calendar::builtin(), &rules, fy);
+    let mut complaints = Vec::new();
+    write_json_lines(&mut complaints, &views).unwrap();
+    let report = overdue(&views, as_of, &rules);
+    let mut od = serde_json::to_string_pretty(&report).unwrap();
+    od.push('\n');
+    (String::from_utf8(complaints).unwrap(), od)
+}
+
+#[test]
+fn replay_fixtures_match_their_expected_projections() {
+    let root = workspace_root().join("replay-fixtures");
+    let dirs = case_dirs(&root);
+    assert!(
+        dirs.len() >= 15,
+        "at least 15 accepted cases, found {}",
+        dirs.len()
+    );
+    let mut failures = Vec::new();
+    for dir in &dirs {
+        let case = read_case(dir);
+        let (complaints, od) = replay_case(dir, &case);
+        // Replays are deterministic: a second run gives the same bytes.
+        assert_eq!(
+            replay_case(dir, &case),
+            (complaints.clone(), od.clone()),
+            "{}",
+            dir.display()
+        );
+        for (name, actual) in [("complaints.json", &complaints), ("overdue.json", &od)] {
+            if let Err(e) = check_expect(&dir.join(name), actual) {
+                failures.push(e);
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} fixture file(s) differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn rejected_fixtures_are_refused_and_store_nothing() {
+    let root = workspace_root().join("replay-fixtures").join("rejected");
+    let dirs = case_dirs(&root);
+    assert!(dirs.len() >= 10, "rejected cases: {}", dirs.len());
+    let mut failures = Vec::new();
+    for dir in &dirs {
+        read_case(dir);
+        let mut store = SqliteStore::open_in_memory().unwrap();
+        let setup = dir.join("setup.ndjson");
+        if setup.exists() {
+            store
+                .append(&parse_all(&setup), recorded_at())
+                .unwrap_or_else(|e| panic!("{}: setup refused: {e}", dir.display()));
+        }
+        let before = store.head().unwrap();
+        // Lines are parsed one by one, like `rongtook append`: malformed lines abort the batch.
+        let text = fs::read_to_string(dir.join("events.ndjson")).unwrap();
+        let lines: Vec<(usize, &str)> = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .collect();
+        let mut items = lines.iter().map(|(_, l)| parse_wire_event(l));
+        let err = match store.append_iter(&mut items, recorded_at()) {
+            Ok(r) => {
+                failures.push(format!(
+                    "{}: batch was accepted ({} appended)",
+                    dir.display(),
+                    r.appended
+                ));
+                continue;
+            }
+            Err(e) => e,
+        };
+        let line = err.index.map(|i| lines[i].0 + 1).unwrap_or(0);
+        let actual = format!("line {line}: [{}] {err}\n", err.class());
+        if let Err(e) = check_expect(&dir.join("error.txt"), &actual) {
+            failures.push(e);
+        }
+        assert_eq!(
+            store.head().unwrap(),
+            before,
+            "{}: the refused batch left events behind",
+            dir.display()
+        );
+        assert!(store.verify().unwrap().first_bad.is_none());
+    }
+    assert!(
+        failures.is_empty(),
+        "{} rejected case(s) differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

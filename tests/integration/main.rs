@@ -1,0 +1,7 @@
+//! The integration tests of Rongtook: one binary, one module per area.
+
+mod architecture;
+mod cli;
+mod fixtures;
+mod schemas;
+mod store;
