@@ -1,1 +1,183 @@
+//! The dependency direction and the absences ARCHITECTURE.md promises, checked.
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::Path;
+
+use tests::workspace_root;
+
+/// The crates that must stay pure: no SQL, no async runtime, no file system, no clock, no
+/// randomness, no `anyhow`.
+const CORE: &[&str] = &[
+    "event-model",
+    "calendar",
+    "lifecycle",
+    "projections",
+    "generator",
+];
+
+/// Crates no core crate may depend on, directly or through a workspace crate.
+const FORBIDDEN_FOR_CORE: &[&str] = &[
+    "rusqlite",
+    "tokio",
+    "anyhow",
+    "axum",
+    "hyper",
+    "reqwest",
+    "rand",
+    "getrandom",
+    "indicatif",
+    "clap",
+    "event-store",
+    "rongtook",
+];
+
+/// Source text that means I/O, the clock or randomness.
+const FORBIDDEN_SOURCE: &[&str] = &[
+    "std::fs",
+    "File::open",
+    "File::create",
+    "std::net",
+    "std::env",
+    "SystemTime",
+    "Instant::now",
+    "Utc::now",
+    "Local::now",
+    "thread_rng",
+    "rusqlite",
+    "std::io::stdin",
+    "println!",
+];
+
+/// The names in the `[dependencies]` table of a manifest.
+fn dependencies(manifest: &Path) -> BTreeSet<String> {
+    let text = fs::read_to_string(manifest).unwrap();
+    let mut in_deps = false;
+    let mut out = BTreeSet::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_deps = line == "[dependencies]";
+            continue;
+        }
+        if in_deps && !line.is_empty() && !line.starts_with('#') {
+            let name = line.split(['=', '.', ' ']).next().unwrap().trim();
+            out.insert(name.to_string());
+        }
+    }
+    out
+}
+
+fn crates() -> BTreeMap<String, BTreeSet<String>> {
+    let root = workspace_root().join("crates");
+    let mut map = BTreeMap::new();
+    for e in fs::read_dir(&root).unwrap() {
+        let dir = e.unwrap().path();
+        let manifest = dir.join("Cargo.toml");
+        let text = fs::read_to_string(&manifest).unwrap();
+        let name = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("name = "))
+            .unwrap()
+            .trim_matches('"')
+            .to_string();
+        assert_eq!(
+            Some(name.as_str()),
+            dir.file_name().and_then(|n| n.to_str()),
+            "crate folder equals crate name"
+        );
+        map.insert(name, dependencies(&manifest));
+    }
+    map
+}
+
+fn transitive(map: &BTreeMap<String, BTreeSet<String>>, name: &str) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut todo = vec![name.to_string()];
+    while let Some(n) = todo.pop() {
+        for d in map.get(&n).into_iter().flatten() {
+            if seen.insert(d.clone()) {
+                todo.push(d.clone());
+            }
+        }
+    }
+    seen
+}
+
+#[test]
+fn core_crates_depend_on_no_io_runtime_or_sql() {
+    let map = crates();
+    for core in CORE {
+        assert!(map.contains_key(*core), "core crate {core} exists");
+        let deps = transitive(&map, core);
+        for bad in FORBIDDEN_FOR_CORE {
+            assert!(
+                !deps.contains(*bad),
+                "{core} depends on {bad} (directly or transitively)"
+            );
+        }
+    }
+}
+
+#[test]
+fn only_the_store_knows_sql_and_only_the_cli_uses_anyhow() {
+    for (name, deps) in crates() {
+        if deps.contains("rusqlite") {
+            assert_eq!(name, "event-store", "{name} uses rusqlite");
+        }
+        if deps.contains("anyhow") {
+            assert_eq!(name, "rongtook", "{name} uses anyhow");
+        }
+    }
+}
+
+#[test]
+fn core_sources_never_touch_files_clock_or_randomness() {
+    for core in CORE {
+        let src = workspace_root().join("crates").join(core).join("src");
+        let mut stack = vec![src];
+        while let Some(dir) = stack.pop() {
+            for e in fs::read_dir(&dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                    continue;
+                }
+                let text = fs::read_to_string(&p).unwrap();
+                for bad in FORBIDDEN_SOURCE {
+                    assert!(!text.contains(bad), "{} mentions `{bad}`", p.display());
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn chrono_is_built_without_the_clock_for_the_core() {
+    let text = fs::read_to_string(workspace_root().join("Cargo.toml")).unwrap();
+    let line = text.lines().find(|l| l.starts_with("chrono")).unwrap();
+    assert!(
+        line.contains("default-features = false") && !line.contains("clock"),
+        "{line}"
+    );
+    for core in CORE {
+        let m = fs::read_to_string(
+            workspace_root()
+                .join("crates")
+                .join(core)
+                .join("Cargo.toml"),
+        )
+        .unwrap();
+        assert!(!m.contains("clock"), "{core} enables chrono's clock");
+    }
+}
+
+#[test]
+fn architecture_document_names_every_crate() {
+    let doc = fs::read_to_string(workspace_root().join("ARCHITECTURE.md")).unwrap();
+    for name in crates().keys() {
+        assert!(
+            doc.contains(&format!("`{name}`")),
+            "ARCHITECTURE.md does not describe `{name}`"
+        );
+    }
+}

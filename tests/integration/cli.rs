@@ -1,1 +1,251 @@
+//! The `rongtook` command line, run as a real program.
 
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use tests::Scratch;
+
+fn rongtook(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rongtook-under-test"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run rongtook")
+}
+
+fn ok(args: &[&str]) -> String {
+    let o = rongtook(args);
+    assert!(
+        o.status.success(),
+        "rongtook {args:?} failed: {}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn generate_append_verify_replay_round_trip() {
+    let dir = Scratch::new("cli");
+    let events = dir.path("year.ndjson");
+    let db = dir.path("log.db");
+    ok(&[
+        "generate",
+        "--fiscal-year",
+        "2567",
+        "--complaints",
+        "300",
+        "--seed",
+        "9",
+        "--out",
+        s(&events),
+    ]);
+    let lines = std::fs::read_to_string(&events).unwrap().lines().count();
+    assert!(lines > 300 * 3, "{lines} events for 300 complaints");
+
+    let out = ok(&["append", "--db", s(&db), s(&events)]);
+    assert_eq!(
+        out,
+        format!("appended {lines} events (positions 1..{lines}), 0 duplicates\n")
+    );
+    let out = ok(&["append", "--db", s(&db), s(&events)]);
+    assert_eq!(out, format!("appended 0 events, {lines} duplicates\n"));
+
+    let out = ok(&["verify", "--db", s(&db)]);
+    assert!(
+        out.starts_with(&format!("ok: {lines} events, hash chain intact")),
+        "{out}"
+    );
+
+    let (a, b) = (dir.path("a"), dir.path("b"));
+    ok(&[
+        "replay",
+        "--db",
+        s(&db),
+        "--fiscal-year",
+        "2567",
+        "--out",
+        s(&a),
+    ]);
+    ok(&[
+        "replay",
+        "--db",
+        s(&db),
+        "--fiscal-year",
+        "FY2024",
+        "--out",
+        s(&b),
+    ]);
+    for f in ["complaints.json", "overdue.json", "meta.json"] {
+        let x = std::fs::read(a.join(f)).unwrap();
+        assert!(!x.is_empty());
+        assert_eq!(
+            x,
+            std::fs::read(b.join(f)).unwrap(),
+            "{f} differs between two replays"
+        );
+    }
+    let complaints: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(a.join("complaints.json")).unwrap()).unwrap();
+    assert_eq!(complaints.as_array().unwrap().len(), 300);
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(a.join("meta.json")).unwrap()).unwrap();
+    assert_eq!(meta["log_head_position"], lines as u64);
+    assert_eq!(meta["as_of"], "2024-10-01T00:00:00+07:00");
+
+    let state = ok(&[
+        "state",
+        "--db",
+        s(&db),
+        "C2567-0000001",
+        "--as-of",
+        "2024-12-31",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&state).unwrap();
+    assert_eq!(v["complaint_id"], "C2567-0000001");
+    assert!(v["rounds"].is_array());
+
+    let table = ok(&["overdue", "--db", s(&db), "--as-of", "2024-03-01"]);
+    assert!(
+        table.starts_with("overdue obligations as of 2024-03-01T23:59:59+07:00: "),
+        "{table}"
+    );
+    let json = ok(&[
+        "overdue",
+        "--db",
+        s(&db),
+        "--as-of",
+        "2024-03-01",
+        "--json",
+        "--unit",
+        "district:bang-rak",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    for u in v["units"].as_array().unwrap() {
+        assert_eq!(u["unit"], "district:bang-rak");
+    }
+
+    let stream = ok(&["events", "--db", s(&db), "--stream", "C2567-0000001"]);
+    let first: serde_json::Value = serde_json::from_str(stream.lines().next().unwrap()).unwrap();
+    assert_eq!(first["type"], "received");
+    assert_eq!(first["version"], 1);
+    assert_eq!(first["hash"].as_str().unwrap().len(), 64);
+}
+
+#[test]
+fn bad_input_names_the_line_and_stores_nothing() {
+    let dir = Scratch::new("bad");
+    let db = dir.path("log.db");
+    let input = dir.path("bad.ndjson");
+    let good = r#"{"id":"018cea3b-a100-7000-8000-000000000001","stream":"C-1","type":"received","occurred_at":"2024-01-09T10:00:00+07:00","actor":"intake","data":{"channel":"web","category":"road","district":"x","subject":"s","complainant":{"anonymous":true}}}"#;
+    let bad = r#"{"id":"018cea3b-a100-7000-8000-000000000002","stream":"C-1","type":"closed","occurred_at":"2024-01-09T11:00:00+07:00","actor":"intake","data":{"outcome":"resolved","answer":""}}"#;
+    std::fs::write(&input, format!("{good}\n\n{bad}\n")).unwrap();
+    let o = rongtook(&["append", "--db", s(&db), s(&input)]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "error: {}:3: event 018cea3b-a100-7000-8000-000000000002: field `data.answer`: must not be empty; nothing was appended",
+            input.display()
+        )
+    );
+    let out = ok(&["verify", "--db", s(&db)]);
+    assert!(out.starts_with("ok: 0 events"), "{out}");
+
+    let o = rongtook(&[
+        "replay",
+        "--db",
+        s(&dir.path("missing.db")),
+        "--fiscal-year",
+        "2567",
+        "--out",
+        s(&dir.path("o")),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no such database"));
+    let o = rongtook(&[
+        "replay",
+        "--db",
+        s(&db),
+        "--fiscal-year",
+        "next year",
+        "--out",
+        s(&dir.path("o")),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = rongtook(&["overdue", "--db", s(&db), "--as-of", "yesterday"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("`yesterday` is not an instant"));
+}
+
+#[test]
+fn verify_exits_non_zero_on_a_tampered_log() {
+    let dir = Scratch::new("tamper");
+    let db = dir.path("log.db");
+    let events = dir.path("e.ndjson");
+    ok(&[
+        "generate",
+        "--fiscal-year",
+        "2567",
+        "--complaints",
+        "20",
+        "--out",
+        s(&events),
+    ]);
+    ok(&["append", "--db", s(&db), s(&events)]);
+    let c = rusqlite::Connection::open(&db).unwrap();
+    c.execute_batch("DROP TRIGGER events_no_update; UPDATE events SET occurred_at = '2024-01-01T00:00:00+07:00' WHERE position = 5;")
+        .unwrap();
+    drop(c);
+    let o = rongtook(&["verify", "--db", s(&db)]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(out.starts_with("TAMPERED: first bad position 5:"), "{out}");
+}
+
+#[test]
+fn a_user_calendar_changes_deadlines() {
+    let dir = Scratch::new("calendar");
+    let db = dir.path("log.db");
+    let events = dir.path("e.ndjson");
+    std::fs::copy(
+        tests::workspace_root().join("replay-fixtures/basic-on-time/events.ndjson"),
+        &events,
+    )
+    .unwrap();
+    ok(&["append", "--db", s(&db), s(&events)]);
+    let cal = dir.path("cal.txt");
+    // A special holiday on 9 January 2024 moves R1 to the 10th.
+    std::fs::write(&cal, "# covers: 2024-2024\n2024-01-09\tSpecial holiday\n").unwrap();
+    let v: serde_json::Value = serde_json::from_str(&ok(&[
+        "state",
+        "--db",
+        s(&db),
+        "C-BASIC",
+        "--as-of",
+        "2024-03-01",
+        "--calendar",
+        s(&cal),
+    ]))
+    .unwrap();
+    assert_eq!(v["rounds"][0]["ack_due"], "2024-01-10");
+    let v: serde_json::Value = serde_json::from_str(&ok(&[
+        "state",
+        "--db",
+        s(&db),
+        "C-BASIC",
+        "--as-of",
+        "2024-03-01",
+    ]))
+    .unwrap();
+    assert_eq!(v["rounds"][0]["ack_due"], "2024-01-09");
+    std::fs::write(&cal, "2024-01-09 no coverage line\n").unwrap();
+    let o = rongtook(&["state", "--db", s(&db), "C-BASIC", "--calendar", s(&cal)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("covers"));
+}

@@ -104,7 +104,7 @@ impl Calendar {
                 }
                 continue;
             }
-            let (date, name) = match line.split_once(|c: char| c == '\t' || c == ' ') {
+            let (date, name) = match line.split_once(['\t', ' ']) {
                 Some((d, n)) => (d, n.trim()),
                 None => (line, ""),
             };
@@ -129,7 +129,7 @@ impl Calendar {
         }
         let version = {
             let mut h = Sha256::new();
-            for (d, _) in &holidays {
+            for d in holidays.keys() {
                 h.update(d.to_string().as_bytes());
                 h.update(b"\n");
             }

@@ -126,7 +126,7 @@ pub fn append(db: &Path, input: &str, sync: Sync) -> anyhow::Result<ExitCode> {
         }
     });
     let result = store.append_iter(&mut iter, now());
-    drop(iter);
+
     pb.finish_and_clear();
     let report = result.map_err(|e| describe_append_error(e, &lines, &source))?;
     let first = report
@@ -237,7 +237,7 @@ pub fn fold_log(
         fold.apply(&e);
         n += 1;
         if let Some(pb) = pb {
-            if n % 65536 == 0 {
+            if n.is_multiple_of(65536) {
                 pb.set_position(n);
             }
         }
@@ -446,7 +446,7 @@ pub fn generate(
     for (i, e) in g.enumerate() {
         w.write_all(to_wire_json(&e).as_bytes())?;
         w.write_all(b"\n")?;
-        if i % 65536 == 0 {
+        if i.is_multiple_of(65536) {
             pb.set_position(i as u64);
         }
     }
