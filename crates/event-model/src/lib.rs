@@ -8,7 +8,9 @@ pub mod schema;
 pub mod types;
 pub mod wire;
 
-pub use recorded::{format_instant, upcast, CanonicalFields, Hash, RecordedEvent, SCHEMA_VERSION};
+pub use recorded::{
+    format_instant, parse_instant, upcast, CanonicalFields, Hash, RecordedEvent, SCHEMA_VERSION,
+};
 pub use types::*;
 pub use wire::{parse_wire_event, to_wire_json, NewEvent, WireError, UNIT_STREAM_PREFIX};
 

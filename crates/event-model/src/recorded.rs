@@ -51,6 +51,64 @@ pub fn format_instant(t: &DateTime<FixedOffset>) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
+/// Parses an RFC 3339 instant. The form the log stores (`YYYY-MM-DDTHH:MM:SS[.f]` then `Z` or
+/// `+HH:MM`) takes a fast path; anything else goes through chrono's full parser.
+pub fn parse_instant(s: &str) -> Option<DateTime<FixedOffset>> {
+    fast_instant(s.as_bytes()).or_else(|| DateTime::parse_from_rfc3339(s).ok())
+}
+
+fn fast_instant(b: &[u8]) -> Option<DateTime<FixedOffset>> {
+    use chrono::{NaiveDate, TimeZone};
+    fn num(b: &[u8]) -> Option<u32> {
+        b.iter().try_fold(0u32, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + (c - b'0') as u32)
+        })
+    }
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let (year, month, day) = (num(&b[0..4])?, num(&b[5..7])?, num(&b[8..10])?);
+    let (h, m, sec) = (num(&b[11..13])?, num(&b[14..16])?, num(&b[17..19])?);
+    let mut i = 19;
+    let mut nanos = 0u32;
+    if b[i] == b'.' {
+        let start = i + 1;
+        i = start;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        let digits = &b[start..i];
+        if digits.is_empty() || digits.len() > 9 {
+            return None;
+        }
+        nanos = num(digits)? * 10u32.pow(9 - digits.len() as u32);
+    }
+    let offset_secs = match &b[i..] {
+        [b'Z'] => 0,
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+            let hh = num(&[*h1, *h2])? as i32;
+            let mm = num(&[*m1, *m2])? as i32;
+            let v = hh * 3600 + mm * 60;
+            if *sign == b'-' {
+                -v
+            } else {
+                v
+            }
+        }
+        _ => return None,
+    };
+    let offset = FixedOffset::east_opt(offset_secs)?;
+    let naive =
+        NaiveDate::from_ymd_opt(year as i32, month, day)?.and_hms_nano_opt(h, m, sec, nanos)?;
+    offset.from_local_datetime(&naive).single()
+}
+
 /// The stored fields that the hash covers, in the form the store holds them.
 pub struct CanonicalFields<'a> {
     pub position: u64,

@@ -140,3 +140,28 @@ fn wire_json_round_trips() {
     e2.expected_version = Some(0);
     assert_eq!(parse_wire_event(&to_wire_json(&e2)).unwrap(), e2);
 }
+
+#[test]
+fn fast_instant_parsing_agrees_with_chrono() {
+    for t in [
+        "2024-01-05T09:30:00+07:00",
+        "2024-01-05T09:30:00Z",
+        "2024-02-29T23:59:59.123+07:00",
+        "2024-02-29T23:59:59.123456789-03:30",
+        "2023-12-31T17:00:00+00:00",
+    ] {
+        assert_eq!(
+            parse_instant(t),
+            chrono::DateTime::parse_from_rfc3339(t).ok(),
+            "{t}"
+        );
+    }
+    for bad in [
+        "2024-02-30T00:00:00Z",
+        "2024-01-05T25:00:00Z",
+        "2024-01-05T09:30:00",
+        "x",
+    ] {
+        assert_eq!(parse_instant(bad), None, "{bad}");
+    }
+}

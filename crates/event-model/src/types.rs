@@ -291,6 +291,10 @@ impl EventData {
     /// Decodes a payload of a known type; errors carry the JSON path of the offending field.
     pub fn from_json(event_type: EventType, json: &str) -> Result<EventData, FieldError> {
         fn de<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, FieldError> {
+            // Fast path; only a failure pays for tracking the path of the offending field.
+            if let Ok(v) = serde_json::from_str(json) {
+                return Ok(v);
+            }
             let mut d = serde_json::Deserializer::from_str(json);
             let v = serde_path_to_error::deserialize(&mut d).map_err(|e| FieldError {
                 path: e.path().to_string(),

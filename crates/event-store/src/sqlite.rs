@@ -30,7 +30,12 @@ pub enum Durability {
 /// The SQLite event log.
 pub struct SqliteStore {
     conn: Connection,
+    /// The file, for the scan's second (reader) connection; `None` in memory.
+    path: Option<std::path::PathBuf>,
 }
+
+/// Events decoded per batch handed from the reader thread to the caller of `scan`.
+const SCAN_BATCH: usize = 2048;
 
 const SELECT_COLUMNS: &str = "position, event_id, stream, version, type, occurred_at, recorded_at, actor, schema_version, data, prev_hash, hash";
 
@@ -39,9 +44,11 @@ impl SqliteStore {
     pub fn open(path: &Path, durability: Durability) -> Result<SqliteStore, StoreError> {
         let conn = Connection::open_with_flags(
             path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        Self::init(conn, durability).map_err(|e| match e {
+        Self::init(conn, durability, Some(path.to_path_buf())).map_err(|e| match e {
             StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, m))
                 if f.code == rusqlite::ErrorCode::NotADatabase =>
             {
@@ -56,10 +63,14 @@ impl SqliteStore {
 
     /// An in-memory log (tests, fixtures).
     pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
-        Self::init(Connection::open_in_memory()?, Durability::Full)
+        Self::init(Connection::open_in_memory()?, Durability::Full, None)
     }
 
-    fn init(conn: Connection, durability: Durability) -> Result<SqliteStore, StoreError> {
+    fn init(
+        conn: Connection,
+        durability: Durability,
+        path: Option<std::path::PathBuf>,
+    ) -> Result<SqliteStore, StoreError> {
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(
@@ -84,7 +95,7 @@ impl SqliteStore {
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;
             tx.commit()?;
         }
-        Ok(SqliteStore { conn })
+        Ok(SqliteStore { conn, path })
     }
 
     /// The underlying connection, for the store's own tests and tools.
@@ -119,39 +130,51 @@ fn corrupt(position: u64, message: impl Into<String>) -> StoreError {
     }
 }
 
-/// Decodes one row selected with [`SELECT_COLUMNS`].
+/// A text column, borrowed.
+fn text<'r>(row: &'r rusqlite::Row<'_>, i: usize, position: u64) -> Result<&'r str, StoreError> {
+    row.get_ref(i)?
+        .as_str()
+        .map_err(|e| corrupt(position, format!("column {i}: {e}")))
+}
+
+/// A blob column, borrowed.
+fn blob<'r>(row: &'r rusqlite::Row<'_>, i: usize, position: u64) -> Result<&'r [u8], StoreError> {
+    row.get_ref(i)?
+        .as_blob()
+        .map_err(|e| corrupt(position, format!("column {i}: {e}")))
+}
+
+/// Decodes one row selected with [`SELECT_COLUMNS`], borrowing its columns.
 fn decode_row(row: &rusqlite::Row<'_>) -> Result<RecordedEvent, StoreError> {
-    let position: i64 = row.get(0)?;
-    let position = position as u64;
-    let id_bytes: Vec<u8> = row.get(1)?;
-    let id =
-        Uuid::from_slice(&id_bytes).map_err(|e| corrupt(position, format!("event_id: {e}")))?;
-    let type_text: String = row.get(4)?;
-    let event_type = EventType::parse(&type_text)
+    let position = row.get::<_, i64>(0)? as u64;
+    let id = Uuid::from_slice(blob(row, 1, position)?)
+        .map_err(|e| corrupt(position, format!("event_id: {e}")))?;
+    let type_text = text(row, 4, position)?;
+    let event_type = EventType::parse(type_text)
         .ok_or_else(|| corrupt(position, format!("unknown type `{type_text}`")))?;
-    let occurred: String = row.get(5)?;
-    let recorded: String = row.get(6)?;
-    let schema_version: i64 = row.get(8)?;
-    let data_text: String = row.get(9)?;
-    let data_text =
-        upcast(schema_version as u32, event_type, &data_text).map_err(|m| corrupt(position, m))?;
+    let schema_version = row.get::<_, i64>(8)? as u32;
+    let data_text = upcast(schema_version, event_type, text(row, 9, position)?)
+        .map_err(|m| corrupt(position, m))?;
     let data = EventData::from_json(event_type, data_text)
         .map_err(|e| corrupt(position, format!("data.{}: {}", e.path, e.message)))?;
     let hash_of = |i: usize, name: &str| -> Result<Hash, StoreError> {
-        let b: Vec<u8> = row.get(i)?;
-        Hash::from_slice(&b).ok_or_else(|| corrupt(position, format!("{name} is not 32 bytes")))
+        Hash::from_slice(blob(row, i, position)?)
+            .ok_or_else(|| corrupt(position, format!("{name} is not 32 bytes")))
+    };
+    let instant = |i: usize, name: &str| -> Result<DateTime<FixedOffset>, StoreError> {
+        let t = text(row, i, position)?;
+        event_model::parse_instant(t)
+            .ok_or_else(|| corrupt(position, format!("{name}: `{t}` is not RFC 3339")))
     };
     Ok(RecordedEvent {
         position,
         id,
-        stream: row.get(2)?,
+        stream: text(row, 2, position)?.to_string(),
         version: row.get::<_, i64>(3)? as u64,
-        occurred_at: DateTime::parse_from_rfc3339(&occurred)
-            .map_err(|e| corrupt(position, format!("occurred_at: {e}")))?,
-        recorded_at: DateTime::parse_from_rfc3339(&recorded)
-            .map_err(|e| corrupt(position, format!("recorded_at: {e}")))?,
-        actor: row.get(7)?,
-        schema_version: schema_version as u32,
+        occurred_at: instant(5, "occurred_at")?,
+        recorded_at: instant(6, "recorded_at")?,
+        actor: text(row, 7, position)?.to_string(),
+        schema_version,
         data,
         prev_hash: hash_of(10, "prev_hash")?,
         hash: hash_of(11, "hash")?,
@@ -317,16 +340,15 @@ impl EventStore for SqliteStore {
     }
 
     fn scan(&self, after: u64, f: &mut dyn FnMut(RecordedEvent)) -> Result<u64, StoreError> {
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {SELECT_COLUMNS} FROM events WHERE position > ?1 ORDER BY position"
-        ))?;
-        let mut rows = stmt.query([after as i64])?;
-        let mut n = 0;
-        while let Some(row) = rows.next()? {
-            f(decode_row(row)?);
-            n += 1;
+        match &self.path {
+            // A file: read and decode on a second connection in its own thread while the
+            // caller folds, handing over batches.
+            Some(path) => scan_pipelined(path, after, f),
+            None => scan_rows(&self.conn, after, &mut |e| {
+                f(e);
+                true
+            }),
         }
-        Ok(n)
     }
 
     fn verify(&self) -> Result<VerifyReport, StoreError> {
@@ -451,4 +473,78 @@ fn load_stream_head(
         }
     }
     Ok(head)
+}
+
+/// Reads and decodes every event after `after` in position order; `f` returns false to stop.
+fn scan_rows(
+    conn: &Connection,
+    after: u64,
+    f: &mut dyn FnMut(RecordedEvent) -> bool,
+) -> Result<u64, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {SELECT_COLUMNS} FROM events WHERE position > ?1 ORDER BY position"
+    ))?;
+    let mut rows = stmt.query([after as i64])?;
+    let mut n = 0;
+    while let Some(row) = rows.next()? {
+        n += 1;
+        if !f(decode_row(row)?) {
+            break;
+        }
+    }
+    Ok(n)
+}
+
+fn scan_pipelined(
+    path: &Path,
+    after: u64,
+    f: &mut dyn FnMut(RecordedEvent),
+) -> Result<u64, StoreError> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<RecordedEvent>, StoreError>>(8);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || {
+            let run = || -> Result<(), StoreError> {
+                let conn = Connection::open_with_flags(
+                    path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                let mut batch = Vec::with_capacity(SCAN_BATCH);
+                let mut receiver_gone = false;
+                scan_rows(&conn, after, &mut |e| {
+                    batch.push(e);
+                    if batch.len() == SCAN_BATCH {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(SCAN_BATCH));
+                        receiver_gone = tx.send(Ok(full)).is_err();
+                    }
+                    !receiver_gone
+                })?;
+                if !batch.is_empty() {
+                    let _ = tx.send(Ok(batch));
+                }
+                Ok(())
+            };
+            if let Err(e) = run() {
+                let _ = tx.send(Err(e));
+            }
+        });
+        let mut n = 0u64;
+        let mut failure = None;
+        for batch in rx {
+            match batch {
+                Ok(events) => {
+                    n += events.len() as u64;
+                    events.into_iter().for_each(&mut *f);
+                }
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        reader.join().expect("scan reader thread panicked");
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(n),
+        }
+    })
 }

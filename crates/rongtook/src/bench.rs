@@ -1,5 +1,274 @@
-pub fn run(_: &BenchArgs) -> anyhow::Result<std::process::ExitCode> {
-    todo!()
-}
+//! `rongtook bench`: end-to-end figures on a generated fiscal year, each next to the plain
+//! SQLite yardstick measured in the same run.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use calendar::Calendar;
+use event_model::{format_instant, to_wire_json, NewEvent};
+use event_store::baseline::{plain_insert, plain_scan, PlainRow};
+use event_store::{Durability, EventStore, SqliteStore};
+use projections::{overdue, ComplaintFold, DeadlineRules};
+
+use crate::commands::{generator, now};
+
 #[derive(clap::Args)]
-pub struct BenchArgs {}
+pub struct BenchArgs {
+    /// Complaints in the generated fiscal year.
+    #[arg(long, default_value_t = 300_000)]
+    pub complaints: u64,
+    #[arg(long, default_value = "2567")]
+    pub fiscal_year: String,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Scratch directory for the databases (default: a new folder in the system temp dir);
+    /// it is removed afterwards unless --keep.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    #[arg(long)]
+    pub keep: bool,
+}
+
+/// Peak resident set size of this process so far, in bytes (Linux; `None` elsewhere).
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+fn rate(n: u64, d: Duration) -> f64 {
+    n as f64 / d.as_secs_f64()
+}
+
+fn fmt_rate(r: f64) -> String {
+    if r >= 1e6 {
+        format!("{:.2}M/s", r / 1e6)
+    } else {
+        format!("{:.0}k/s", r / 1e3)
+    }
+}
+
+/// Random (v4) ids in place of the generator's time-ordered v7 ids, deterministically.
+fn with_v4_ids(events: &[NewEvent], seed: u64) -> Vec<NewEvent> {
+    let mut rng = generator::Rng::new(seed ^ 0xA5A5);
+    events
+        .iter()
+        .map(|e| {
+            let mut e = e.clone();
+            let mut b = [0u8; 16];
+            b[..8].copy_from_slice(&rng.next_u64().to_le_bytes());
+            b[8..].copy_from_slice(&rng.next_u64().to_le_bytes());
+            e.id = uuid::Builder::from_random_bytes(b).into_uuid();
+            e
+        })
+        .collect()
+}
+
+struct Rows {
+    ids: Vec<String>,
+    versions: Vec<i64>,
+    occurred: Vec<String>,
+    data: Vec<String>,
+}
+
+fn plain_rows(events: &[NewEvent]) -> Rows {
+    let mut versions = HashMap::<&str, i64>::new();
+    let mut r = Rows {
+        ids: vec![],
+        versions: vec![],
+        occurred: vec![],
+        data: vec![],
+    };
+    for e in events {
+        let v = versions.entry(e.stream.as_str()).or_insert(0);
+        *v += 1;
+        r.ids.push(e.id.to_string());
+        r.versions.push(*v);
+        r.occurred.push(format_instant(&e.occurred_at));
+        r.data.push(e.data.to_canonical_json());
+    }
+    r
+}
+
+fn plain(path: &Path, events: &[NewEvent], rows: &Rows, d: Durability) -> anyhow::Result<Duration> {
+    let it = events.iter().enumerate().map(|(i, e)| PlainRow {
+        id: &rows.ids[i],
+        stream: &e.stream,
+        version: rows.versions[i],
+        event_type: e.event_type().as_str(),
+        occurred_at: &rows.occurred[i],
+        actor: &e.actor,
+        data: &rows.data[i],
+    });
+    Ok(plain_insert(path, d, it)?.0)
+}
+
+fn ours(path: &Path, events: &[NewEvent], d: Durability) -> anyhow::Result<Duration> {
+    let mut store = SqliteStore::open(path, d)?;
+    let t = Instant::now();
+    let r = store
+        .append_iter(&mut events.iter().cloned().map(Ok), now())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let el = t.elapsed();
+    anyhow::ensure!(
+        r.appended as usize == events.len(),
+        "appended {} of {}",
+        r.appended,
+        events.len()
+    );
+    Ok(el)
+}
+
+pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
+    let dir = match &args.dir {
+        Some(d) => d.clone(),
+        None => std::env::temp_dir().join(format!("rongtook-bench-{}", std::process::id())),
+    };
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let db = |name: &str| {
+        let p = dir.join(name);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));
+        }
+        p
+    };
+    println!(
+        "rongtook bench: {} complaints, FY {}, seed {}; {} cores",
+        args.complaints,
+        args.fiscal_year,
+        args.seed,
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
+
+    let t = Instant::now();
+    let events: Vec<NewEvent> = generator(&args.fiscal_year, args.complaints, args.seed)?.collect();
+    let n = events.len() as u64;
+    println!("generate          {n} events in {:.2?}", t.elapsed());
+
+    let t = Instant::now();
+    let wire: Vec<String> = events.iter().map(to_wire_json).collect();
+    let ser = t.elapsed();
+    let t = Instant::now();
+    for w in &wire {
+        std::hint::black_box(event_model::parse_wire_event(w).map_err(|e| anyhow::anyhow!("{e}"))?);
+    }
+    let parse = t.elapsed();
+    let wire_bytes: usize = wire.iter().map(|w| w.len() + 1).sum();
+    drop(wire);
+    println!(
+        "wire format       serialise {} ({:.2?}), parse+check {} ({:.2?}); {:.0} bytes/event",
+        fmt_rate(rate(n, ser)),
+        ser,
+        fmt_rate(rate(n, parse)),
+        parse,
+        wire_bytes as f64 / n as f64
+    );
+
+    let rows = plain_rows(&events);
+    let mut summary = Vec::new();
+    for (label, d) in [("FULL", Durability::Full), ("NORMAL", Durability::Normal)] {
+        let p = plain(&db("plain.db"), &events, &rows, d)?;
+        let o = ours(&db("ours.db"), &events, d)?;
+        println!(
+            "append v7 {label:<7} plain loop {} ({:.2?}) | rongtook {} ({:.2?}) | ratio {:.2}x",
+            fmt_rate(rate(n, p)),
+            p,
+            fmt_rate(rate(n, o)),
+            o,
+            p.as_secs_f64() / o.as_secs_f64()
+        );
+        summary.push((format!("append_v7_{label}"), rate(n, o), rate(n, p)));
+    }
+    drop(rows);
+    let v4 = with_v4_ids(&events, args.seed);
+    let rows4 = plain_rows(&v4);
+    let p = plain(&db("plain4.db"), &v4, &rows4, Durability::Full)?;
+    let o = ours(&db("ours4.db"), &v4, Durability::Full)?;
+    println!(
+        "append v4 FULL    plain loop {} ({:.2?}) | rongtook {} ({:.2?}) | ratio {:.2}x",
+        fmt_rate(rate(n, p)),
+        p,
+        fmt_rate(rate(n, o)),
+        o,
+        p.as_secs_f64() / o.as_secs_f64()
+    );
+    drop((v4, rows4, events));
+
+    // Replay: the store's ordered scan with typed decoding, folded and judged.
+    let plain_db = db("plain-scan.db");
+    {
+        let ev: Vec<NewEvent> = generator(&args.fiscal_year, args.complaints, args.seed)?.collect();
+        let rows = plain_rows(&ev);
+        plain(&plain_db, &ev, &rows, Durability::Normal)?;
+    }
+    let (ps, pn) = plain_scan(&plain_db)?;
+    let store = SqliteStore::open(&dir.join("ours.db"), Durability::Full)?;
+    let fy = crate::input::parse_fiscal_year(&args.fiscal_year)?;
+    let cal = Calendar::builtin();
+    let rules = DeadlineRules::default();
+    let t = Instant::now();
+    let decoded = store.scan(0, &mut |e| {
+        std::hint::black_box(e);
+    })?;
+    let decode_t = t.elapsed();
+    println!(
+        "scan              rongtook scan+decode only {} ({decode_t:.2?})",
+        fmt_rate(rate(decoded, decode_t))
+    );
+    let t = Instant::now();
+    let mut fold = ComplaintFold::new(fy.end_instant());
+    let scanned = store.scan(0, &mut |e| fold.apply(&e))?;
+    let fold_t = t.elapsed();
+    let views = fold.views_in(&cal, &rules, Some(fy));
+    let od = overdue(&views, fy.end_instant(), &rules);
+    let total = t.elapsed();
+    std::hint::black_box(&od);
+    println!("replay            plain SELECT+parse {} ({:.2?}) | rongtook scan+fold {} ({:.2?}), with deadlines judged {} ({:.2?}) | ratio {:.2}x",
+        fmt_rate(rate(pn, ps)), ps, fmt_rate(rate(scanned, fold_t)), fold_t, fmt_rate(rate(scanned, total)), total,
+        ps.as_secs_f64() / total.as_secs_f64());
+    drop((views, od, fold, store));
+
+    // The whole `rongtook replay` command in its own process, for its wall time and peak RSS.
+    let out = dir.join("replay-out");
+    let t = Instant::now();
+    let child = Command::new(std::env::current_exe()?)
+        .args(["replay", "--db"])
+        .arg(dir.join("ours.db"))
+        .args(["--fiscal-year", &args.fiscal_year, "--out"])
+        .arg(&out)
+        .env("RONGTOOK_REPORT_PEAK_RSS", "1")
+        .output()?;
+    let wall = t.elapsed();
+    anyhow::ensure!(
+        child.status.success(),
+        "replay failed: {}",
+        String::from_utf8_lossy(&child.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&child.stderr);
+    let peak = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("peak_rss_bytes="))
+        .unwrap_or("unknown");
+    let peak_mib = peak
+        .parse::<f64>()
+        .map(|b| format!("{:.0} MiB", b / 1048576.0))
+        .unwrap_or(peak.to_string());
+    println!(
+        "replay command    {n} events, outputs written, in {wall:.2?} ({}); peak RSS {peak_mib}",
+        fmt_rate(rate(n, wall))
+    );
+    println!(
+        "bench process     peak RSS {:.0} MiB (holds the generated year in memory)",
+        peak_rss_bytes().unwrap_or(0) as f64 / 1048576.0
+    );
+    if !args.keep {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    Ok(ExitCode::SUCCESS)
+}

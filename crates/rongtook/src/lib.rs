@@ -188,7 +188,13 @@ fn run() -> anyhow::Result<ExitCode> {
 /// Runs the command line and returns the process exit code: 0 success, 1 failure (or a
 /// tampered log for `verify`), 2 bad input.
 pub fn main() -> ExitCode {
-    match run() {
+    let result = run();
+    if std::env::var_os("RONGTOOK_REPORT_PEAK_RSS").is_some() {
+        if let Some(b) = bench::peak_rss_bytes() {
+            eprintln!("peak_rss_bytes={b}");
+        }
+    }
+    match result {
         Ok(code) => code,
         Err(e) => {
             let bad = e.downcast_ref::<BadInput>().is_some();
@@ -197,3 +203,8 @@ pub fn main() -> ExitCode {
         }
     }
 }
+
+/// The replay path allocates and frees many small payload strings, across two threads;
+/// mimalloc handles that pattern far better than the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
