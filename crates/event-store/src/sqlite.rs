@@ -34,9 +34,6 @@ pub struct SqliteStore {
     path: Option<std::path::PathBuf>,
 }
 
-/// Events decoded per batch handed from the reader thread to the caller of `scan`.
-const SCAN_BATCH: usize = 2048;
-
 const SELECT_COLUMNS: &str = "position, event_id, stream, version, type, occurred_at, recorded_at, actor, schema_version, data, prev_hash, hash";
 
 impl SqliteStore {
@@ -343,7 +340,7 @@ impl EventStore for SqliteStore {
         match &self.path {
             // A file: read and decode on a second connection in its own thread while the
             // caller folds, handing over batches.
-            Some(path) => scan_pipelined(path, after, f),
+            Some(path) => scan_pipelined(path, &self.conn, after, f),
             None => scan_rows(&self.conn, after, &mut |e| {
                 f(e);
                 true
@@ -495,56 +492,80 @@ fn scan_rows(
     Ok(n)
 }
 
+/// Events per chunk a decoding thread reads with one range query.
+const SCAN_CHUNK: u64 = 4096;
+
+/// Reads the log on one connection per decoding thread: thread `k` of `W` reads and decodes
+/// the position chunks `k, k + W, k + 2W, ...`, and the caller takes the chunks back in order,
+/// so events reach `f` in position order while decoding runs in parallel. Each thread keeps at
+/// most a few chunks ahead, so memory stays bounded. The scan covers the log up to its head at
+/// the start.
 fn scan_pipelined(
     path: &Path,
+    conn: &Connection,
     after: u64,
     f: &mut dyn FnMut(RecordedEvent),
 ) -> Result<u64, StoreError> {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<RecordedEvent>, StoreError>>(8);
+    let head = read_head(conn)?.position;
+    if head <= after {
+        return Ok(0);
+    }
+    let chunks = (head - after).div_ceil(SCAN_CHUNK);
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4) as u64;
+    let workers = workers.min(chunks);
+    type Chunk = Result<Vec<RecordedEvent>, StoreError>;
     std::thread::scope(|scope| {
-        let reader = scope.spawn(move || {
-            let run = || -> Result<(), StoreError> {
-                let conn = Connection::open_with_flags(
+        let mut receivers = Vec::new();
+        for k in 0..workers {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(4);
+            receivers.push(rx);
+            scope.spawn(move || {
+                let conn = match Connection::open_with_flags(
                     path,
                     OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                )?;
-                let mut batch = Vec::with_capacity(SCAN_BATCH);
-                let mut receiver_gone = false;
-                scan_rows(&conn, after, &mut |e| {
-                    batch.push(e);
-                    if batch.len() == SCAN_BATCH {
-                        let full = std::mem::replace(&mut batch, Vec::with_capacity(SCAN_BATCH));
-                        receiver_gone = tx.send(Ok(full)).is_err();
+                ) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        let _ = tx.send(Err(e.into()));
+                        return;
                     }
-                    !receiver_gone
-                })?;
-                if !batch.is_empty() {
-                    let _ = tx.send(Ok(batch));
+                };
+                let mut c = k;
+                while c < chunks {
+                    let lo = after + c * SCAN_CHUNK;
+                    let hi = (lo + SCAN_CHUNK).min(head);
+                    let chunk = read_range(&conn, lo, hi);
+                    let failed = chunk.is_err();
+                    if tx.send(chunk).is_err() || failed {
+                        return;
+                    }
+                    c += workers;
                 }
-                Ok(())
-            };
-            if let Err(e) = run() {
-                let _ = tx.send(Err(e));
-            }
-        });
+            });
+        }
         let mut n = 0u64;
-        let mut failure = None;
-        for batch in rx {
-            match batch {
-                Ok(events) => {
-                    n += events.len() as u64;
-                    events.into_iter().for_each(&mut *f);
-                }
-                Err(e) => {
-                    failure = Some(e);
-                    break;
-                }
-            }
+        for c in 0..chunks {
+            let chunk = receivers[(c % workers) as usize]
+                .recv()
+                .expect("a scan thread stopped without reporting")?;
+            n += chunk.len() as u64;
+            chunk.into_iter().for_each(&mut *f);
         }
-        reader.join().expect("scan reader thread panicked");
-        match failure {
-            Some(e) => Err(e),
-            None => Ok(n),
-        }
+        Ok(n)
     })
+}
+
+/// The events with `lo < position <= hi`, decoded.
+fn read_range(conn: &Connection, lo: u64, hi: u64) -> Result<Vec<RecordedEvent>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {SELECT_COLUMNS} FROM events WHERE position > ?1 AND position <= ?2 ORDER BY position"
+    ))?;
+    let mut rows = stmt.query([lo as i64, hi as i64])?;
+    let mut out = Vec::with_capacity((hi - lo) as usize);
+    while let Some(row) = rows.next()? {
+        out.push(decode_row(row)?);
+    }
+    Ok(out)
 }

@@ -2,6 +2,31 @@
 //! deadlines (R1, R2, R3 checkpoints) judged as of an evaluation instant.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// FxHash (as in rustc): complaint ids are short strings, and the fold looks one up for every
+/// event; SipHash's protection against hash flooding buys nothing here.
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let v = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+            self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ b as u64).wrapping_mul(K);
+        }
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 use calendar::{
     local_date, next_checkpoint_after, previous_checkpoint_before, Calendar, FiscalYear,
@@ -79,14 +104,14 @@ impl ComplaintAcc {
 #[derive(Debug, Clone)]
 pub struct ComplaintFold {
     as_of: DateTime<FixedOffset>,
-    complaints: HashMap<String, ComplaintAcc>,
+    complaints: FxMap<String, ComplaintAcc>,
 }
 
 impl ComplaintFold {
     pub fn new(as_of: DateTime<FixedOffset>) -> Self {
         ComplaintFold {
             as_of,
-            complaints: HashMap::new(),
+            complaints: FxMap::default(),
         }
     }
 
@@ -210,12 +235,31 @@ impl ComplaintFold {
                         .any(|r| fy.contains(local_date(&r.forwarded_at)))
             }
         };
-        let mut out: Vec<ComplaintView> = self
-            .complaints
-            .iter()
-            .filter(|(_, c)| in_year(c))
-            .map(|(id, c)| view(id, c, self.as_of, cal, rules))
-            .collect();
+        let selected: Vec<(&String, &ComplaintAcc)> =
+            self.complaints.iter().filter(|(_, c)| in_year(c)).collect();
+        // Judging is independent per complaint: spread it over the cores, then sort, so the
+        // output does not depend on the split.
+        let workers = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 8);
+        let chunk = selected.len().div_ceil(workers).max(1024);
+        let as_of = self.as_of;
+        let mut out: Vec<ComplaintView> = std::thread::scope(|scope| {
+            let handles: Vec<_> = selected
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|(id, c)| view(id, c, as_of, cal, rules))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("judging thread panicked"))
+                .collect()
+        });
         out.sort_by(|a, b| a.complaint_id.cmp(&b.complaint_id));
         out
     }
