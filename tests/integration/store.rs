@@ -26,7 +26,9 @@ fn sample(n: u64) -> Vec<NewEvent> {
 fn events_survive_reopening_and_keep_their_order() {
     let dir = Scratch::new("reopen");
     let db = dir.path("log.db");
-    let events = sample(50);
+    // Enough events for several of the parallel scan's chunks (4096 positions each).
+    let events = sample(1200);
+    assert!(events.len() > 3 * 4096, "{} events", events.len());
     {
         let mut s = SqliteStore::open(&db, Durability::Full).unwrap();
         let r = s.append(&events, now()).unwrap();
