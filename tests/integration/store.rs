@@ -27,7 +27,7 @@ fn events_survive_reopening_and_keep_their_order() {
     let dir = Scratch::new("reopen");
     let db = dir.path("log.db");
     // Enough events for several of the parallel scan's chunks (4096 positions each).
-    let events = sample(1200);
+    let events = sample(1500);
     assert!(events.len() > 3 * 4096, "{} events", events.len());
     {
         let mut s = SqliteStore::open(&db, Durability::Full).unwrap();

@@ -116,6 +116,88 @@ struct StreamHead {
     lifecycle: Lifecycle,
 }
 
+impl StreamHead {
+    fn assumed_new() -> StreamHead {
+        StreamHead {
+            version: 0,
+            last_occurred_at: None,
+            lifecycle: Lifecycle::default(),
+        }
+    }
+}
+
+/// The checks an event must pass against its stream: expected version, time order, and (for
+/// complaint streams) the lifecycle rules.
+fn check(
+    sh: &StreamHead,
+    ev: &NewEvent,
+    occurred_text: &str,
+    unit_stream: bool,
+) -> Result<(), AppendErrorKind> {
+    if let Some(expected) = ev.expected_version {
+        if expected != sh.version {
+            return Err(AppendErrorKind::VersionConflict {
+                stream: ev.stream.clone(),
+                expected,
+                actual: sh.version,
+            });
+        }
+    }
+    if let Some(prev) = sh.last_occurred_at {
+        if ev.occurred_at < prev {
+            return Err(AppendErrorKind::OutOfOrder {
+                stream: ev.stream.clone(),
+                occurred_at: occurred_text.to_string(),
+                previous: format_instant(&prev),
+            });
+        }
+    }
+    if !unit_stream {
+        lifecycle::validate(&ev.stream, &sh.lifecycle, &ev.data)
+            .map_err(AppendErrorKind::Rejected)?;
+    }
+    Ok(())
+}
+
+/// Looks the event's id up: `None` when unused, the stored event's place when it is an
+/// identical repeat, an id conflict when it holds other content.
+fn find_repeat(
+    find_id: &mut rusqlite::CachedStatement<'_>,
+    ev: &NewEvent,
+    event_type: EventType,
+    occurred_text: &str,
+    data_text: &str,
+) -> Result<Option<Appended>, AppendErrorKind> {
+    let stored = find_id
+        .query_row([ev.id.as_bytes().as_slice()], |r| {
+            let position = r.get::<_, i64>(0)? as u64;
+            let version = r.get::<_, i64>(2)? as u64;
+            let same = r.get_ref(1)?.as_str()? == ev.stream
+                && r.get_ref(3)?.as_str()? == event_type.as_str()
+                && r.get_ref(4)?.as_str()? == occurred_text
+                && r.get_ref(5)?.as_str()? == ev.actor
+                && r.get_ref(6)?.as_str()? == data_text;
+            Ok((position, version, same))
+        })
+        .optional()
+        .map_err(|e| AppendErrorKind::Store(e.into()))?;
+    match stored {
+        None => Ok(None),
+        Some((position, version, true)) => Ok(Some(Appended {
+            position,
+            version,
+            duplicate: true,
+        })),
+        Some((position, _, false)) => Err(AppendErrorKind::IdConflict { position }),
+    }
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+            || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+}
+
 fn is_unit_stream(stream: &str) -> bool {
     stream.starts_with(UNIT_STREAM_PREFIX)
 }
@@ -212,91 +294,54 @@ impl EventStore for SqliteStore {
                 let event_type = ev.event_type();
                 let data_text = ev.data.to_canonical_json();
                 let occurred_text = format_instant(&ev.occurred_at);
-
-                // Idempotency: the same id again is a no-op when the content is the same.
-                let existing = find_id
-                    .query_row([ev.id.as_bytes().as_slice()], |r| {
-                        Ok((
-                            r.get::<_, i64>(0)? as u64,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, i64>(2)? as u64,
-                            r.get::<_, String>(3)?,
-                            r.get::<_, String>(4)?,
-                            r.get::<_, String>(5)?,
-                            r.get::<_, String>(6)?,
-                        ))
-                    })
-                    .optional()
-                    .map_err(|e| fail(StoreError::from(e).into()))?;
-                if let Some((position, stream, version, ty, occurred, actor, data)) = existing {
-                    let same = stream == ev.stream
-                        && ty == event_type.as_str()
-                        && occurred == occurred_text
-                        && actor == ev.actor
-                        && data == data_text;
-                    if !same {
-                        return Err(fail(AppendErrorKind::IdConflict { position }));
-                    }
-                    report.events.push(Appended {
-                        position,
-                        version,
-                        duplicate: true,
-                    });
-                    report.duplicates += 1;
-                    continue;
-                }
-
-                if !streams.contains_key(ev.stream.as_str()) {
-                    let loaded = load_stream_head(&mut load_stream, &ev.stream)
-                        .map_err(|e| fail(e.into()))?;
-                    streams.insert(ev.stream.clone(), loaded);
-                }
-                let sh = streams.get_mut(ev.stream.as_str()).expect("inserted above");
-                if let Some(expected) = ev.expected_version {
-                    if expected != sh.version {
-                        return Err(fail(AppendErrorKind::VersionConflict {
-                            stream: ev.stream.clone(),
-                            expected,
-                            actual: sh.version,
-                        }));
-                    }
-                }
-                if let Some(prev) = sh.last_occurred_at {
-                    if ev.occurred_at < prev {
-                        return Err(fail(AppendErrorKind::OutOfOrder {
-                            stream: ev.stream.clone(),
-                            occurred_at: occurred_text,
-                            previous: format_instant(&prev),
-                        }));
-                    }
-                }
-                if !is_unit_stream(&ev.stream) {
-                    lifecycle::validate(&ev.stream, &sh.lifecycle, &ev.data)
-                        .map_err(|r| fail(AppendErrorKind::Rejected(r)))?;
-                    lifecycle::evolve(&mut sh.lifecycle, &ev.data);
-                }
-                sh.version += 1;
-                sh.last_occurred_at = Some(ev.occurred_at);
-                let position = head.position + 1;
-                let fields = CanonicalFields {
-                    position,
-                    id: &ev.id,
-                    stream: &ev.stream,
-                    version: sh.version,
-                    event_type: event_type.as_str(),
-                    occurred_at: &occurred_text,
-                    recorded_at: &recorded_text,
-                    actor: &ev.actor,
-                    schema_version: SCHEMA_VERSION,
-                    data: &data_text,
+                let unit_stream = is_unit_stream(&ev.stream);
+                // A repeat of a stored event (same id) is looked for only when a check or the
+                // insert fails, so the common path pays no look-up by id.
+                let repeat = |find_id: &mut rusqlite::CachedStatement<'_>| {
+                    find_repeat(find_id, &ev, event_type, &occurred_text, &data_text).map_err(fail)
                 };
-                let hash = fields.chain_hash(&head.hash, &mut scratch);
-                insert
-                    .execute(params![
+                let mut reloaded = false;
+                loop {
+                    if !streams.contains_key(ev.stream.as_str()) {
+                        // A `received` opens a stream: assume it is new and let
+                        // UNIQUE(stream, version) say otherwise, saving a look-up per complaint.
+                        let sh = if event_type == EventType::Received && !unit_stream && !reloaded {
+                            StreamHead::assumed_new()
+                        } else {
+                            load_stream_head(&mut load_stream, &ev.stream)
+                                .map_err(|e| fail(e.into()))?
+                        };
+                        streams.insert(ev.stream.clone(), sh);
+                    }
+                    let sh = streams.get_mut(ev.stream.as_str()).expect("inserted above");
+                    if let Err(kind) = check(sh, &ev, &occurred_text, unit_stream) {
+                        if let Some(a) = repeat(&mut find_id)? {
+                            report.duplicates += 1;
+                            report.events.push(a);
+                            break;
+                        }
+                        return Err(fail(kind));
+                    }
+                    let position = head.position + 1;
+                    let version = sh.version + 1;
+                    let fields = CanonicalFields {
+                        position,
+                        id: &ev.id,
+                        stream: &ev.stream,
+                        version,
+                        event_type: event_type.as_str(),
+                        occurred_at: &occurred_text,
+                        recorded_at: &recorded_text,
+                        actor: &ev.actor,
+                        schema_version: SCHEMA_VERSION,
+                        data: &data_text,
+                    };
+                    let hash = fields.chain_hash(&head.hash, &mut scratch);
+                    let inserted = insert.execute(params![
                         position as i64,
                         ev.id.as_bytes().as_slice(),
                         ev.stream,
-                        sh.version as i64,
+                        version as i64,
                         event_type.as_str(),
                         occurred_text,
                         recorded_text,
@@ -305,15 +350,40 @@ impl EventStore for SqliteStore {
                         data_text,
                         head.hash.0.as_slice(),
                         hash.0.as_slice(),
-                    ])
-                    .map_err(|e| fail(StoreError::from(e).into()))?;
-                report.events.push(Appended {
-                    position,
-                    version: sh.version,
-                    duplicate: false,
-                });
-                report.appended += 1;
-                head = Head { position, hash };
+                    ]);
+                    match inserted {
+                        Ok(_) => {}
+                        Err(e) if is_unique_violation(&e) => {
+                            // The id is taken (a repeat, or a conflict), or a stream assumed
+                            // new already exists: load it and judge the event again.
+                            if let Some(a) = repeat(&mut find_id)? {
+                                report.duplicates += 1;
+                                report.events.push(a);
+                                break;
+                            }
+                            if !reloaded {
+                                reloaded = true;
+                                streams.remove(ev.stream.as_str());
+                                continue;
+                            }
+                            return Err(fail(StoreError::from(e).into()));
+                        }
+                        Err(e) => return Err(fail(StoreError::from(e).into())),
+                    }
+                    if !unit_stream {
+                        lifecycle::evolve(&mut sh.lifecycle, &ev.data);
+                    }
+                    sh.version = version;
+                    sh.last_occurred_at = Some(ev.occurred_at);
+                    report.events.push(Appended {
+                        position,
+                        version,
+                        duplicate: false,
+                    });
+                    report.appended += 1;
+                    head = Head { position, hash };
+                    break;
+                }
             }
         }
         tx.commit()?;
