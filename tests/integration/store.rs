@@ -169,3 +169,30 @@ fn expected_version_zero_creates_and_then_conflicts() {
         "{err}"
     );
 }
+
+#[test]
+fn repeats_inside_one_batch_and_reused_ids_on_new_streams() {
+    let mut s = SqliteStore::open_in_memory().unwrap();
+    let events = sample(5);
+    // The same event twice in one batch: stored once.
+    let mut batch = events.clone();
+    batch.push(events[0].clone());
+    let r = s.append(&batch, now()).unwrap();
+    assert_eq!((r.appended as usize, r.duplicates), (events.len(), 1));
+    assert_eq!(r.events.last().unwrap().position, 1);
+    // A received reusing a stored id for another complaint is a conflict, not a new stream.
+    let mut other = events[0].clone();
+    other.stream = "C-OTHER".into();
+    let err = s.append(&[other], now()).unwrap_err();
+    assert!(matches!(err.kind, AppendErrorKind::IdConflict { position: 1 }), "{err}");
+    // A fresh id with a received for an existing complaint is refused by the lifecycle.
+    let mut again = events[0].clone();
+    again.id = uuid::Uuid::from_u128(7);
+    again.occurred_at = DateTime::parse_from_rfc3339("2029-01-01T00:00:00+07:00").unwrap();
+    let err = s.append(&[again], now()).unwrap_err();
+    match err.kind {
+        AppendErrorKind::Rejected(r) => assert_eq!(r.rule, lifecycle::Rule::SecondReceived),
+        other => panic!("{other}"),
+    }
+    assert_eq!(s.head().unwrap().position as usize, events.len());
+}
