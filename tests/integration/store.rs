@@ -184,7 +184,10 @@ fn repeats_inside_one_batch_and_reused_ids_on_new_streams() {
     let mut other = events[0].clone();
     other.stream = "C-OTHER".into();
     let err = s.append(&[other], now()).unwrap_err();
-    assert!(matches!(err.kind, AppendErrorKind::IdConflict { position: 1 }), "{err}");
+    assert!(
+        matches!(err.kind, AppendErrorKind::IdConflict { position: 1 }),
+        "{err}"
+    );
     // A fresh id with a received for an existing complaint is refused by the lifecycle.
     let mut again = events[0].clone();
     again.id = uuid::Uuid::from_u128(7);

@@ -12,7 +12,7 @@ mod error;
 mod sqlite;
 
 pub use error::{AppendError, AppendErrorKind, StoreError};
-pub use sqlite::{Durability, SqliteStore};
+pub use sqlite::{Durability, SqliteStore, CACHE_KIB, PAGE_SIZE};
 
 use chrono::{DateTime, FixedOffset};
 use event_model::{Hash, NewEvent, RecordedEvent, WireError};
