@@ -29,18 +29,8 @@ pub fn plain_insert<'a>(
     rows: impl Iterator<Item = PlainRow<'a>>,
 ) -> Result<(Duration, u64), StoreError> {
     let conn = Connection::open(path)?;
-    conn.pragma_update(None, "page_size", crate::sqlite::PAGE_SIZE)?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    // The same page cache as the store, so the comparison is of the code, not the settings.
-    conn.pragma_update(None, "cache_size", -crate::sqlite::CACHE_KIB)?;
-    conn.pragma_update(
-        None,
-        "synchronous",
-        match durability {
-            Durability::Full => "FULL",
-            Durability::Normal => "NORMAL",
-        },
-    )?;
+    // The same settings as the store, so the comparison is of the code, not the settings.
+    crate::sqlite::configure(&conn, durability)?;
     conn.execute_batch(
         "CREATE TABLE plain_events (position INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, \
          stream TEXT NOT NULL, version INTEGER NOT NULL, type TEXT NOT NULL, \
