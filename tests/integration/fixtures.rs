@@ -75,7 +75,7 @@ fn replay_case(dir: &Path, case: &Case) -> (String, String) {
         DateTime::parse_from_rfc3339(case.as_of.as_deref().expect("accepted cases have as_of"))
             .unwrap();
     let mut fold = ComplaintFold::new(as_of);
-    store.scan(0, &mut |e| fold.apply(&e)).unwrap();
+    store.scan(0, &mut |e| fold.apply(e)).unwrap();
     let fy = case
         .fiscal_year
         .as_deref()

@@ -127,8 +127,9 @@ impl ComplaintFold {
         self.complaints.is_empty()
     }
 
-    /// Applies one stored event. Never fails.
-    pub fn apply(&mut self, ev: &RecordedEvent) {
+    /// Applies one stored event. Never fails. Takes the event by value to move its strings
+    /// into the projection instead of copying them.
+    pub fn apply(&mut self, ev: RecordedEvent) {
         if ev.occurred_at > self.as_of || ev.stream.starts_with(UNIT_STREAM_PREFIX) {
             return;
         }
@@ -136,17 +137,17 @@ impl ComplaintFold {
             Some(c) => c,
             None => self
                 .complaints
-                .entry(ev.stream.clone())
+                .entry(ev.stream)
                 .or_insert_with(ComplaintAcc::new),
         };
         c.version = ev.version;
         let at = ev.occurred_at;
-        match &ev.data {
+        match ev.data {
             EventData::Received(d) => {
                 c.status = Status::Received;
                 c.channel = Some(d.channel);
-                c.category = d.category.clone();
-                c.district = d.district.clone();
+                c.category = d.category;
+                c.district = d.district;
                 c.received_at = Some(at);
             }
             EventData::Forwarded(d) => {
@@ -155,7 +156,7 @@ impl ComplaintFold {
                     r.end = Some(RoundEnd::Reforwarded);
                 }
                 c.rounds.push(RoundAcc {
-                    unit: d.to_unit.clone(),
+                    unit: d.to_unit,
                     external: d.external,
                     forwarded_at: at,
                     acknowledged_at: None,
@@ -205,7 +206,7 @@ impl ComplaintFold {
                     .unwrap_or(local_date(&at));
                 c.spot_checks.push(SpotCheckView {
                     month: format!("{:04}-{:02}", month.year(), month.month()),
-                    checked_at: format_instant(&at),
+                    checked_at: Timestamp(at),
                     consistent: d.consistent,
                 });
             }
@@ -272,12 +273,23 @@ impl ComplaintFold {
     }
 }
 
+/// An instant in a view: kept as a value while judging, written in the log's one format
+/// ([`format_instant`]) when serialised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Timestamp(pub DateTime<FixedOffset>);
+
+impl Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format_instant(&self.0))
+    }
+}
+
 /// A spot check recorded on a complaint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SpotCheckView {
     /// `YYYY-MM`: the local month of the close the check is about.
     pub month: String,
-    pub checked_at: String,
+    pub checked_at: Timestamp,
     pub consistent: bool,
 }
 
@@ -294,17 +306,17 @@ pub struct CheckpointView {
 pub struct RoundView {
     pub unit: String,
     pub external: bool,
-    pub forwarded_at: String,
+    pub forwarded_at: Timestamp,
     pub ack_due: Option<NaiveDate>,
-    pub acknowledged_at: Option<String>,
+    pub acknowledged_at: Option<Timestamp>,
     pub ack_on_time: Option<bool>,
     pub first_progress_due: Option<NaiveDate>,
-    pub first_progress_at: Option<String>,
+    pub first_progress_at: Option<Timestamp>,
     pub first_progress_on_time: Option<bool>,
     pub checkpoints: Vec<CheckpointView>,
-    pub closed_at: Option<String>,
+    pub closed_at: Option<Timestamp>,
     pub outcome: Option<Outcome>,
-    pub ended_at: Option<String>,
+    pub ended_at: Option<Timestamp>,
     pub end: Option<RoundEnd>,
 }
 
@@ -318,8 +330,8 @@ pub struct ComplaintView {
     pub district: String,
     /// The unit of the round in force (or of the last round once closed).
     pub unit: Option<String>,
-    pub received_at: Option<String>,
-    pub closed_at: Option<String>,
+    pub received_at: Option<Timestamp>,
+    pub closed_at: Option<Timestamp>,
     pub outcome: Option<Outcome>,
     pub reopen_count: u32,
     pub version: u64,
@@ -345,20 +357,20 @@ fn round_view(r: &RoundAcc, as_of: NaiveDate, cal: &Calendar, rules: &DeadlineRu
     let mut v = RoundView {
         unit: r.unit.clone(),
         external: r.external,
-        forwarded_at: format_instant(&r.forwarded_at),
+        forwarded_at: Timestamp(r.forwarded_at),
         ack_due: None,
-        acknowledged_at: r.acknowledged_at.as_ref().map(format_instant),
+        acknowledged_at: r.acknowledged_at.map(Timestamp),
         ack_on_time: None,
         first_progress_due: None,
-        first_progress_at: r.first_progress_at.as_ref().map(format_instant),
+        first_progress_at: r.first_progress_at.map(Timestamp),
         first_progress_on_time: None,
         checkpoints: Vec::new(),
         closed_at: match r.end {
-            Some(RoundEnd::Closed) => r.ended_at.as_ref().map(format_instant),
+            Some(RoundEnd::Closed) => r.ended_at.map(Timestamp),
             _ => None,
         },
         outcome: r.outcome,
-        ended_at: r.ended_at.as_ref().map(format_instant),
+        ended_at: r.ended_at.map(Timestamp),
         end: r.end,
     };
     if r.external {
@@ -437,8 +449,8 @@ fn view(
         category: c.category.clone(),
         district: c.district.clone(),
         unit,
-        received_at: c.received_at.as_ref().map(format_instant),
-        closed_at: c.closed_at.as_ref().map(format_instant),
+        received_at: c.received_at.map(Timestamp),
+        closed_at: c.closed_at.map(Timestamp),
         outcome: c.outcome,
         reopen_count: c.reopen_count,
         version: c.version,

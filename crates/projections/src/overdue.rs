@@ -100,11 +100,10 @@ pub fn overdue(
             }
         }
         if c.stale {
-            if let Some(received) = &c.received_at {
-                let received = DateTime::parse_from_rfc3339(received).expect("formatted by us");
+            if let Some(received) = c.received_at {
                 push(
                     ObligationKind::Stale,
-                    local_date(&received) + Duration::days(rules.stale_calendar_days),
+                    local_date(&received.0) + Duration::days(rules.stale_calendar_days),
                 );
             }
         }

@@ -223,7 +223,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     );
     let t = Instant::now();
     let mut fold = ComplaintFold::new(fy.end_instant());
-    let scanned = store.scan(0, &mut |e| fold.apply(&e))?;
+    let scanned = store.scan(0, &mut |e| fold.apply(e))?;
     let fold_t = t.elapsed();
     let views = fold.views_in(&cal, &rules, Some(fy));
     let od = overdue(&views, fy.end_instant(), &rules);

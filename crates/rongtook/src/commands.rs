@@ -168,7 +168,7 @@ pub fn state(
         bad_input!("no complaint `{id}` in {}", db.display());
     }
     let mut fold = ComplaintFold::new(as_of);
-    events.iter().for_each(|e| fold.apply(e));
+    events.into_iter().for_each(|e| fold.apply(e));
     match fold.view(id, &cal, &DeadlineRules::default()) {
         Some(v) => {
             println!("{}", serde_json::to_string_pretty(&v)?);
@@ -234,7 +234,7 @@ pub fn fold_log(
     let mut fold = ComplaintFold::new(as_of);
     let mut n = 0u64;
     store.scan(0, &mut |e| {
-        fold.apply(&e);
+        fold.apply(e);
         n += 1;
         if let Some(pb) = pb {
             if n.is_multiple_of(65536) {
