@@ -92,6 +92,16 @@ struct IdOnly {
 
 /// Decodes and checks one wire-format event.
 pub fn parse_wire_event(text: &str) -> Result<NewEvent, WireError> {
+    // Fast path; only a failure pays for tracking the path of the offending field.
+    let raw = match serde_json::from_str::<RawWire>(text) {
+        Ok(r) => Ok(r),
+        Err(_) => slow_parse(text),
+    }?;
+    finish_parse(raw)
+}
+
+/// Decodes the envelope again, tracking field paths, to say exactly what is wrong.
+fn slow_parse(text: &str) -> Result<RawWire<'_>, WireError> {
     let mut de = serde_json::Deserializer::from_str(text);
     let raw: Result<RawWire, _> = serde_path_to_error::deserialize(&mut de);
     let raw = match raw {
@@ -122,10 +132,14 @@ pub fn parse_wire_event(text: &str) -> Result<NewEvent, WireError> {
             return Err(WireError::new(id, path, strip_position(&inner.to_string())));
         }
     };
-    let id_text = Some(raw.id.to_string());
+    Ok(raw)
+}
+
+fn finish_parse(raw: RawWire<'_>) -> Result<NewEvent, WireError> {
+    let id_text = || Some(raw.id.to_string());
     let occurred_at = DateTime::parse_from_rfc3339(&raw.occurred_at).map_err(|_| {
         WireError::new(
-            id_text.clone(),
+            id_text(),
             "occurred_at",
             format!(
                 "`{}` is not an RFC 3339 instant with an offset (e.g. 2024-01-05T09:30:00+07:00)",
@@ -139,7 +153,7 @@ pub fn parse_wire_event(text: &str) -> Result<NewEvent, WireError> {
         } else {
             format!("data.{}", e.path)
         };
-        WireError::new(id_text.clone(), field, strip_position(&e.message))
+        WireError::new(id_text(), field, strip_position(&e.message))
     })?;
     let event = NewEvent {
         id: raw.id,
@@ -149,7 +163,8 @@ pub fn parse_wire_event(text: &str) -> Result<NewEvent, WireError> {
         data,
         expected_version: raw.expected_version,
     };
-    check_form(&event).map_err(|(field, msg)| WireError::new(id_text, field, msg))?;
+    check_form(&event)
+        .map_err(|(field, msg)| WireError::new(Some(event.id.to_string()), field, msg))?;
     Ok(event)
 }
 

@@ -71,9 +71,64 @@ fn describe_append_error(e: AppendError, lines: &[u64], source: &str) -> anyhow:
     }
 }
 
-/// Appends NDJSON from a file or standard input as one atomic batch.
+/// Lines decoded per batch handed from the parsing thread to the appender.
+const PARSE_BATCH: usize = 1024;
+
+type Parsed = (u64, Result<NewEvent, event_model::WireError>);
+
+/// Reads NDJSON and decodes it, sending `(line number, event)` batches; blank lines are
+/// skipped. A line that cannot be read is sent as an error and ends the input, so the batch it
+/// belongs to is refused whole.
+fn parse_lines(
+    reader: Box<dyn Read + Send>,
+    pb: &indicatif::ProgressBar,
+    tx: std::sync::mpsc::SyncSender<Vec<Parsed>>,
+) {
+    let mut reader = BufReader::with_capacity(1 << 20, reader);
+    let mut line_no = 0u64;
+    let mut buf = String::new();
+    let mut batch = Vec::with_capacity(PARSE_BATCH);
+    loop {
+        buf.clear();
+        match reader.read_line(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                line_no += 1;
+                pb.inc(n as u64);
+                let line = buf.trim();
+                if line.is_empty() {
+                    continue;
+                }
+                batch.push((line_no, parse_wire_event(line)));
+            }
+            Err(e) => {
+                batch.push((
+                    line_no + 1,
+                    Err(event_model::WireError {
+                        event_id: None,
+                        field: None,
+                        message: format!("cannot read this line: {e}"),
+                    }),
+                ));
+                break;
+            }
+        }
+        if batch.len() == PARSE_BATCH {
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(PARSE_BATCH));
+            if tx.send(full).is_err() {
+                return; // the appender stopped (it refused the batch)
+            }
+        }
+    }
+    if !batch.is_empty() {
+        let _ = tx.send(batch);
+    }
+}
+
+/// Appends NDJSON from a file or standard input as one atomic batch. Decoding runs in its own
+/// thread, ahead of the appender.
 pub fn append(db: &Path, input: &str, sync: Sync) -> anyhow::Result<ExitCode> {
-    let (reader, source): (Box<dyn Read>, String) = if input == "-" {
+    let (reader, source): (Box<dyn Read + Send>, String) = if input == "-" {
         (Box::new(std::io::stdin()), "<stdin>".into())
     } else {
         let f = match fs::File::open(input) {
@@ -89,44 +144,17 @@ pub fn append(db: &Path, input: &str, sync: Sync) -> anyhow::Result<ExitCode> {
     };
     let mut store = open(db, sync.into())?;
     let pb = progress_bar(size, "appending");
-    let mut reader = BufReader::with_capacity(1 << 20, reader);
     let mut lines: Vec<u64> = Vec::new();
-    let mut line_no = 0u64;
-    let mut done = false;
-    let mut buf = String::new();
-    let mut iter = std::iter::from_fn(|| loop {
-        buf.clear();
-        match reader.read_line(&mut buf) {
-            Ok(0) => return None,
-            Ok(n) => {
-                line_no += 1;
-                pb.inc(n as u64);
-                let line = buf.trim();
-                if line.is_empty() {
-                    continue;
-                }
-                lines.push(line_no);
-                return Some(parse_wire_event(line));
-            }
-            Err(e) => {
-                // Abort the whole batch: an unreadable line (invalid UTF-8, I/O failure) must
-                // not leave the lines before it committed.
-                line_no += 1;
-                lines.push(line_no);
-                if done {
-                    return None;
-                }
-                done = true;
-                return Some(Err(event_model::WireError {
-                    event_id: None,
-                    field: None,
-                    message: format!("cannot read this line: {e}"),
-                }));
-            }
-        }
+    let result = std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Parsed>>(16);
+        let pb_reader = &pb;
+        scope.spawn(move || parse_lines(reader, pb_reader, tx));
+        let mut iter = rx.into_iter().flatten().map(|(line, event)| {
+            lines.push(line);
+            event
+        });
+        store.append_iter(&mut iter, now())
     });
-    let result = store.append_iter(&mut iter, now());
-
     pb.finish_and_clear();
     let report = result.map_err(|e| describe_append_error(e, &lines, &source))?;
     let first = report
