@@ -3,11 +3,13 @@
 //!
 //! Pure: no I/O, no clock, no randomness.
 
+pub mod fxhash;
 pub mod recorded;
 pub mod schema;
 pub mod types;
 pub mod wire;
 
+pub use fxhash::FxMap;
 pub use recorded::{
     format_instant, parse_instant, upcast, CanonicalFields, Hash, RecordedEvent, SCHEMA_VERSION,
 };

@@ -48,7 +48,43 @@ impl std::fmt::Display for Hash {
 /// Formats an instant the one way the log stores it: RFC 3339, the sender's offset kept,
 /// fractional seconds only when present, `Z` for UTC.
 pub fn format_instant(t: &DateTime<FixedOffset>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+    use chrono::{Datelike, Timelike};
+    let offset = t.offset().local_minus_utc();
+    let local = t.naive_local();
+    // Fast path for the usual case: whole seconds, a 4-digit year, a whole-minute offset.
+    if local.nanosecond() != 0 || !(0..=9999).contains(&local.year()) || offset % 60 != 0 {
+        return t.to_rfc3339_opts(SecondsFormat::AutoSi, true);
+    }
+    let mut b = [0u8; 25];
+    let put2 = |b: &mut [u8], at: usize, v: u32| {
+        b[at] = b'0' + (v / 10) as u8;
+        b[at + 1] = b'0' + (v % 10) as u8;
+    };
+    let y = local.year() as u32;
+    put2(&mut b, 0, y / 100);
+    put2(&mut b, 2, y % 100);
+    b[4] = b'-';
+    put2(&mut b, 5, local.month());
+    b[7] = b'-';
+    put2(&mut b, 8, local.day());
+    b[10] = b'T';
+    put2(&mut b, 11, local.hour());
+    b[13] = b':';
+    put2(&mut b, 14, local.minute());
+    b[16] = b':';
+    put2(&mut b, 17, local.second());
+    let len = if offset == 0 {
+        b[19] = b'Z';
+        20
+    } else {
+        let m = offset.unsigned_abs() / 60;
+        b[19] = if offset < 0 { b'-' } else { b'+' };
+        put2(&mut b, 20, m / 60);
+        b[22] = b':';
+        put2(&mut b, 23, m % 60);
+        25
+    };
+    String::from_utf8(b[..len].to_vec()).expect("ASCII")
 }
 
 /// Parses an RFC 3339 instant. The form the log stores (`YYYY-MM-DDTHH:MM:SS[.f]` then `Z` or

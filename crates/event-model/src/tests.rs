@@ -165,3 +165,22 @@ fn fast_instant_parsing_agrees_with_chrono() {
         assert_eq!(parse_instant(bad), None, "{bad}");
     }
 }
+
+#[test]
+fn fast_instant_formatting_agrees_with_chrono() {
+    for t in [
+        "2024-01-05T09:30:00+07:00",
+        "2024-01-05T09:30:00Z",
+        "2024-02-29T23:59:59.123+07:00",
+        "2024-02-29T23:59:59-03:30",
+        "0999-12-31T17:00:00+00:00",
+        "2024-06-01T00:00:00+05:45",
+    ] {
+        let d = chrono::DateTime::parse_from_rfc3339(t).unwrap();
+        assert_eq!(
+            format_instant(&d),
+            d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+            "{t}"
+        );
+    }
+}

@@ -1,10 +1,9 @@
-use std::collections::HashMap;
 use std::path::Path;
 
 use chrono::{DateTime, FixedOffset};
 use event_model::{
-    format_instant, upcast, CanonicalFields, EventData, EventType, Hash, NewEvent, RecordedEvent,
-    WireError, SCHEMA_VERSION, UNIT_STREAM_PREFIX,
+    format_instant, upcast, CanonicalFields, EventData, EventType, FxMap, Hash, NewEvent,
+    RecordedEvent, WireError, SCHEMA_VERSION, UNIT_STREAM_PREFIX,
 };
 use lifecycle::Lifecycle;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
@@ -291,7 +290,7 @@ impl EventStore for SqliteStore {
         {
             let mut head = read_head(&tx)?;
             let recorded_text = format_instant(&recorded_at);
-            let mut streams: HashMap<String, StreamHead> = HashMap::new();
+            let mut streams: FxMap<String, StreamHead> = FxMap::default();
             let mut find_id = tx.prepare_cached(
                 "SELECT position, stream, version, type, occurred_at, actor, data FROM events WHERE event_id = ?1",
             )?;

@@ -1,32 +1,7 @@
 //! The complaint projection: current state of every complaint, with each assignment round's
 //! deadlines (R1, R2, R3 checkpoints) judged as of an evaluation instant.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
-/// FxHash (as in rustc): complaint ids are short strings, and the fold looks one up for every
-/// event; SipHash's protection against hash flooding buys nothing here.
-#[derive(Default, Clone, Copy)]
-struct FxHasher(u64);
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let v = u64::from_le_bytes(c.try_into().expect("8 bytes"));
-            self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(K);
-        }
-        for &b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ b as u64).wrapping_mul(K);
-        }
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+use event_model::FxMap;
 
 use calendar::{
     local_date, next_checkpoint_after, previous_checkpoint_before, Calendar, FiscalYear,
