@@ -1,6 +1,8 @@
 //! The complaint projection: current state of every complaint, with each assignment round's
 //! deadlines (R1, R2, R3 checkpoints) judged as of an evaluation instant.
 
+use std::collections::BTreeMap;
+
 use event_model::FxMap;
 
 use calendar::{
@@ -80,6 +82,8 @@ impl ComplaintAcc {
 pub struct ComplaintFold {
     as_of: DateTime<FixedOffset>,
     complaints: FxMap<String, ComplaintAcc>,
+    /// Unit -> month (`YYYY-MM`) -> first submission of its monthly report.
+    reports: BTreeMap<String, BTreeMap<String, Timestamp>>,
 }
 
 impl ComplaintFold {
@@ -87,11 +91,17 @@ impl ComplaintFold {
         ComplaintFold {
             as_of,
             complaints: FxMap::default(),
+            reports: BTreeMap::new(),
         }
     }
 
     pub fn as_of(&self) -> DateTime<FixedOffset> {
         self.as_of
+    }
+
+    /// Monthly reports: unit -> month (`YYYY-MM`) -> when first submitted.
+    pub fn monthly_reports(&self) -> &BTreeMap<String, BTreeMap<String, Timestamp>> {
+        &self.reports
     }
 
     pub fn len(&self) -> usize {
@@ -105,7 +115,17 @@ impl ComplaintFold {
     /// Applies one stored event. Never fails. Takes the event by value to move its strings
     /// into the projection instead of copying them.
     pub fn apply(&mut self, ev: RecordedEvent) {
-        if ev.occurred_at > self.as_of || ev.stream.starts_with(UNIT_STREAM_PREFIX) {
+        if ev.occurred_at > self.as_of {
+            return;
+        }
+        if ev.stream.starts_with(UNIT_STREAM_PREFIX) {
+            if let EventData::MonthlyReportSubmitted(d) = ev.data {
+                self.reports
+                    .entry(d.unit)
+                    .or_default()
+                    .entry(d.month)
+                    .or_insert(Timestamp(ev.occurred_at));
+            }
             return;
         }
         let c = match self.complaints.get_mut(ev.stream.as_str()) {
@@ -313,6 +333,19 @@ pub struct ComplaintView {
     pub stale: bool,
     pub rounds: Vec<RoundView>,
     pub spot_checks: Vec<SpotCheckView>,
+}
+
+impl ComplaintView {
+    /// Whether the complaint belongs to a fiscal year: received, or forwarded in one of its
+    /// rounds, on a local date of that year.
+    pub fn in_fiscal_year(&self, fy: FiscalYear) -> bool {
+        self.received_at
+            .is_some_and(|t| fy.contains(local_date(&t.0)))
+            || self
+                .rounds
+                .iter()
+                .any(|r| fy.contains(local_date(&r.forwarded_at.0)))
+    }
 }
 
 /// Judges an obligation that has not been fulfilled: missed once the day after its due date

@@ -9,7 +9,7 @@ pub mod overdue;
 pub mod rules;
 
 pub use complaint::{
-    CheckpointView, ComplaintFold, ComplaintView, RoundEnd, RoundView, SpotCheckView,
+    CheckpointView, ComplaintFold, ComplaintView, RoundEnd, RoundView, SpotCheckView, Timestamp,
 };
 pub use overdue::{overdue, ObligationKind, OverdueItem, OverdueReport, OverdueUnit};
 pub use rules::DeadlineRules;

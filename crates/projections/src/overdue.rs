@@ -61,14 +61,14 @@ pub struct OverdueReport {
 /// outstanding count: the current round's missing acknowledgement or first progress report
 /// past its due date, its missed checkpoints, and staleness. Units are in id order; within a
 /// unit the most overdue come first.
-pub fn overdue(
-    complaints: &[ComplaintView],
+pub fn overdue<'a>(
+    complaints: impl IntoIterator<Item = &'a ComplaintView>,
     as_of: DateTime<FixedOffset>,
     rules: &DeadlineRules,
 ) -> OverdueReport {
     let today = local_date(&as_of);
     let mut units: BTreeMap<String, Vec<OverdueItem>> = BTreeMap::new();
-    for c in complaints.iter().filter(|c| c.status.is_open()) {
+    for c in complaints.into_iter().filter(|c| c.status.is_open()) {
         let unit = c.unit.clone().unwrap_or_else(|| UNASSIGNED.to_string());
         let mut push = |kind: ObligationKind, due: NaiveDate| {
             units.entry(unit.clone()).or_default().push(OverdueItem {

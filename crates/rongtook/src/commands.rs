@@ -275,8 +275,42 @@ pub fn fold_log(
 
 pub struct Replayed {
     pub meta: ReplayMeta,
-    pub complaints: Vec<ComplaintView>,
+    /// Every complaint of the log judged as of the instant (indicators count complaints by
+    /// forward date, which may differ from their receipt).
+    pub all: Vec<ComplaintView>,
+    pub fiscal_year: calendar::FiscalYear,
     pub overdue: OverdueReport,
+    pub indicators: Vec<indicators::IndicatorReport>,
+}
+
+impl Replayed {
+    /// The complaints of the fiscal year, in id order.
+    pub fn complaints(&self) -> Vec<&ComplaintView> {
+        self.all
+            .iter()
+            .filter(|c| c.in_fiscal_year(self.fiscal_year))
+            .collect()
+    }
+}
+
+/// A built-in spec by id, or a spec file.
+pub fn load_spec(name_or_file: &str) -> anyhow::Result<indicators::Spec> {
+    if let Some(s) = indicators::builtin(name_or_file) {
+        return Ok(s);
+    }
+    let path = Path::new(name_or_file);
+    if !path.exists() {
+        let names: Vec<&str> = indicators::BUILTIN.iter().map(|(n, _)| *n).collect();
+        bad_input!(
+            "--spec `{name_or_file}` is neither a built-in spec ({}) nor a file",
+            names.join(", ")
+        );
+    }
+    let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    match indicators::Spec::parse(&text, Some(&path.display().to_string())) {
+        Ok(s) => Ok(s),
+        Err(e) => bad_input!("{e}"),
+    }
 }
 
 pub fn replay_store(
@@ -284,6 +318,7 @@ pub fn replay_store(
     fiscal_year: &str,
     as_of: Option<&str>,
     cal: &Calendar,
+    specs: &[indicators::Spec],
 ) -> anyhow::Result<Replayed> {
     let fy = parse_fiscal_year(fiscal_year)?;
     let as_of = match as_of {
@@ -295,8 +330,28 @@ pub fn replay_store(
     let (fold, n) = fold_log(store, as_of, Some(&pb))?;
     pb.finish_and_clear();
     let rules = DeadlineRules::default();
-    let complaints = fold.views_in(cal, &rules, Some(fy));
-    let overdue = overdue_report(&complaints, as_of, &rules);
+    let all = fold.views(cal, &rules);
+    let in_year = all.iter().filter(|c| c.in_fiscal_year(fy));
+    let complaints = in_year.clone().count();
+    let overdue = overdue_report(in_year, as_of, &rules);
+    let provenance = indicators::Provenance {
+        log_head_position: head.position,
+        log_head_hash: head.hash.to_hex(),
+        calendar_version: cal.version().to_string(),
+    };
+    let indicators = specs
+        .iter()
+        .map(|spec| {
+            indicators::evaluate(
+                spec,
+                &all,
+                fold.monthly_reports(),
+                fy,
+                as_of,
+                provenance.clone(),
+            )
+        })
+        .collect();
     let meta = ReplayMeta {
         fiscal_year: fy.ce(),
         fiscal_year_be: fy.be(),
@@ -306,58 +361,92 @@ pub fn replay_store(
         events_replayed: n,
         calendar_version: cal.version().to_string(),
         rules,
-        complaints: complaints.len(),
+        complaints,
         overdue_obligations: overdue.total,
     };
     Ok(Replayed {
         meta,
-        complaints,
+        all,
+        fiscal_year: fy,
         overdue,
+        indicators,
     })
 }
 
-pub fn write_replay(out: &Path, r: &Replayed) -> anyhow::Result<()> {
-    fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let write = |name: &str,
-                 f: &dyn Fn(&mut BufWriter<fs::File>) -> anyhow::Result<()>|
-     -> anyhow::Result<()> {
-        let path = out.join(name);
-        let tmp = out.join(format!(".{name}.tmp"));
-        let mut w = BufWriter::new(
-            fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?,
-        );
-        f(&mut w)?;
-        w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
-        Ok(())
-    };
-    write("complaints.json", &|w| {
-        Ok(projections::write_json_lines(w, &r.complaints)?)
-    })?;
-    write("overdue.json", &|w| {
-        serde_json::to_writer_pretty(&mut *w, &r.overdue)?;
-        w.write_all(b"\n")?;
-        Ok(())
-    })?;
-    write("meta.json", &|w| {
-        serde_json::to_writer_pretty(&mut *w, &r.meta)?;
-        w.write_all(b"\n")?;
-        Ok(())
-    })?;
+/// Renderings of indicator results written beside the JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Json,
+    Md,
+    Csv,
+}
+
+type Writer<'a> = &'a dyn Fn(&mut BufWriter<fs::File>) -> anyhow::Result<()>;
+
+/// Writes a file whole or not at all: into a temporary name, synced, then renamed.
+fn write_file(out: &Path, name: &str, f: Writer<'_>) -> anyhow::Result<()> {
+    let path = out.join(name);
+    let tmp = out.join(format!(".{name}.tmp"));
+    let file = fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    let mut w = BufWriter::new(file);
+    f(&mut w)?;
+    w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }
 
+fn pretty_json<T: Serialize>(w: &mut BufWriter<fs::File>, v: &T) -> anyhow::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, v)?;
+    w.write_all(b"\n")?;
+    Ok(())
+}
+
+pub fn write_replay(out: &Path, r: &Replayed, formats: &[Format]) -> anyhow::Result<()> {
+    fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    write_file(out, "complaints.json", &|w| {
+        Ok(projections::write_json_lines(w, &r.complaints())?)
+    })?;
+    write_file(out, "overdue.json", &|w| pretty_json(w, &r.overdue))?;
+    write_file(out, "meta.json", &|w| pretty_json(w, &r.meta))?;
+    for rep in &r.indicators {
+        let stem = if r.indicators.len() == 1 {
+            "indicators".to_string()
+        } else {
+            format!("indicators-{}", rep.spec)
+        };
+        write_file(out, &format!("{stem}.json"), &|w| pretty_json(w, rep))?;
+        if formats.contains(&Format::Md) {
+            write_file(out, &format!("{stem}.md"), &|w| {
+                Ok(w.write_all(crate::render::markdown(rep).as_bytes())?)
+            })?;
+        }
+        if formats.contains(&Format::Csv) {
+            write_file(out, &format!("{stem}.csv"), &|w| {
+                Ok(w.write_all(crate::render::csv(rep).as_bytes())?)
+            })?;
+        }
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
 pub fn replay(
     db: &Path,
     fiscal_year: &str,
     as_of: Option<&str>,
     out: &Path,
     cal: &CalendarArgs,
+    specs: &[String],
+    formats: &[Format],
 ) -> anyhow::Result<ExitCode> {
     let cal = load_calendar(cal)?;
+    let specs = specs
+        .iter()
+        .map(|s| load_spec(s))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let store = open_existing(db)?;
-    let r = replay_store(&store, fiscal_year, as_of, &cal)?;
-    write_replay(out, &r)?;
+    let r = replay_store(&store, fiscal_year, as_of, &cal, &specs)?;
+    write_replay(out, &r, formats)?;
     println!(
         "replayed {} events: {} complaints of FY {} (B.E. {}) as of {}; {} overdue obligations; written to {}",
         r.meta.events_replayed,
@@ -368,7 +457,78 @@ pub fn replay(
         r.meta.overdue_obligations,
         out.display()
     );
+    for rep in &r.indicators {
+        println!("{}", crate::render::one_line(rep));
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The spot-check sample of a month.
+pub fn sample(
+    db: &Path,
+    month: &str,
+    seed: &str,
+    share: u32,
+    json: bool,
+    cal: &CalendarArgs,
+) -> anyhow::Result<ExitCode> {
+    if !event_model::wire::is_month(month) {
+        bad_input!("--month `{month}` is not a month YYYY-MM");
+    }
+    if !(1..=100).contains(&share) {
+        bad_input!("--share {share} is not a percentage 1-100");
+    }
+    let cal = load_calendar(cal)?;
+    let store = open_existing(db)?;
+    // Every close in the log counts, whenever the sample is drawn.
+    let (fold, _) = fold_log(&store, end_of_time(), None)?;
+    let views = fold.views(&cal, &DeadlineRules::default());
+    let s = indicators::sample::draw(&views, month, seed, share);
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    if json {
+        serde_json::to_writer_pretty(&mut out, &s)?;
+        writeln!(out)?;
+    } else {
+        writeln!(
+            out,
+            "spot-check sample for {month} (seed `{seed}`, {share}% of each unit's closes, rounded up)"
+        )?;
+        writeln!(
+            out,
+            "{:<32} {:>6} {:>6}  {:<16} {:<26} OUTCOME",
+            "UNIT", "CLOSED", "DRAWN", "COMPLAINT", "CLOSED AT"
+        )?;
+        for u in &s.units {
+            for (i, c) in u.sample.iter().enumerate() {
+                let first = i == 0;
+                writeln!(
+                    out,
+                    "{:<32} {:>6} {:>6}  {:<16} {:<26} {}",
+                    if first { u.unit.as_str() } else { "" },
+                    if first {
+                        u.closed.to_string()
+                    } else {
+                        String::new()
+                    },
+                    if first {
+                        u.sample.len().to_string()
+                    } else {
+                        String::new()
+                    },
+                    c.complaint_id,
+                    event_model::format_instant(&c.closed_at.0),
+                    c.outcome.map_or("-", |o| o.as_str())
+                )?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn end_of_time() -> DateTime<FixedOffset> {
+    DateTime::parse_from_rfc3339("9999-12-31T23:59:59+07:00").expect("valid")
 }
 
 pub fn overdue(
@@ -507,7 +667,11 @@ pub fn demo(db: &Path, fiscal_year: &str, complaints: u64, seed: u64) -> anyhow:
     }
     let cal = Calendar::builtin();
     let t = std::time::Instant::now();
-    let r = replay_store(&store, fiscal_year, None, &cal)?;
+    let specs: Vec<indicators::Spec> = indicators::BUILTIN
+        .iter()
+        .map(|(n, _)| indicators::builtin(n).expect("built-in"))
+        .collect();
+    let r = replay_store(&store, fiscal_year, None, &cal, &specs)?;
     let elapsed = t.elapsed();
     print_summary(&r, elapsed);
     Ok(ExitCode::SUCCESS)
@@ -539,7 +703,7 @@ pub fn print_summary(r: &Replayed, elapsed: std::time::Duration) {
         elapsed,
         m.events_replayed as f64 / elapsed.as_secs_f64()
     );
-    let c = &r.complaints;
+    let c = r.complaints();
     let closed = c.iter().filter(|x| x.status == Status::Closed).count();
     println!(
         "complaints: {} received/forwarded in the year, {} closed, {} open, {} stale",
@@ -568,5 +732,8 @@ pub fn print_summary(r: &Replayed, elapsed: std::time::Duration) {
     units.sort_by(|a, b| b.count.cmp(&a.count).then(a.unit.cmp(&b.unit)));
     for u in units.iter().take(5) {
         println!("  {:<32} {:>6}", u.unit, u.count);
+    }
+    for rep in &r.indicators {
+        println!("{}", crate::render::one_line(rep));
     }
 }

@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod commands;
 pub mod input;
+pub mod render;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -83,7 +84,7 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         after: u64,
     },
-    /// Replay a fiscal year into canonical projection files.
+    /// Replay a fiscal year into canonical projection files, and score it with indicator specs.
     Replay {
         #[arg(long)]
         db: PathBuf,
@@ -95,6 +96,32 @@ enum Command {
         as_of: Option<String>,
         #[arg(long)]
         out: PathBuf,
+        /// An indicator spec: a built-in id (bma-complaint-3step, bma-timeliness,
+        /// traffy-resolution-2567, governor-directives-2567) or a spec file. Repeatable; one
+        /// spec writes `indicators.json`, several write `indicators-<id>.json`.
+        #[arg(long = "spec", value_name = "NAME_OR_FILE")]
+        specs: Vec<String>,
+        /// Also render indicator results as Markdown and/or CSV (UTF-8 with BOM).
+        #[arg(long = "format", value_enum)]
+        formats: Vec<commands::Format>,
+        #[command(flatten)]
+        calendar: CalendarArgs,
+    },
+    /// Draw the deterministic spot-check sample of a month: a share of each unit's closes.
+    Sample {
+        #[arg(long)]
+        db: PathBuf,
+        /// The month of the closes, YYYY-MM.
+        #[arg(long)]
+        month: String,
+        /// The published seed of the draw.
+        #[arg(long, default_value = "rongtook")]
+        seed: String,
+        /// Percentage of each unit's closes drawn (rounded up).
+        #[arg(long, default_value_t = indicators::sample::DEFAULT_SAMPLE_PCT)]
+        share: u32,
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         calendar: CalendarArgs,
     },
@@ -159,8 +186,26 @@ fn run() -> anyhow::Result<ExitCode> {
             fiscal_year,
             as_of,
             out,
+            specs,
+            formats,
             calendar,
-        } => commands::replay(&db, &fiscal_year, as_of.as_deref(), &out, &calendar),
+        } => commands::replay(
+            &db,
+            &fiscal_year,
+            as_of.as_deref(),
+            &out,
+            &calendar,
+            &specs,
+            &formats,
+        ),
+        Command::Sample {
+            db,
+            month,
+            seed,
+            share,
+            json,
+            calendar,
+        } => commands::sample(&db, &month, &seed, share, json, &calendar),
         Command::Overdue {
             db,
             as_of,

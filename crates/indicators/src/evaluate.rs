@@ -1,0 +1,625 @@
+//! Scoring a fiscal year with a spec: per unit and overall, every number with the evidence
+//! behind it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use calendar::{local_date, FiscalYear};
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate};
+use lifecycle::Status;
+use projections::{ComplaintView, RoundEnd, RoundView, Timestamp};
+use serde::Serialize;
+
+use crate::spec::{Criterion, Deduction, Measure, Scoring, Spec};
+
+/// Where a complaint stands on a criterion, for one unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Met,
+    Failed,
+    /// An obligation not yet due at the evaluation instant.
+    Pending,
+}
+
+fn combine(vs: impl Iterator<Item = Verdict>) -> Verdict {
+    let mut out = Verdict::Met;
+    for v in vs {
+        match v {
+            Verdict::Failed => return Verdict::Failed,
+            Verdict::Pending => out = Verdict::Pending,
+            Verdict::Met => {}
+        }
+    }
+    out
+}
+
+/// A judged-or-not deadline of one round: `Some(b)` judged, `None` pending while the round is
+/// open, not applicable once it ended (a re-forward before the due date).
+fn deadline(v: Option<bool>, r: &RoundView) -> Verdict {
+    match v {
+        Some(true) => Verdict::Met,
+        Some(false) => Verdict::Failed,
+        None if r.end.is_none() => Verdict::Pending,
+        None => Verdict::Met,
+    }
+}
+
+fn round_verdict(c: Criterion, r: &RoundView) -> Verdict {
+    match c {
+        Criterion::R1Met => deadline(r.ack_on_time, r),
+        // A round never acknowledged cannot report first progress: R2 follows its R1.
+        Criterion::R2Met if r.acknowledged_at.is_none() => deadline(r.ack_on_time, r),
+        Criterion::R2Met => deadline(r.first_progress_on_time, r),
+        Criterion::R3AllMet => combine(r.checkpoints.iter().map(|cp| match cp.met {
+            Some(true) => Verdict::Met,
+            Some(false) => Verdict::Failed,
+            None => Verdict::Pending,
+        })),
+        Criterion::ClosedWithAnswer | Criterion::Resolved => Verdict::Met,
+    }
+}
+
+/// The verdict of a criterion for a complaint and one of its units.
+pub fn verdict(c: Criterion, complaint: &ComplaintView, unit: &str) -> Verdict {
+    match c {
+        Criterion::ClosedWithAnswer => {
+            if complaint.status == Status::Closed {
+                Verdict::Met
+            } else {
+                Verdict::Failed
+            }
+        }
+        Criterion::Resolved => {
+            if complaint.status == Status::Closed
+                && complaint.outcome == Some(event_model::Outcome::Resolved)
+            {
+                Verdict::Met
+            } else {
+                Verdict::Failed
+            }
+        }
+        _ => combine(
+            complaint
+                .rounds
+                .iter()
+                .filter(|r| !r.external && r.unit == unit)
+                .map(|r| round_verdict(c, r)),
+        ),
+    }
+}
+
+/// What the evaluation was derived from, recorded in its output.
+#[derive(Debug, Clone, Serialize)]
+pub struct Provenance {
+    pub log_head_position: u64,
+    pub log_head_hash: String,
+    pub calendar_version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeductionLine {
+    pub month: String,
+    pub reason: String,
+    pub amount: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StepResult {
+    pub id: String,
+    /// Complaints (or months) meeting the step.
+    pub correct: u64,
+    /// Complaints (or months) judged: met or failed; pending ones are not counted.
+    pub total: u64,
+    /// Not yet judged at the evaluation instant.
+    pub pending: u64,
+    /// `null` when nothing was judged (no division by zero).
+    pub pct: Option<f64>,
+    /// The step's points before deductions; `null` when `pct` is.
+    pub points: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<u32>,
+    pub deductions: Vec<DeductionLine>,
+    /// Points minus deductions, never below 0; `null` when `points` is.
+    pub score: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnitResult {
+    pub unit: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<crate::spec::Text>,
+    /// Complaints counted for the unit.
+    pub total: u64,
+    pub steps: Vec<StepResult>,
+    /// Sum of the step scores; `null` when a step has no score.
+    pub score: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pct: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub points: Option<f64>,
+    /// Evidence: per criterion, the complaints that failed it.
+    pub failed: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QuarterResult {
+    pub quarter: u32,
+    pub units: Vec<QuarterUnit>,
+    pub overall: QuarterUnit,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QuarterUnit {
+    pub unit: String,
+    pub total: u64,
+    pub steps: Vec<StepResult>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IndicatorReport {
+    pub spec: String,
+    pub spec_title: crate::spec::Text,
+    pub spec_hash: String,
+    pub fiscal_year: i32,
+    pub fiscal_year_be: i32,
+    pub as_of: String,
+    #[serde(flatten)]
+    pub provenance: Provenance,
+    pub units: Vec<UnitResult>,
+    pub overall: UnitResult,
+    /// Results by quarter of the forward date (Q1 Oct-Dec ... Q4 Jul-Sep), complaint steps
+    /// only and without deductions, as the sources report them.
+    pub quarters: Vec<QuarterResult>,
+}
+
+/// A complaint counted for a unit: the complaint and the quarter of its (first) forward to the
+/// unit in the fiscal year.
+struct Counted<'a> {
+    complaint: &'a ComplaintView,
+    quarter: u32,
+}
+
+fn pct(correct: u64, total: u64) -> Option<f64> {
+    (total > 0).then(|| correct as f64 * 100.0 / total as f64)
+}
+
+fn base_points(scoring: &Scoring, pct: Option<f64>) -> (Option<f64>, Option<u32>) {
+    match scoring {
+        Scoring::Proportional {
+            points,
+            full_at_pct,
+        } => (
+            pct.map(|p| {
+                if p >= *full_at_pct {
+                    *points
+                } else {
+                    p * points / full_at_pct
+                }
+            }),
+            None,
+        ),
+        Scoring::Levels { levels } => match pct {
+            None => (None, None),
+            Some(p) => {
+                let l = levels
+                    .iter()
+                    .find(|l| p >= l.min_pct)
+                    .unwrap_or(levels.last().expect("checked"));
+                (Some(l.points), Some(l.level))
+            }
+        },
+        Scoring::FixedMinusDeductions { points } => (Some(*points), None),
+    }
+}
+
+fn month_key(d: NaiveDate) -> String {
+    format!("{:04}-{:02}", d.year(), d.month())
+}
+
+/// The months of a fiscal year, first to last.
+fn fy_months(fy: FiscalYear) -> Vec<NaiveDate> {
+    (0..12)
+        .map(|i| {
+            let first = fy.first_day();
+            let total = first.year() * 12 + first.month0() as i32 + i;
+            NaiveDate::from_ymd_opt(total / 12, (total % 12) as u32 + 1, 1).expect("valid")
+        })
+        .collect()
+}
+
+fn report_due(month: NaiveDate, due_day: u32) -> NaiveDate {
+    let next = month + Duration::days(32);
+    NaiveDate::from_ymd_opt(next.year(), next.month(), due_day).expect("checked day 1-28")
+}
+
+enum MonthReport {
+    OnTime,
+    Late(NaiveDate, NaiveDate),
+    Missing(NaiveDate),
+    Pending,
+}
+
+fn judge_month(
+    reports: Option<&BTreeMap<String, Timestamp>>,
+    month: NaiveDate,
+    due_day: u32,
+    today: NaiveDate,
+) -> MonthReport {
+    let due = report_due(month, due_day);
+    match reports.and_then(|r| r.get(&month_key(month))) {
+        Some(t) if local_date(&t.0) <= due => MonthReport::OnTime,
+        Some(t) => MonthReport::Late(local_date(&t.0), due),
+        None if today > due => MonthReport::Missing(due),
+        None => MonthReport::Pending,
+    }
+}
+
+/// Scores a fiscal year. `complaints` are all complaints of the log judged as of `as_of`
+/// (not only those received in the year: a unit's complaints are those forwarded to it in the
+/// year); `reports` are the units' monthly reports.
+pub fn evaluate(
+    spec: &Spec,
+    complaints: &[ComplaintView],
+    reports: &BTreeMap<String, BTreeMap<String, Timestamp>>,
+    fy: FiscalYear,
+    as_of: DateTime<FixedOffset>,
+    provenance: Provenance,
+) -> IndicatorReport {
+    let today = local_date(&as_of);
+    let sel = &spec.counts;
+    let unit_ok = |u: &str| {
+        sel.unit_prefixes
+            .as_ref()
+            .is_none_or(|ps| ps.iter().any(|p| u.starts_with(p.as_str())))
+    };
+    // unit -> counted complaints (in complaint-id order, as the input is sorted).
+    let mut by_unit: BTreeMap<&str, Vec<Counted>> = BTreeMap::new();
+    for c in complaints {
+        if let Some(chs) = &sel.channels {
+            if !c.channel.is_some_and(|ch| chs.contains(&ch)) {
+                continue;
+            }
+        }
+        if let Some(cats) = &sel.categories {
+            if !cats.contains(&c.category) {
+                continue;
+            }
+        }
+        let mut seen = BTreeSet::new();
+        for r in c.rounds.iter().filter(|r| !r.external && unit_ok(&r.unit)) {
+            let d = local_date(&r.forwarded_at.0);
+            if fy.contains(d) && seen.insert(r.unit.as_str()) {
+                by_unit.entry(r.unit.as_str()).or_default().push(Counted {
+                    complaint: c,
+                    quarter: FiscalYear::quarter_of(d),
+                });
+            }
+        }
+    }
+    let monthly = spec
+        .steps
+        .iter()
+        .any(|s| matches!(s.measure, Measure::MonthlyReports { .. }));
+    let mut units: BTreeSet<&str> = by_unit.keys().copied().collect();
+    if monthly {
+        units.extend(reports.keys().map(String::as_str).filter(|u| unit_ok(u)));
+    }
+    units.extend(spec.unit_names.keys().map(String::as_str));
+
+    let empty = Vec::new();
+    let months = fy_months(fy);
+    let mut unit_results = Vec::new();
+    for unit in &units {
+        let counted = by_unit.get(unit).unwrap_or(&empty);
+        let mut failed: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut steps = Vec::new();
+        for step in &spec.steps {
+            let (correct, total, pending) = match &step.measure {
+                Measure::Complaints { all_of } => {
+                    let (mut ok, mut judged, mut pend) = (0, 0, 0);
+                    for k in counted {
+                        let vs: Vec<Verdict> = all_of
+                            .iter()
+                            .map(|c| verdict(*c, k.complaint, unit))
+                            .collect();
+                        for (c, v) in all_of.iter().zip(&vs) {
+                            if *v == Verdict::Failed {
+                                failed
+                                    .entry(c.as_str().to_string())
+                                    .or_default()
+                                    .push(k.complaint.complaint_id.clone());
+                            }
+                        }
+                        match combine(vs.into_iter()) {
+                            Verdict::Met => {
+                                ok += 1;
+                                judged += 1
+                            }
+                            Verdict::Failed => judged += 1,
+                            Verdict::Pending => pend += 1,
+                        }
+                    }
+                    (ok, judged, pend)
+                }
+                Measure::MonthlyReports { due_day } => {
+                    let (mut ok, mut judged, mut pend) = (0, 0, 0);
+                    for m in &months {
+                        match judge_month(reports.get(*unit), *m, *due_day, today) {
+                            MonthReport::OnTime => {
+                                ok += 1;
+                                judged += 1
+                            }
+                            MonthReport::Late(..) | MonthReport::Missing(_) => judged += 1,
+                            MonthReport::Pending => pend += 1,
+                        }
+                    }
+                    (ok, judged, pend)
+                }
+            };
+            let p = pct(correct, total);
+            let (points, level) = base_points(&step.scoring, p);
+            let mut deductions = Vec::new();
+            for d in &step.deductions {
+                deductions.extend(deduction_lines(
+                    d,
+                    unit,
+                    complaints,
+                    reports.get(*unit),
+                    &months,
+                    today,
+                ));
+            }
+            let taken: f64 = deductions.iter().map(|d| d.amount).sum();
+            let score = points.map(|p| (p - taken).max(0.0));
+            let note =
+                (matches!(step.measure, Measure::Complaints { .. }) && total == 0).then(|| {
+                    if pending > 0 {
+                        "no complaint judged yet".to_string()
+                    } else {
+                        "no complaints".to_string()
+                    }
+                });
+            steps.push(StepResult {
+                id: step.id.clone(),
+                correct,
+                total,
+                pending,
+                pct: p,
+                points,
+                level,
+                deductions,
+                score,
+                note,
+            });
+        }
+        for ids in failed.values_mut() {
+            ids.sort();
+            ids.dedup();
+        }
+        unit_results.push(unit_result(spec, unit, counted.len() as u64, steps, failed));
+    }
+
+    // Overall: every counted (unit, complaint) pair; monthly steps over every unit-month; no
+    // deductions (they are per unit).
+    let mut overall_steps = Vec::new();
+    for (i, step) in spec.steps.iter().enumerate() {
+        let (correct, total, pending) = unit_results.iter().fold((0, 0, 0), |acc, u| {
+            let s = &u.steps[i];
+            (acc.0 + s.correct, acc.1 + s.total, acc.2 + s.pending)
+        });
+        let p = pct(correct, total);
+        let (points, level, note) = match step.scoring {
+            Scoring::FixedMinusDeductions { .. } => {
+                (None, None, Some("scored per unit only".to_string()))
+            }
+            _ => {
+                let (pts, lvl) = base_points(&step.scoring, p);
+                (pts, lvl, (total == 0).then(|| "no complaints".to_string()))
+            }
+        };
+        overall_steps.push(StepResult {
+            id: step.id.clone(),
+            correct,
+            total,
+            pending,
+            pct: p,
+            points,
+            level,
+            deductions: vec![],
+            score: points,
+            note,
+        });
+    }
+    let overall_total = by_unit.values().map(|v| v.len() as u64).sum();
+    let overall = unit_result(
+        spec,
+        "overall",
+        overall_total,
+        overall_steps,
+        BTreeMap::new(),
+    );
+
+    let quarters = (1..=4)
+        .map(|q| quarter(spec, q, &by_unit, &units))
+        .collect();
+    IndicatorReport {
+        spec: spec.id.clone(),
+        spec_title: spec.title.clone(),
+        spec_hash: spec.content_hash(),
+        fiscal_year: fy.ce(),
+        fiscal_year_be: fy.be(),
+        as_of: event_model::format_instant(&as_of),
+        provenance,
+        units: unit_results,
+        overall,
+        quarters,
+    }
+}
+
+fn unit_result(
+    spec: &Spec,
+    unit: &str,
+    total: u64,
+    steps: Vec<StepResult>,
+    failed: BTreeMap<String, Vec<String>>,
+) -> UnitResult {
+    let score = steps.iter().map(|s| s.score).sum::<Option<f64>>();
+    let lv = spec
+        .has_levels()
+        .then(|| steps.iter().find(|s| s.level.is_some() || s.pct.is_none()))
+        .flatten();
+    UnitResult {
+        unit: unit.to_string(),
+        name: spec.unit_names.get(unit).cloned(),
+        total,
+        score,
+        pct: lv.and_then(|s| s.pct),
+        level: lv.and_then(|s| s.level),
+        points: lv.and_then(|s| s.score),
+        steps,
+        failed,
+    }
+}
+
+fn quarter(
+    spec: &Spec,
+    q: u32,
+    by_unit: &BTreeMap<&str, Vec<Counted>>,
+    units: &BTreeSet<&str>,
+) -> QuarterResult {
+    let mut rows = Vec::new();
+    let mut sums = vec![(0u64, 0u64, 0u64); spec.steps.len()];
+    let mut overall_total = 0;
+    for unit in units {
+        let counted: Vec<&Counted> = by_unit
+            .get(unit)
+            .map(|v| v.iter().filter(|k| k.quarter == q).collect())
+            .unwrap_or_default();
+        overall_total += counted.len() as u64;
+        let mut steps = Vec::new();
+        for (i, step) in spec.steps.iter().enumerate() {
+            let Measure::Complaints { all_of } = &step.measure else {
+                continue;
+            };
+            let (mut ok, mut judged, mut pend) = (0, 0, 0);
+            for k in &counted {
+                match combine(all_of.iter().map(|c| verdict(*c, k.complaint, unit))) {
+                    Verdict::Met => {
+                        ok += 1;
+                        judged += 1
+                    }
+                    Verdict::Failed => judged += 1,
+                    Verdict::Pending => pend += 1,
+                }
+            }
+            sums[i] = (sums[i].0 + ok, sums[i].1 + judged, sums[i].2 + pend);
+            steps.push(quarter_step(step, ok, judged, pend));
+        }
+        rows.push(QuarterUnit {
+            unit: unit.to_string(),
+            total: counted.len() as u64,
+            steps,
+        });
+    }
+    let overall_steps = spec
+        .steps
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| matches!(s.measure, Measure::Complaints { .. }))
+        .map(|(i, s)| quarter_step(s, sums[i].0, sums[i].1, sums[i].2))
+        .collect();
+    QuarterResult {
+        quarter: q,
+        units: rows,
+        overall: QuarterUnit {
+            unit: "overall".into(),
+            total: overall_total,
+            steps: overall_steps,
+        },
+    }
+}
+
+fn quarter_step(step: &crate::spec::Step, correct: u64, total: u64, pending: u64) -> StepResult {
+    let p = pct(correct, total);
+    let (points, level) = base_points(&step.scoring, p);
+    StepResult {
+        id: step.id.clone(),
+        correct,
+        total,
+        pending,
+        pct: p,
+        points,
+        level,
+        deductions: vec![],
+        score: points,
+        note: (total == 0).then(|| "no complaints".to_string()),
+    }
+}
+
+fn deduction_lines(
+    d: &Deduction,
+    unit: &str,
+    complaints: &[ComplaintView],
+    reports: Option<&BTreeMap<String, Timestamp>>,
+    months: &[NaiveDate],
+    today: NaiveDate,
+) -> Vec<DeductionLine> {
+    match d {
+        Deduction::MonthlyReportLateOrMissing { due_day, amount } => months
+            .iter()
+            .filter_map(|m| match judge_month(reports, *m, *due_day, today) {
+                MonthReport::Late(on, due) => Some(DeductionLine {
+                    month: month_key(*m),
+                    reason: format!("monthly report late: submitted {on}, due {due}"),
+                    amount: *amount,
+                }),
+                MonthReport::Missing(due) => Some(DeductionLine {
+                    month: month_key(*m),
+                    reason: format!("monthly report missing: due {due}"),
+                    amount: *amount,
+                }),
+                _ => None,
+            })
+            .collect(),
+        Deduction::SpotChecks {
+            min_consistent_pct,
+            amount,
+        } => {
+            let keys: BTreeSet<String> = months.iter().map(|m| month_key(*m)).collect();
+            // month -> (consistent, checked), over the unit's closes of that month.
+            let mut tally: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+            for c in complaints {
+                let closes: BTreeSet<String> = c
+                    .rounds
+                    .iter()
+                    .filter(|r| r.unit == unit && r.end == Some(RoundEnd::Closed))
+                    .filter_map(|r| r.closed_at.map(|t| month_key(local_date(&t.0))))
+                    .collect();
+                for sc in &c.spot_checks {
+                    if closes.contains(&sc.month) && keys.contains(&sc.month) {
+                        let e = tally
+                            .entry(keys.get(&sc.month).expect("contained").as_str())
+                            .or_default();
+                        e.0 += sc.consistent as u64;
+                        e.1 += 1;
+                    }
+                }
+            }
+            tally
+                .into_iter()
+                .filter(|(_, (ok, n))| (*ok as f64 * 100.0 / *n as f64) < *min_consistent_pct)
+                .map(|(m, (ok, n))| DeductionLine {
+                    month: m.to_string(),
+                    reason: format!(
+                        "spot checks: {ok} of {n} consistent ({:.1}%), below {min_consistent_pct}%",
+                        ok as f64 * 100.0 / n as f64
+                    ),
+                    amount: *amount,
+                })
+                .collect()
+        }
+    }
+}
