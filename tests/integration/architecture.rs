@@ -13,6 +13,7 @@ const CORE: &[&str] = &[
     "calendar",
     "lifecycle",
     "projections",
+    "indicators",
     "generator",
 ];
 
