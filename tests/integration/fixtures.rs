@@ -23,6 +23,10 @@ struct Case {
     as_of: Option<String>,
     #[serde(default)]
     fiscal_year: Option<String>,
+    /// Indicator specs (built-in ids) to score the fiscal year with; each writes
+    /// `indicators-<id>.json`.
+    #[serde(default)]
+    specs: Vec<String>,
 }
 
 fn case_dirs(root: &Path) -> Vec<PathBuf> {
@@ -64,8 +68,9 @@ fn recorded_at() -> chrono::DateTime<chrono::FixedOffset> {
     DateTime::parse_from_rfc3339("2030-01-01T00:00:00Z").unwrap()
 }
 
-/// Replays one case and returns (complaints.json, overdue.json) as text.
-fn replay_case(dir: &Path, case: &Case) -> (String, String) {
+/// Replays one case and returns its expected files' names and contents: `complaints.json`,
+/// `overdue.json`, and `indicators-<spec>.json` for each spec of the case.
+fn replay_case(dir: &Path, case: &Case) -> Vec<(String, String)> {
     let mut store = SqliteStore::open_in_memory().unwrap();
     let events = parse_all(&dir.join("events.ndjson"));
     store
@@ -81,13 +86,40 @@ fn replay_case(dir: &Path, case: &Case) -> (String, String) {
         .as_deref()
         .map(|y| FiscalYear::parse(y).unwrap());
     let rules = DeadlineRules::default();
-    let views = fold.views_in(&Calendar::builtin(), &rules, fy);
+    let cal = Calendar::builtin();
+    let all = fold.views(&cal, &rules);
+    let views: Vec<_> = all
+        .iter()
+        .filter(|v| fy.is_none_or(|fy| v.in_fiscal_year(fy)))
+        .collect();
     let mut complaints = Vec::new();
     write_json_lines(&mut complaints, &views).unwrap();
-    let report = overdue(&views, as_of, &rules);
+    let report = overdue(views.iter().copied(), as_of, &rules);
     let mut od = serde_json::to_string_pretty(&report).unwrap();
     od.push('\n');
-    (String::from_utf8(complaints).unwrap(), od)
+    let mut out = vec![
+        (
+            "complaints.json".to_string(),
+            String::from_utf8(complaints).unwrap(),
+        ),
+        ("overdue.json".to_string(), od),
+    ];
+    let head = store.head().unwrap();
+    for id in &case.specs {
+        let spec = indicators::builtin(id)
+            .unwrap_or_else(|| panic!("{}: no built-in spec {id}", dir.display()));
+        let fy = fy.unwrap_or_else(|| panic!("{}: specs need a fiscal_year", dir.display()));
+        let provenance = indicators::Provenance {
+            log_head_position: head.position,
+            log_head_hash: head.hash.to_hex(),
+            calendar_version: cal.version().to_string(),
+        };
+        let rep = indicators::evaluate(&spec, &all, fold.monthly_reports(), fy, as_of, provenance);
+        let mut text = serde_json::to_string_pretty(&rep).unwrap();
+        text.push('\n');
+        out.push((format!("indicators-{id}.json"), text));
+    }
+    out
 }
 
 #[test]
@@ -102,15 +134,10 @@ fn replay_fixtures_match_their_expected_projections() {
     let mut failures = Vec::new();
     for dir in &dirs {
         let case = read_case(dir);
-        let (complaints, od) = replay_case(dir, &case);
+        let files = replay_case(dir, &case);
         // Replays are deterministic: a second run gives the same bytes.
-        assert_eq!(
-            replay_case(dir, &case),
-            (complaints.clone(), od.clone()),
-            "{}",
-            dir.display()
-        );
-        for (name, actual) in [("complaints.json", &complaints), ("overdue.json", &od)] {
+        assert_eq!(replay_case(dir, &case), files, "{}", dir.display());
+        for (name, actual) in &files {
             if let Err(e) = check_expect(&dir.join(name), actual) {
                 failures.push(e);
             }

@@ -182,6 +182,11 @@ struct Counted<'a> {
     quarter: u32,
 }
 
+/// Points are reported to 6 decimals, so that sums like `2 - 1.1` read `0.9`.
+fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
 fn pct(correct: u64, total: u64) -> Option<f64> {
     (total > 0).then(|| correct as f64 * 100.0 / total as f64)
 }
@@ -196,7 +201,7 @@ fn base_points(scoring: &Scoring, pct: Option<f64>) -> (Option<f64>, Option<u32>
                 if p >= *full_at_pct {
                     *points
                 } else {
-                    p * points / full_at_pct
+                    round6(p * points / full_at_pct)
                 }
             }),
             None,
@@ -373,7 +378,7 @@ pub fn evaluate(
                 ));
             }
             let taken: f64 = deductions.iter().map(|d| d.amount).sum();
-            let score = points.map(|p| (p - taken).max(0.0));
+            let score = points.map(|p| round6((p - taken).max(0.0)));
             let note =
                 (matches!(step.measure, Measure::Complaints { .. }) && total == 0).then(|| {
                     if pending > 0 {
@@ -466,7 +471,11 @@ fn unit_result(
     steps: Vec<StepResult>,
     failed: BTreeMap<String, Vec<String>>,
 ) -> UnitResult {
-    let score = steps.iter().map(|s| s.score).sum::<Option<f64>>();
+    let score = steps
+        .iter()
+        .map(|s| s.score)
+        .sum::<Option<f64>>()
+        .map(round6);
     let lv = spec
         .has_levels()
         .then(|| steps.iter().find(|s| s.level.is_some() || s.pct.is_none()))
