@@ -249,3 +249,160 @@ fn a_user_calendar_changes_deadlines() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("covers"));
 }
+
+#[test]
+fn replay_scores_with_specs_and_renders_them() {
+    let dir = Scratch::new("specs");
+    let db = dir.path("log.db");
+    let events = dir.path("e.ndjson");
+    std::fs::copy(
+        tests::workspace_root().join("replay-fixtures/spec-traffy-levels/events.ndjson"),
+        &events,
+    )
+    .unwrap();
+    ok(&["append", "--db", s(&db), s(&events)]);
+    let out = dir.path("out");
+    let printed = ok(&[
+        "replay",
+        "--db",
+        s(&db),
+        "--fiscal-year",
+        "2567",
+        "--out",
+        s(&out),
+        "--spec",
+        "traffy-resolution-2567",
+        "--format",
+        "md",
+        "--format",
+        "csv",
+    ]);
+    assert!(
+        printed.contains("traffy-resolution-2567: 3 units; overall 19 complaints, resolved 68.42%"),
+        "{printed}"
+    );
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("indicators.json")).unwrap()).unwrap();
+    assert_eq!(v["overall"]["level"], 3);
+    assert_eq!(
+        v["log_head_position"],
+        std::fs::read_to_string(&events).unwrap().lines().count() as u64
+    );
+    assert_eq!(v["spec_hash"].as_str().unwrap().len(), 64);
+    let md = std::fs::read_to_string(out.join("indicators.md")).unwrap();
+    assert!(md.contains("ปีงบประมาณ พ.ศ. 2567"), "{md}");
+    assert!(
+        md.contains("| district:bang-rak | 4 | 3/4 (75.00%) | 20.00 | 0 | 20.00 | 20.00 | 5 |"),
+        "{md}"
+    );
+    let csv = std::fs::read(out.join("indicators.csv")).unwrap();
+    assert_eq!(
+        &csv[..3],
+        b"\xEF\xBB\xBF",
+        "CSV starts with a UTF-8 byte-order mark"
+    );
+
+    // A user spec file: the same rule with the top level at 70% moves sathon (70%) to level 5.
+    let spec = indicators::BUILTIN[2]
+        .1
+        .replace("\"min_pct\": 70,", "\"min_pct\": 69,")
+        .replace("\"min_pct\": 75,", "\"min_pct\": 70,");
+    let spec_file = dir.path("my-spec.json");
+    std::fs::write(&spec_file, spec).unwrap();
+    ok(&[
+        "replay",
+        "--db",
+        s(&db),
+        "--fiscal-year",
+        "2567",
+        "--out",
+        s(&dir.path("out2")),
+        "--spec",
+        s(&spec_file),
+    ]);
+    let v2: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path("out2").join("indicators.json")).unwrap())
+            .unwrap();
+    assert_ne!(v2["spec_hash"], v["spec_hash"]);
+    let sathon = |v: &serde_json::Value| {
+        v["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["unit"] == "district:sathon")
+            .unwrap()["level"]
+            .clone()
+    };
+    assert_eq!((sathon(&v), sathon(&v2)), (4.into(), 5.into()));
+
+    std::fs::write(&spec_file, "{\"id\": \"x\"}").unwrap();
+    let o = rongtook(&[
+        "replay",
+        "--db",
+        s(&db),
+        "--fiscal-year",
+        "2567",
+        "--out",
+        s(&dir.path("o3")),
+        "--spec",
+        s(&spec_file),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("missing field `title`"), "{err}");
+}
+
+#[test]
+fn the_spot_check_sample_is_deterministic_per_seed() {
+    let dir = Scratch::new("sample");
+    let db = dir.path("log.db");
+    let events = dir.path("e.ndjson");
+    ok(&[
+        "generate",
+        "--fiscal-year",
+        "2567",
+        "--complaints",
+        "600",
+        "--seed",
+        "3",
+        "--out",
+        s(&events),
+    ]);
+    ok(&["append", "--db", s(&db), s(&events)]);
+    let a = ok(&["sample", "--db", s(&db), "--month", "2024-02", "--json"]);
+    let b = ok(&["sample", "--db", s(&db), "--month", "2024-02", "--json"]);
+    assert_eq!(a, b);
+    let c = ok(&[
+        "sample",
+        "--db",
+        s(&db),
+        "--month",
+        "2024-02",
+        "--json",
+        "--seed",
+        "another",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&a).unwrap();
+    let w: serde_json::Value = serde_json::from_str(&c).unwrap();
+    let mut drawn_total = 0;
+    for (u, u2) in v["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(w["units"].as_array().unwrap())
+    {
+        let closed = u["closed"].as_u64().unwrap();
+        let drawn = u["sample"].as_array().unwrap().len() as u64;
+        assert_eq!(
+            drawn,
+            (closed * 10).div_ceil(100),
+            "10% rounded up of {closed}"
+        );
+        assert_eq!(u2["sample"].as_array().unwrap().len() as u64, drawn);
+        drawn_total += drawn;
+    }
+    assert!(drawn_total > 0);
+    assert_ne!(v["units"], w["units"], "another seed draws another sample");
+    let o = rongtook(&["sample", "--db", s(&db), "--month", "2024-13"]);
+    assert_eq!(o.status.code(), Some(2));
+}
