@@ -406,3 +406,88 @@ fn the_spot_check_sample_is_deterministic_per_seed() {
     let o = rongtook(&["sample", "--db", s(&db), "--month", "2024-13"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn diff_is_empty_for_the_same_log_and_names_what_a_rule_change_moves() {
+    let dir = Scratch::new("diff");
+    let db = dir.path("log.db");
+    ok(&[
+        "append",
+        "--db",
+        s(&db),
+        tests::workspace_root()
+            .join("replay-fixtures/spec-traffy-levels/events.ndjson")
+            .to_str()
+            .unwrap(),
+    ]);
+    let replay = |out: &str, spec: &str| {
+        ok(&[
+            "replay",
+            "--db",
+            s(&db),
+            "--fiscal-year",
+            "2567",
+            "--out",
+            s(&dir.path(out)),
+            "--spec",
+            spec,
+        ]);
+    };
+    replay("a", "traffy-resolution-2567");
+    replay("a2", "traffy-resolution-2567");
+    let o = rongtook(&["diff", s(&dir.path("a")), s(&dir.path("a2"))]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "identical\n");
+
+    // One threshold changed: level 5 needs 80%. Only bang-rak (exactly 75%) moves.
+    let mut spec: serde_json::Value = serde_json::from_str(indicators::BUILTIN[2].1).unwrap();
+    spec["steps"][0]["scoring"]["levels"][0]["min_pct"] = 80.into();
+    let spec_file = dir.path("t80.json");
+    std::fs::write(&spec_file, spec.to_string()).unwrap();
+    replay("b", s(&spec_file));
+    let o = rongtook(&["diff", s(&dir.path("a")), s(&dir.path("b")), "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let units: Vec<&str> = d["indicators"][0]["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["unit"].as_str().unwrap())
+        .collect();
+    assert_eq!(units, ["district:bang-rak"]);
+    assert_eq!(d["complaints"]["changed"].as_array().unwrap().len(), 0);
+    let table = String::from_utf8(rongtook(&["diff", s(&dir.path("a")), s(&dir.path("b"))]).stdout)
+        .unwrap();
+    assert!(table.contains("level 5 -> 4"), "{table}");
+
+    // Another log: one more resolved complaint for sathon names the complaint that moved it.
+    let close = r#"{"id":"0190a000-0000-7000-8000-000000000001","stream":"C-TS-09","type":"closed","occurred_at":"2024-03-01T10:00:00+07:00","actor":"unit:district:sathon","data":{"unit":"district:sathon","outcome":"resolved","answer":"Fixed."}}"#;
+    let extra = dir.path("extra.ndjson");
+    std::fs::write(&extra, format!("{close}\n")).unwrap();
+    ok(&["append", "--db", s(&db), s(&extra)]);
+    replay("c", "traffy-resolution-2567");
+    let o = rongtook(&["diff", s(&dir.path("a")), s(&dir.path("c")), "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let sathon = d["indicators"][0]["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["unit"] == "district:sathon")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        sathon["no_longer_failed"]["resolved"],
+        serde_json::json!(["C-TS-09"])
+    );
+    let changed: Vec<&str> = d["complaints"]["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["complaint_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(changed, ["C-TS-09"]);
+
+    let o = rongtook(&["diff", s(&dir.path("a")), s(&dir.path("missing"))]);
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod commands;
+pub mod diff;
 pub mod input;
 pub mod render;
 
@@ -125,6 +126,18 @@ enum Command {
         #[command(flatten)]
         calendar: CalendarArgs,
     },
+    /// Compare two replay output folders: exit 0 when identical, 1 when different, 2 on error.
+    Diff {
+        /// The first replay output folder.
+        a: PathBuf,
+        /// The second replay output folder.
+        b: PathBuf,
+        #[arg(long)]
+        json: bool,
+        /// How many changed complaints the table lists (all are in --json).
+        #[arg(long, default_value_t = 50)]
+        max_complaints: usize,
+    },
     /// List missed or late obligations of open complaints as of an instant.
     Overdue {
         #[arg(long)]
@@ -214,6 +227,22 @@ fn run() -> anyhow::Result<ExitCode> {
             calendar,
         } => commands::overdue(&db, &as_of, unit.as_deref(), json, &calendar),
         Command::Verify { db } => commands::verify(&db),
+        Command::Diff {
+            a,
+            b,
+            json,
+            max_complaints,
+        } => {
+            // Any failure is exit 2, as with diff(1): 1 means "different".
+            let d = diff::diff_dirs(&a, &b)
+                .map_err(|e| anyhow::Error::new(BadInput(format!("{e:#}"))))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&d)?);
+            } else {
+                print!("{}", diff::render(&d, max_complaints));
+            }
+            Ok(ExitCode::from(if d.identical { 0 } else { 1 }))
+        }
         Command::Generate {
             fiscal_year,
             complaints,
