@@ -292,7 +292,7 @@ fn replay_scores_with_specs_and_renders_them() {
     let md = std::fs::read_to_string(out.join("indicators.md")).unwrap();
     assert!(md.contains("ปีงบประมาณ พ.ศ. 2567"), "{md}");
     assert!(
-        md.contains("| district:bang-rak | 4 | 3/4 (75.00%) | 20.00 | 0 | 20.00 | 20.00 | 5 |"),
+        md.contains("| สำนักงานเขตบางรัก (district:bang-rak) | 4 | 3/4 (75.00%) | 20.00 | 0 | 20.00 | 20.00 | 5 |"),
         "{md}"
     );
     let csv = std::fs::read(out.join("indicators.csv")).unwrap();

@@ -312,10 +312,10 @@ pub fn evaluate(
     if monthly {
         units.extend(reports.keys().map(String::as_str).filter(|u| unit_ok(u)));
     }
-    units.extend(spec.unit_names.keys().map(String::as_str));
 
     let empty = Vec::new();
     let months = fy_months(fy);
+    let names = crate::spec::bangkok_unit_names();
     let mut unit_results = Vec::new();
     for unit in &units {
         let counted = by_unit.get(unit).unwrap_or(&empty);
@@ -404,7 +404,14 @@ pub fn evaluate(
             ids.sort();
             ids.dedup();
         }
-        unit_results.push(unit_result(spec, unit, counted.len() as u64, steps, failed));
+        unit_results.push(unit_result(
+            spec,
+            &names,
+            unit,
+            counted.len() as u64,
+            steps,
+            failed,
+        ));
     }
 
     // Overall: every counted (unit, complaint) pair; monthly steps over every unit-month; no
@@ -441,6 +448,7 @@ pub fn evaluate(
     let overall_total = by_unit.values().map(|v| v.len() as u64).sum();
     let overall = unit_result(
         spec,
+        &names,
         "overall",
         overall_total,
         overall_steps,
@@ -466,6 +474,7 @@ pub fn evaluate(
 
 fn unit_result(
     spec: &Spec,
+    default_names: &BTreeMap<String, crate::spec::Text>,
     unit: &str,
     total: u64,
     steps: Vec<StepResult>,
@@ -482,7 +491,11 @@ fn unit_result(
         .flatten();
     UnitResult {
         unit: unit.to_string(),
-        name: spec.unit_names.get(unit).cloned(),
+        name: spec
+            .unit_names
+            .get(unit)
+            .or_else(|| default_names.get(unit))
+            .cloned(),
         total,
         score,
         pct: lv.and_then(|s| s.pct),

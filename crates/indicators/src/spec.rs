@@ -32,7 +32,8 @@ pub struct Spec {
     pub counts: Selection,
     /// The steps; the unit's score is the sum of its step scores.
     pub steps: Vec<Step>,
-    /// Optional names of units, shown in reports (`district:bang-rak` -> Thai and English).
+    /// Names of units shown in reports (`district:bang-rak` -> Thai and English); units not
+    /// named here take the built-in names of the BMA's units.
     #[serde(default)]
     pub unit_names: BTreeMap<String, Text>,
 }
@@ -306,6 +307,25 @@ impl Spec {
             .iter()
             .any(|s| matches!(s.scoring, Scoring::Levels { .. }))
     }
+}
+
+/// Names of the BMA's units (the 50 district offices and the departments), used where a spec
+/// does not name a unit itself.
+pub const BANGKOK_UNITS: &str = include_str!("../specs/units-bangkok.json");
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UnitsFile {
+    #[allow(dead_code)]
+    description: String,
+    units: BTreeMap<String, Text>,
+}
+
+/// The built-in unit names.
+pub fn bangkok_unit_names() -> BTreeMap<String, Text> {
+    serde_json::from_str::<UnitsFile>(BANGKOK_UNITS)
+        .expect("built-in unit names parse")
+        .units
 }
 
 /// The built-in specs, by id.
