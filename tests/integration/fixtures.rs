@@ -27,6 +27,9 @@ struct Case {
     /// `indicators-<id>.json`.
     #[serde(default)]
     specs: Vec<String>,
+    /// Deadline rules other than the defaults (fields of `DeadlineRules`).
+    #[serde(default)]
+    rules: Option<serde_json::Value>,
 }
 
 fn case_dirs(root: &Path) -> Vec<PathBuf> {
@@ -85,7 +88,11 @@ fn replay_case(dir: &Path, case: &Case) -> Vec<(String, String)> {
         .fiscal_year
         .as_deref()
         .map(|y| FiscalYear::parse(y).unwrap());
-    let rules = DeadlineRules::default();
+    let rules = match &case.rules {
+        Some(v) => DeadlineRules::from_json(&v.to_string())
+            .unwrap_or_else(|e| panic!("{}: rules: {e}", dir.display())),
+        None => DeadlineRules::default(),
+    };
     let cal = Calendar::builtin();
     let all = fold.views(&cal, &rules);
     let views: Vec<_> = all

@@ -13,7 +13,7 @@ use event_model::{format_instant, Channel, EventData, Outcome, RecordedEvent, UN
 use lifecycle::Status;
 use serde::Serialize;
 
-use crate::rules::DeadlineRules;
+use crate::rules::{CheckpointRoll, DeadlineRules};
 
 /// How an assignment round ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -412,18 +412,31 @@ fn round_view(r: &RoundAcc, as_of: NaiveDate, cal: &Calendar, rules: &DeadlineRu
         Some(RoundEnd::Closed) => end_date,
         _ => None,
     };
-    let mut c = next_checkpoint_after(r2_due);
-    while c <= bound {
-        let prev = previous_checkpoint_before(c);
-        let reported = r.progress_dates.iter().any(|d| *d > prev && *d <= c);
-        let met = if reported || closed_on == Some(c) {
-            Some(true)
-        } else if end_date.is_none() && as_of <= c {
-            None
-        } else {
-            Some(false)
-        };
-        v.checkpoints.push(CheckpointView { date: c, met });
+    let effective = |c: NaiveDate| match rules.checkpoint_on_non_business_day {
+        CheckpointRoll::NextBusinessDay if !cal.is_business_day(c) => {
+            cal.nth_business_day_after(c, 1)
+        }
+        _ => c,
+    };
+    // Start one checkpoint early: a rolled checkpoint may land after the R2 deadline.
+    let mut c = previous_checkpoint_before(next_checkpoint_after(r2_due));
+    loop {
+        let due = effective(c);
+        if due > bound {
+            break;
+        }
+        if due > r2_due {
+            let prev = effective(previous_checkpoint_before(c));
+            let reported = r.progress_dates.iter().any(|d| *d > prev && *d <= due);
+            let met = if reported || closed_on == Some(due) {
+                Some(true)
+            } else if end_date.is_none() && as_of <= due {
+                None
+            } else {
+                Some(false)
+            };
+            v.checkpoints.push(CheckpointView { date: due, met });
+        }
         c = next_checkpoint_after(c);
     }
     v

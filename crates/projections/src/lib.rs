@@ -12,7 +12,7 @@ pub use complaint::{
     CheckpointView, ComplaintFold, ComplaintView, RoundEnd, RoundView, SpotCheckView, Timestamp,
 };
 pub use overdue::{overdue, ObligationKind, OverdueItem, OverdueReport, OverdueUnit};
-pub use rules::DeadlineRules;
+pub use rules::{CheckpointRoll, DeadlineRules};
 
 /// Writes a list as a canonical JSON array: one element per line, compact elements, so that
 /// large outputs stay diffable line by line.

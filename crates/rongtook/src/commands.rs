@@ -16,7 +16,9 @@ use projections::{
 };
 use serde::Serialize;
 
-use crate::input::{load_calendar, open, open_existing, parse_fiscal_year, parse_instant};
+use crate::input::{
+    load_calendar, load_rules, open, open_existing, parse_fiscal_year, parse_instant,
+};
 use crate::{bad_input, BadInput, CalendarArgs};
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -189,6 +191,7 @@ pub fn state(
         Some(t) => parse_instant(t)?,
         None => now(),
     };
+    let rules = load_rules(cal)?;
     let cal = load_calendar(cal)?;
     let store = open_existing(db)?;
     let events = store.read_stream(id)?;
@@ -197,7 +200,7 @@ pub fn state(
     }
     let mut fold = ComplaintFold::new(as_of);
     events.into_iter().for_each(|e| fold.apply(e));
-    match fold.view(id, &cal, &DeadlineRules::default()) {
+    match fold.view(id, &cal, &rules) {
         Some(v) => {
             println!("{}", serde_json::to_string_pretty(&v)?);
             Ok(ExitCode::SUCCESS)
@@ -318,6 +321,7 @@ pub fn replay_store(
     fiscal_year: &str,
     as_of: Option<&str>,
     cal: &Calendar,
+    rules: &DeadlineRules,
     specs: &[indicators::Spec],
 ) -> anyhow::Result<Replayed> {
     let fy = parse_fiscal_year(fiscal_year)?;
@@ -329,11 +333,10 @@ pub fn replay_store(
     let pb = progress_bar(Some(head.position), "replaying");
     let (fold, n) = fold_log(store, as_of, Some(&pb))?;
     pb.finish_and_clear();
-    let rules = DeadlineRules::default();
-    let all = fold.views(cal, &rules);
+    let all = fold.views(cal, rules);
     let in_year = all.iter().filter(|c| c.in_fiscal_year(fy));
     let complaints = in_year.clone().count();
-    let overdue = overdue_report(in_year, as_of, &rules);
+    let overdue = overdue_report(in_year, as_of, rules);
     let provenance = indicators::Provenance {
         log_head_position: head.position,
         log_head_hash: head.hash.to_hex(),
@@ -360,7 +363,7 @@ pub fn replay_store(
         log_head_hash: head.hash.to_hex(),
         events_replayed: n,
         calendar_version: cal.version().to_string(),
-        rules,
+        rules: rules.clone(),
         complaints,
         overdue_obligations: overdue.total,
     };
@@ -439,13 +442,14 @@ pub fn replay(
     specs: &[String],
     formats: &[Format],
 ) -> anyhow::Result<ExitCode> {
+    let rules = load_rules(cal)?;
     let cal = load_calendar(cal)?;
     let specs = specs
         .iter()
         .map(|s| load_spec(s))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let store = open_existing(db)?;
-    let r = replay_store(&store, fiscal_year, as_of, &cal, &specs)?;
+    let r = replay_store(&store, fiscal_year, as_of, &cal, &rules, &specs)?;
     write_replay(out, &r, formats)?;
     println!(
         "replayed {} events: {} complaints of FY {} (B.E. {}) as of {}; {} overdue obligations; written to {}",
@@ -478,11 +482,12 @@ pub fn sample(
     if !(1..=100).contains(&share) {
         bad_input!("--share {share} is not a percentage 1-100");
     }
+    let rules = load_rules(cal)?;
     let cal = load_calendar(cal)?;
     let store = open_existing(db)?;
     // Every close in the log counts, whenever the sample is drawn.
     let (fold, _) = fold_log(&store, end_of_time(), None)?;
-    let views = fold.views(&cal, &DeadlineRules::default());
+    let views = fold.views(&cal, &rules);
     let s = indicators::sample::draw(&views, month, seed, share);
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
@@ -539,10 +544,10 @@ pub fn overdue(
     cal: &CalendarArgs,
 ) -> anyhow::Result<ExitCode> {
     let as_of = parse_instant(as_of)?;
+    let rules = load_rules(cal)?;
     let cal = load_calendar(cal)?;
     let store = open_existing(db)?;
     let (fold, _) = fold_log(&store, as_of, None)?;
-    let rules = DeadlineRules::default();
     let views = fold.views(&cal, &rules);
     let mut report = overdue_report(&views, as_of, &rules);
     if let Some(u) = unit {
@@ -671,7 +676,14 @@ pub fn demo(db: &Path, fiscal_year: &str, complaints: u64, seed: u64) -> anyhow:
         .iter()
         .map(|(n, _)| indicators::builtin(n).expect("built-in"))
         .collect();
-    let r = replay_store(&store, fiscal_year, None, &cal, &specs)?;
+    let r = replay_store(
+        &store,
+        fiscal_year,
+        None,
+        &cal,
+        &DeadlineRules::default(),
+        &specs,
+    )?;
     let elapsed = t.elapsed();
     print_summary(&r, elapsed);
     Ok(ExitCode::SUCCESS)

@@ -64,3 +64,17 @@ pub fn open(db: &Path, durability: Durability) -> anyhow::Result<SqliteStore> {
         Err(e) => Err(anyhow::Error::new(e).context(format!("opening {}", db.display()))),
     }
 }
+
+pub fn load_rules(args: &CalendarArgs) -> anyhow::Result<projections::DeadlineRules> {
+    match &args.rules {
+        None => Ok(projections::DeadlineRules::default()),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading rules {}", path.display()))?;
+            match projections::DeadlineRules::from_json(&text) {
+                Ok(r) => Ok(r),
+                Err(e) => bad_input!("rules {}: {e}", path.display()),
+            }
+        }
+    }
+}

@@ -43,12 +43,17 @@ struct Cli {
     command: Command,
 }
 
+/// The rule data a replay runs with: the holiday calendar and the deadline rules.
 #[derive(clap::Args, Clone)]
 pub struct CalendarArgs {
     /// A holiday file replacing the built-in Thai government-office calendar
     /// (format: `YYYY-MM-DD<TAB>name` lines and a `# covers: FIRST-LAST` line).
     #[arg(long, value_name = "FILE")]
     pub calendar: Option<PathBuf>,
+    /// Deadline rules as JSON (fields of `DeadlineRules`; absent fields keep the rules.md
+    /// defaults), e.g. `{"checkpoint_on_non_business_day": "next_business_day"}`.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
