@@ -491,3 +491,68 @@ fn diff_is_empty_for_the_same_log_and_names_what_a_rule_change_moves() {
     let o = rongtook(&["diff", s(&dir.path("a")), s(&dir.path("missing"))]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn diff_replays_logs_on_the_fly_under_two_rule_versions() {
+    let dir = Scratch::new("diff-rules");
+    let db = dir.path("log.db");
+    ok(&[
+        "append",
+        "--db",
+        s(&db),
+        tests::workspace_root()
+            .join("replay-fixtures/checkpoint-on-weekend-kept/events.ndjson")
+            .to_str()
+            .unwrap(),
+    ]);
+    let same = rongtook(&[
+        "diff",
+        s(&db),
+        s(&db),
+        "--fiscal-year",
+        "2567",
+        "--spec",
+        "bma-timeliness",
+    ]);
+    assert_eq!(
+        same.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&same.stderr)
+    );
+    let rules = dir.path("roll.json");
+    std::fs::write(
+        &rules,
+        r#"{"checkpoint_on_non_business_day": "next_business_day"}"#,
+    )
+    .unwrap();
+    let o = rongtook(&[
+        "diff",
+        s(&db),
+        s(&db),
+        "--fiscal-year",
+        "2567",
+        "--spec",
+        "bma-timeliness",
+        "--rules-b",
+        s(&rules),
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let changed = &d["complaints"]["changed"][0];
+    assert_eq!(changed["complaint_id"], "C-ROLL");
+    let paths: Vec<&str> = changed["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        paths.contains(&"rounds[0].checkpoints[0].date"),
+        "{paths:?}"
+    );
+    let o = rongtook(&["diff", s(&db), s(&db)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--fiscal-year"));
+}

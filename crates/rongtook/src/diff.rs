@@ -460,3 +460,55 @@ pub fn render(d: &Diff, max_complaints: usize) -> String {
     }
     s
 }
+
+/// One side of a diff: a replay output folder, or a log to replay with these specs and rules.
+pub struct Side {
+    pub path: std::path::PathBuf,
+    pub specs: Vec<String>,
+    pub rule_data: crate::CalendarArgs,
+}
+
+/// Replays the sides that are logs into scratch folders (removed afterwards), then diffs.
+pub fn diff_sides(
+    sides: &[Side; 2],
+    fiscal_year: Option<&str>,
+    as_of: Option<&str>,
+) -> anyhow::Result<Diff> {
+    let scratch = std::env::temp_dir().join(format!("rongtook-diff-{}", std::process::id()));
+    let result = (|| {
+        let mut dirs = Vec::new();
+        for (i, side) in sides.iter().enumerate() {
+            if side.path.is_dir() {
+                dirs.push(side.path.clone());
+                continue;
+            }
+            if !side.path.is_file() {
+                bad_input!(
+                    "{}: neither a replay output folder nor an event log",
+                    side.path.display()
+                );
+            }
+            let Some(fy) = fiscal_year else {
+                bad_input!(
+                    "{} is an event log: give --fiscal-year to replay it",
+                    side.path.display()
+                );
+            };
+            let rules = crate::input::load_rules(&side.rule_data)?;
+            let cal = crate::input::load_calendar(&side.rule_data)?;
+            let specs = side
+                .specs
+                .iter()
+                .map(|s| crate::commands::load_spec(s))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let store = crate::input::open_existing(&side.path)?;
+            let r = crate::commands::replay_store(&store, fy, as_of, &cal, &rules, &specs)?;
+            let out = scratch.join(if i == 0 { "a" } else { "b" });
+            crate::commands::write_replay(&out, &r, &[])?;
+            dirs.push(out);
+        }
+        diff_dirs(&dirs[0], &dirs[1])
+    })();
+    let _ = std::fs::remove_dir_all(&scratch);
+    result
+}

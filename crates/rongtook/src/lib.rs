@@ -131,17 +131,40 @@ enum Command {
         #[command(flatten)]
         calendar: CalendarArgs,
     },
-    /// Compare two replay output folders: exit 0 when identical, 1 when different, 2 on error.
+    /// Compare two replays: exit 0 when identical, 1 when different, 2 on error. A and B are
+    /// replay output folders, or event logs (databases) replayed on the fly with
+    /// --fiscal-year, --spec and the rule data given (B may vary them with the -b options: the
+    /// same log under two rule versions is `diff LOG LOG --rules-b FILE`).
     Diff {
-        /// The first replay output folder.
+        /// The first replay output folder or event log.
         a: PathBuf,
-        /// The second replay output folder.
+        /// The second replay output folder or event log.
         b: PathBuf,
         #[arg(long)]
         json: bool,
         /// How many changed complaints the table lists (all are in --json).
         #[arg(long, default_value_t = 50)]
         max_complaints: usize,
+        /// For logs: the fiscal year to replay.
+        #[arg(long)]
+        fiscal_year: Option<String>,
+        /// For logs: the evaluation instant (default: the first instant after the year).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// For logs: indicator specs to score with (repeatable).
+        #[arg(long = "spec", value_name = "NAME_OR_FILE")]
+        specs: Vec<String>,
+        /// For logs: the specs of B instead (default: the same as A).
+        #[arg(long = "spec-b", value_name = "NAME_OR_FILE")]
+        specs_b: Vec<String>,
+        #[command(flatten)]
+        calendar: CalendarArgs,
+        /// For logs: B's holiday file instead of A's.
+        #[arg(long, value_name = "FILE")]
+        calendar_b: Option<PathBuf>,
+        /// For logs: B's deadline rules instead of A's.
+        #[arg(long, value_name = "FILE")]
+        rules_b: Option<PathBuf>,
     },
     /// List missed or late obligations of open complaints as of an instant.
     Overdue {
@@ -237,9 +260,37 @@ fn run() -> anyhow::Result<ExitCode> {
             b,
             json,
             max_complaints,
+            fiscal_year,
+            as_of,
+            specs,
+            specs_b,
+            calendar,
+            calendar_b,
+            rules_b,
         } => {
+            let side_b = CalendarArgs {
+                calendar: calendar_b.or(calendar.calendar.clone()),
+                rules: rules_b.or(calendar.rules.clone()),
+            };
+            let specs_b = if specs_b.is_empty() {
+                specs.clone()
+            } else {
+                specs_b
+            };
+            let sides = [
+                diff::Side {
+                    path: a,
+                    specs,
+                    rule_data: calendar,
+                },
+                diff::Side {
+                    path: b,
+                    specs: specs_b,
+                    rule_data: side_b,
+                },
+            ];
             // Any failure is exit 2, as with diff(1): 1 means "different".
-            let d = diff::diff_dirs(&a, &b)
+            let d = diff::diff_sides(&sides, fiscal_year.as_deref(), as_of.as_deref())
                 .map_err(|e| anyhow::Error::new(BadInput(format!("{e:#}"))))?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&d)?);
