@@ -225,44 +225,86 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     let mut fold = ComplaintFold::new(fy.end_instant());
     let scanned = store.scan(0, &mut |e| fold.apply(e))?;
     let fold_t = t.elapsed();
-    let views = fold.views_in(&cal, &rules, Some(fy));
-    let od = overdue(&views, fy.end_instant(), &rules);
+    let views = fold.views(&cal, &rules);
+    let od = overdue(
+        views.iter().filter(|v| v.in_fiscal_year(fy)),
+        fy.end_instant(),
+        &rules,
+    );
     let total = t.elapsed();
     std::hint::black_box(&od);
-    println!("replay            plain SELECT+parse {} ({:.2?}) | rongtook scan+fold {} ({:.2?}), with deadlines judged {} ({:.2?}) | ratio {:.2}x",
-        fmt_rate(rate(pn, ps)), ps, fmt_rate(rate(scanned, fold_t)), fold_t, fmt_rate(rate(scanned, total)), total,
-        ps.as_secs_f64() / total.as_secs_f64());
+    println!(
+        "replay            plain SELECT+parse {} ({ps:.2?}) | rongtook scan+fold {} ({fold_t:.2?}), with deadlines judged {} ({total:.2?}) | ratio {:.2}x",
+        fmt_rate(rate(pn, ps)),
+        fmt_rate(rate(scanned, fold_t)),
+        fmt_rate(rate(scanned, total)),
+        ps.as_secs_f64() / total.as_secs_f64()
+    );
+    let t = Instant::now();
+    let provenance = indicators::Provenance {
+        log_head_position: 0,
+        log_head_hash: String::new(),
+        calendar_version: cal.version().to_string(),
+    };
+    for (id, _) in indicators::BUILTIN {
+        let spec = indicators::builtin(id).expect("built-in");
+        std::hint::black_box(indicators::evaluate(
+            &spec,
+            &views,
+            fold.monthly_reports(),
+            fy,
+            fy.end_instant(),
+            provenance.clone(),
+        ));
+    }
+    let specs_t = t.elapsed();
+    println!(
+        "indicators        the four built-in specs scored in {specs_t:.2?}: replay with them {:.2?} = {:.2}x the replay alone",
+        total + specs_t,
+        (total + specs_t).as_secs_f64() / total.as_secs_f64()
+    );
     drop((views, od, fold, store));
 
-    // The whole `rongtook replay` command in its own process, for its wall time and peak RSS.
-    let out = dir.join("replay-out");
-    let t = Instant::now();
-    let child = Command::new(std::env::current_exe()?)
-        .args(["replay", "--db"])
-        .arg(dir.join("ours.db"))
-        .args(["--fiscal-year", &args.fiscal_year, "--out"])
-        .arg(&out)
-        .env("RONGTOOK_REPORT_PEAK_RSS", "1")
-        .output()?;
-    let wall = t.elapsed();
-    anyhow::ensure!(
-        child.status.success(),
-        "replay failed: {}",
-        String::from_utf8_lossy(&child.stderr)
-    );
-    let stderr = String::from_utf8_lossy(&child.stderr);
-    let peak = stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("peak_rss_bytes="))
-        .unwrap_or("unknown");
-    let peak_mib = peak
-        .parse::<f64>()
-        .map(|b| format!("{:.0} MiB", b / 1048576.0))
-        .unwrap_or(peak.to_string());
-    println!(
-        "replay command    {n} events, outputs written, in {wall:.2?} ({}); peak RSS {peak_mib}",
-        fmt_rate(rate(n, wall))
-    );
+    // The whole `rongtook replay` command in its own process, for its wall time and peak RSS:
+    // alone, then with the four built-in specs.
+    let spec_args: Vec<String> = indicators::BUILTIN
+        .iter()
+        .flat_map(|(id, _)| ["--spec".to_string(), id.to_string()])
+        .collect();
+    for (label, extra) in [
+        ("replay command   ", &[][..]),
+        ("replay + 4 specs ", &spec_args[..]),
+    ] {
+        let out = dir.join("replay-out");
+        let t = Instant::now();
+        let child = Command::new(std::env::current_exe()?)
+            .args(["replay", "--db"])
+            .arg(dir.join("ours.db"))
+            .args(["--fiscal-year", &args.fiscal_year, "--out"])
+            .arg(&out)
+            .args(extra)
+            .env("RONGTOOK_REPORT_PEAK_RSS", "1")
+            .output()?;
+        let wall = t.elapsed();
+        anyhow::ensure!(
+            child.status.success(),
+            "replay failed: {}",
+            String::from_utf8_lossy(&child.stderr)
+        );
+        let stderr = String::from_utf8_lossy(&child.stderr);
+        let peak = stderr
+            .lines()
+            .find_map(|l| l.strip_prefix("peak_rss_bytes="))
+            .unwrap_or("unknown");
+        let peak_mib = peak
+            .parse::<f64>()
+            .map(|b| format!("{:.0} MiB", b / 1048576.0))
+            .unwrap_or(peak.to_string());
+        println!(
+            "{label} {n} events, outputs written, in {wall:.2?} ({}); peak RSS {peak_mib}",
+            fmt_rate(rate(n, wall))
+        );
+    }
     println!(
         "bench process     peak RSS {:.0} MiB (holds the generated year in memory)",
         peak_rss_bytes().unwrap_or(0) as f64 / 1048576.0
