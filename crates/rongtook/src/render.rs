@@ -96,6 +96,27 @@ pub fn markdown(rep: &IndicatorReport) -> String {
             u.level.map_or("-".into(), |l| l.to_string())
         ));
     }
+    s.push_str("\n## Quarters (by forward date) / รายไตรมาส\n\n| quarter | complaints |");
+    let steps: Vec<&str> = rep
+        .quarters
+        .first()
+        .map(|q| q.overall.steps.iter().map(|st| st.id.as_str()).collect())
+        .unwrap_or_default();
+    for id in &steps {
+        s.push_str(&format!(" {id} correct/total |"));
+    }
+    s.push_str("\n| --- | ---: |");
+    for _ in &steps {
+        s.push_str(" ---: |");
+    }
+    s.push('\n');
+    for q in &rep.quarters {
+        s.push_str(&format!("| Q{} | {} |", q.quarter, q.overall.total));
+        for st in &q.overall.steps {
+            s.push_str(&format!(" {}/{} ({}) |", st.correct, st.total, pct(st.pct)));
+        }
+        s.push('\n');
+    }
     let mut any = false;
     for u in &rep.units {
         for st in &u.steps {
