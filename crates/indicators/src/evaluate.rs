@@ -20,6 +20,35 @@ pub enum Verdict {
     Pending,
 }
 
+/// Counts of verdicts: met, judged (met or failed) and pending.
+#[derive(Debug, Clone, Copy, Default)]
+struct Tally {
+    correct: u64,
+    total: u64,
+    pending: u64,
+}
+
+impl Tally {
+    fn add(&mut self, v: Verdict) {
+        match v {
+            Verdict::Met => {
+                self.correct += 1;
+                self.total += 1;
+            }
+            Verdict::Failed => self.total += 1,
+            Verdict::Pending => self.pending += 1,
+        }
+    }
+
+    fn sum(self, o: Tally) -> Tally {
+        Tally {
+            correct: self.correct + o.correct,
+            total: self.total + o.total,
+            pending: self.pending + o.pending,
+        }
+    }
+}
+
 fn combine(vs: impl Iterator<Item = Verdict>) -> Verdict {
     let mut out = Verdict::Met;
     for v in vs {
@@ -324,7 +353,7 @@ pub fn evaluate(
         for step in &spec.steps {
             let (correct, total, pending) = match &step.measure {
                 Measure::Complaints { all_of } => {
-                    let (mut ok, mut judged, mut pend) = (0, 0, 0);
+                    let mut t = Tally::default();
                     for k in counted {
                         let vs: Vec<Verdict> = all_of
                             .iter()
@@ -338,30 +367,20 @@ pub fn evaluate(
                                     .push(k.complaint.complaint_id.clone());
                             }
                         }
-                        match combine(vs.into_iter()) {
-                            Verdict::Met => {
-                                ok += 1;
-                                judged += 1
-                            }
-                            Verdict::Failed => judged += 1,
-                            Verdict::Pending => pend += 1,
-                        }
+                        t.add(combine(vs.into_iter()));
                     }
-                    (ok, judged, pend)
+                    (t.correct, t.total, t.pending)
                 }
                 Measure::MonthlyReports { due_day } => {
-                    let (mut ok, mut judged, mut pend) = (0, 0, 0);
+                    let mut t = Tally::default();
                     for m in &months {
-                        match judge_month(reports.get(*unit), *m, *due_day, today) {
-                            MonthReport::OnTime => {
-                                ok += 1;
-                                judged += 1
-                            }
-                            MonthReport::Late(..) | MonthReport::Missing(_) => judged += 1,
-                            MonthReport::Pending => pend += 1,
-                        }
+                        t.add(match judge_month(reports.get(*unit), *m, *due_day, today) {
+                            MonthReport::OnTime => Verdict::Met,
+                            MonthReport::Late(..) | MonthReport::Missing(_) => Verdict::Failed,
+                            MonthReport::Pending => Verdict::Pending,
+                        });
                     }
-                    (ok, judged, pend)
+                    (t.correct, t.total, t.pending)
                 }
             };
             let p = pct(correct, total);
@@ -422,28 +441,14 @@ pub fn evaluate(
             let s = &u.steps[i];
             (acc.0 + s.correct, acc.1 + s.total, acc.2 + s.pending)
         });
-        let p = pct(correct, total);
-        let (points, level, note) = match step.scoring {
-            Scoring::FixedMinusDeductions { .. } => {
-                (None, None, Some("scored per unit only".to_string()))
-            }
-            _ => {
-                let (pts, lvl) = base_points(&step.scoring, p);
-                (pts, lvl, (total == 0).then(|| "no complaints".to_string()))
-            }
-        };
-        overall_steps.push(StepResult {
-            id: step.id.clone(),
-            correct,
-            total,
-            pending,
-            pct: p,
-            points,
-            level,
-            deductions: vec![],
-            score: points,
-            note,
-        });
+        let mut result = undeducted_step(step, correct, total, pending);
+        if let Scoring::FixedMinusDeductions { .. } = step.scoring {
+            // Its points are the unit's minus the unit's own deductions: no overall score.
+            result.points = None;
+            result.score = None;
+            result.note = Some("scored per unit only".to_string());
+        }
+        overall_steps.push(result);
     }
     let overall_total = by_unit.values().map(|v| v.len() as u64).sum();
     let overall = unit_result(
@@ -513,7 +518,7 @@ fn quarter(
     units: &BTreeSet<&str>,
 ) -> QuarterResult {
     let mut rows = Vec::new();
-    let mut sums = vec![(0u64, 0u64, 0u64); spec.steps.len()];
+    let mut sums = vec![Tally::default(); spec.steps.len()];
     let mut overall_total = 0;
     for unit in units {
         let counted: Vec<&Counted> = by_unit
@@ -526,19 +531,14 @@ fn quarter(
             let Measure::Complaints { all_of } = &step.measure else {
                 continue;
             };
-            let (mut ok, mut judged, mut pend) = (0, 0, 0);
+            let mut t = Tally::default();
             for k in &counted {
-                match combine(all_of.iter().map(|c| verdict(*c, k.complaint, unit))) {
-                    Verdict::Met => {
-                        ok += 1;
-                        judged += 1
-                    }
-                    Verdict::Failed => judged += 1,
-                    Verdict::Pending => pend += 1,
-                }
+                t.add(combine(
+                    all_of.iter().map(|c| verdict(*c, k.complaint, unit)),
+                ));
             }
-            sums[i] = (sums[i].0 + ok, sums[i].1 + judged, sums[i].2 + pend);
-            steps.push(quarter_step(step, ok, judged, pend));
+            sums[i] = sums[i].sum(t);
+            steps.push(undeducted_step(step, t.correct, t.total, t.pending));
         }
         rows.push(QuarterUnit {
             unit: unit.to_string(),
@@ -551,7 +551,7 @@ fn quarter(
         .iter()
         .enumerate()
         .filter(|(_, s)| matches!(s.measure, Measure::Complaints { .. }))
-        .map(|(i, s)| quarter_step(s, sums[i].0, sums[i].1, sums[i].2))
+        .map(|(i, s)| undeducted_step(s, sums[i].correct, sums[i].total, sums[i].pending))
         .collect();
     QuarterResult {
         quarter: q,
@@ -564,7 +564,8 @@ fn quarter(
     }
 }
 
-fn quarter_step(step: &crate::spec::Step, correct: u64, total: u64, pending: u64) -> StepResult {
+/// A step's result from its counts alone, without deductions (overall and quarterly results).
+fn undeducted_step(step: &crate::spec::Step, correct: u64, total: u64, pending: u64) -> StepResult {
     let p = pct(correct, total);
     let (points, level) = base_points(&step.scoring, p);
     StepResult {
