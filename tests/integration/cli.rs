@@ -28,6 +28,15 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// Appends the events of a replay fixture to a log.
+fn append_fixture(db: &Path, case: &str) {
+    let events = tests::workspace_root()
+        .join("replay-fixtures")
+        .join(case)
+        .join("events.ndjson");
+    ok(&["append", "--db", s(db), s(&events)]);
+}
+
 #[test]
 fn generate_append_verify_replay_round_trip() {
     let dir = Scratch::new("cli");
@@ -212,13 +221,7 @@ fn verify_exits_non_zero_on_a_tampered_log() {
 fn a_user_calendar_changes_deadlines() {
     let dir = Scratch::new("calendar");
     let db = dir.path("log.db");
-    let events = dir.path("e.ndjson");
-    std::fs::copy(
-        tests::workspace_root().join("replay-fixtures/basic-on-time/events.ndjson"),
-        &events,
-    )
-    .unwrap();
-    ok(&["append", "--db", s(&db), s(&events)]);
+    append_fixture(&db, "basic-on-time");
     let cal = dir.path("cal.txt");
     // A special holiday on 9 January 2024 moves R1 to the 10th.
     std::fs::write(&cal, "# covers: 2024-2024\n2024-01-09\tSpecial holiday\n").unwrap();
@@ -254,13 +257,7 @@ fn a_user_calendar_changes_deadlines() {
 fn replay_scores_with_specs_and_renders_them() {
     let dir = Scratch::new("specs");
     let db = dir.path("log.db");
-    let events = dir.path("e.ndjson");
-    std::fs::copy(
-        tests::workspace_root().join("replay-fixtures/spec-traffy-levels/events.ndjson"),
-        &events,
-    )
-    .unwrap();
-    ok(&["append", "--db", s(&db), s(&events)]);
+    append_fixture(&db, "spec-traffy-levels");
     let out = dir.path("out");
     let printed = ok(&[
         "replay",
@@ -286,7 +283,12 @@ fn replay_scores_with_specs_and_renders_them() {
     assert_eq!(v["overall"]["level"], 3);
     assert_eq!(
         v["log_head_position"],
-        std::fs::read_to_string(&events).unwrap().lines().count() as u64
+        std::fs::read_to_string(
+            tests::workspace_root().join("replay-fixtures/spec-traffy-levels/events.ndjson")
+        )
+        .unwrap()
+        .lines()
+        .count() as u64
     );
     assert_eq!(v["spec_hash"].as_str().unwrap().len(), 64);
     let md = std::fs::read_to_string(out.join("indicators.md")).unwrap();
@@ -411,15 +413,7 @@ fn the_spot_check_sample_is_deterministic_per_seed() {
 fn diff_is_empty_for_the_same_log_and_names_what_a_rule_change_moves() {
     let dir = Scratch::new("diff");
     let db = dir.path("log.db");
-    ok(&[
-        "append",
-        "--db",
-        s(&db),
-        tests::workspace_root()
-            .join("replay-fixtures/spec-traffy-levels/events.ndjson")
-            .to_str()
-            .unwrap(),
-    ]);
+    append_fixture(&db, "spec-traffy-levels");
     let replay = |out: &str, spec: &str| {
         ok(&[
             "replay",
@@ -496,15 +490,7 @@ fn diff_is_empty_for_the_same_log_and_names_what_a_rule_change_moves() {
 fn diff_replays_logs_on_the_fly_under_two_rule_versions() {
     let dir = Scratch::new("diff-rules");
     let db = dir.path("log.db");
-    ok(&[
-        "append",
-        "--db",
-        s(&db),
-        tests::workspace_root()
-            .join("replay-fixtures/checkpoint-on-weekend-kept/events.ndjson")
-            .to_str()
-            .unwrap(),
-    ]);
+    append_fixture(&db, "checkpoint-on-weekend-kept");
     let same = rongtook(&[
         "diff",
         s(&db),
