@@ -3,5 +3,6 @@
 mod architecture;
 mod cli;
 mod fixtures;
+mod selections;
 mod schemas;
 mod store;

@@ -110,7 +110,7 @@ pub fn verdict(c: Criterion, complaint: &ComplaintView, unit: &str) -> Verdict {
             complaint
                 .rounds
                 .iter()
-                .filter(|r| !r.external && r.unit == unit)
+                .filter(|r| r.unit == unit)
                 .map(|r| round_verdict(c, r)),
         ),
     }
@@ -323,7 +323,16 @@ pub fn evaluate(
             }
         }
         let mut seen = BTreeSet::new();
-        for r in c.rounds.iter().filter(|r| !r.external && unit_ok(&r.unit)) {
+        let forward_ok = |external: bool| match sel.forwards {
+            crate::spec::Forwards::Internal => !external,
+            crate::spec::Forwards::External => external,
+            crate::spec::Forwards::Any => true,
+        };
+        for r in c
+            .rounds
+            .iter()
+            .filter(|r| forward_ok(r.external) && unit_ok(&r.unit))
+        {
             let d = local_date(&r.forwarded_at.0);
             if fy.contains(d) && seen.insert(r.unit.as_str()) {
                 by_unit.entry(r.unit.as_str()).or_default().push(Counted {

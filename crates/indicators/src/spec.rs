@@ -53,6 +53,20 @@ pub struct Selection {
     /// Only units whose id starts with one of these (e.g. `district:` for the district offices).
     #[serde(default)]
     pub unit_prefixes: Option<Vec<String>>,
+    /// Which forwards count: to BMA units (`internal`, the default), to external agencies
+    /// (`external`), or `any`.
+    #[serde(default)]
+    pub forwards: Forwards,
+}
+
+/// See [`Selection::forwards`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Forwards {
+    #[default]
+    Internal,
+    External,
+    Any,
 }
 
 /// Per-complaint criteria, computed from the complaint projection for one unit. A complaint
