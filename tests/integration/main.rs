@@ -3,6 +3,6 @@
 mod architecture;
 mod cli;
 mod fixtures;
-mod selections;
 mod schemas;
+mod selections;
 mod store;

@@ -199,3 +199,38 @@ fn repeats_inside_one_batch_and_reused_ids_on_new_streams() {
     }
     assert_eq!(s.head().unwrap().position as usize, events.len());
 }
+
+#[test]
+fn group_commit_keeps_good_batches_when_one_is_refused() {
+    let mut s = SqliteStore::open_in_memory().unwrap();
+    let events = sample(6);
+    let received: Vec<NewEvent> = events
+        .iter()
+        .filter(|e| e.event_type() == event_model::EventType::Received)
+        .take(3)
+        .cloned()
+        .collect();
+    assert_eq!(received.len(), 3);
+    // The second batch repeats the first complaint's received with a fresh id: refused.
+    let mut again = received[0].clone();
+    again.id = uuid::Uuid::from_u128(99);
+    let outcomes = s
+        .append_group(
+            vec![
+                vec![received[0].clone()],
+                vec![received[1].clone(), again],
+                vec![received[2].clone()],
+            ],
+            now(),
+        )
+        .unwrap();
+    assert_eq!(outcomes.len(), 3);
+    assert_eq!(outcomes[0].as_ref().unwrap().events[0].position, 1);
+    assert!(
+        outcomes[1].is_err(),
+        "the batch with a second received is refused whole"
+    );
+    assert_eq!(outcomes[2].as_ref().unwrap().events[0].position, 2);
+    assert_eq!(s.head().unwrap().position, 2);
+    assert_eq!(s.verify().unwrap().first_bad, None);
+}

@@ -95,6 +95,35 @@ impl SqliteStore {
         Ok(SqliteStore { conn, path })
     }
 
+    /// Group commit: appends several independent batches in one transaction, each in its own
+    /// savepoint, so one refused batch leaves the others whole and one disk sync covers all.
+    /// Returns each batch's outcome; if the final commit fails, every batch fails.
+    pub fn append_group(
+        &mut self,
+        batches: Vec<Vec<NewEvent>>,
+        recorded_at: DateTime<FixedOffset>,
+    ) -> Result<Vec<Result<AppendReport, AppendError>>, StoreError> {
+        let mut tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut outcomes = Vec::with_capacity(batches.len());
+        for batch in batches {
+            let sp = tx.savepoint()?;
+            match append_batch(&sp, &mut batch.into_iter().map(Ok), recorded_at) {
+                Ok(r) => {
+                    sp.commit()?;
+                    outcomes.push(Ok(r));
+                }
+                Err(e) => {
+                    drop(sp); // rolls the savepoint back
+                    outcomes.push(Err(e));
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(outcomes)
+    }
+
     /// The underlying connection, for the store's own tests and tools.
     pub fn connection(&self) -> &Connection {
         &self.conn
@@ -174,6 +203,133 @@ fn check(
             .map_err(AppendErrorKind::Rejected)?;
     }
     Ok(())
+}
+
+/// Appends one batch inside the caller's transaction (or savepoint): all its checks and
+/// inserts, stopping at the first refused event. The caller commits, or rolls back on error.
+fn append_batch(
+    conn: &Connection,
+    events: &mut dyn Iterator<Item = Result<NewEvent, WireError>>,
+    recorded_at: DateTime<FixedOffset>,
+) -> Result<AppendReport, AppendError> {
+    let mut report = AppendReport::default();
+    {
+        let mut head = read_head(conn)?;
+        let recorded_text = format_instant(&recorded_at);
+        let mut streams: FxMap<String, StreamHead> = FxMap::default();
+        let mut find_id = conn.prepare_cached(
+            "SELECT position, stream, version, type, occurred_at, actor, data FROM events WHERE event_id = ?1",
+        )?;
+        let mut load_stream = conn.prepare_cached(
+            "SELECT version, type, occurred_at, data, position, schema_version FROM events WHERE stream = ?1 ORDER BY version",
+        )?;
+        let mut insert = conn.prepare_cached(
+            "INSERT INTO events (position, event_id, stream, version, type, occurred_at, recorded_at, actor, schema_version, data, prev_hash, hash) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        )?;
+        let mut scratch = Vec::with_capacity(1024);
+        for (index, item) in events.enumerate() {
+            let ev = item.map_err(|e| {
+                let id = e.event_id.as_deref().and_then(|s| Uuid::parse_str(s).ok());
+                AppendError::at(index, id, AppendErrorKind::Malformed(e))
+            })?;
+            let fail = |kind: AppendErrorKind| AppendError::at(index, Some(ev.id), kind);
+            let event_type = ev.event_type();
+            let data_text = ev.data.to_canonical_json();
+            let occurred_text = format_instant(&ev.occurred_at);
+            let unit_stream = is_unit_stream(&ev.stream);
+            // A repeat of a stored event (same id) is looked for only when a check or the
+            // insert fails, so the common path pays no look-up by id.
+            let repeat = |find_id: &mut rusqlite::CachedStatement<'_>| {
+                find_repeat(find_id, &ev, event_type, &occurred_text, &data_text).map_err(fail)
+            };
+            let mut reloaded = false;
+            loop {
+                if !streams.contains_key(ev.stream.as_str()) {
+                    // A `received` opens a stream: assume it is new and let
+                    // UNIQUE(stream, version) say otherwise, saving a look-up per complaint.
+                    let sh = if event_type == EventType::Received && !unit_stream && !reloaded {
+                        StreamHead::assumed_new()
+                    } else {
+                        load_stream_head(&mut load_stream, &ev.stream)
+                            .map_err(|e| fail(e.into()))?
+                    };
+                    streams.insert(ev.stream.clone(), sh);
+                }
+                let sh = streams.get_mut(ev.stream.as_str()).expect("inserted above");
+                if let Err(kind) = check(sh, &ev, &occurred_text, unit_stream) {
+                    if let Some(a) = repeat(&mut find_id)? {
+                        report.duplicates += 1;
+                        report.events.push(a);
+                        break;
+                    }
+                    return Err(fail(kind));
+                }
+                let position = head.position + 1;
+                let version = sh.version + 1;
+                let fields = CanonicalFields {
+                    position,
+                    id: &ev.id,
+                    stream: &ev.stream,
+                    version,
+                    event_type: event_type.as_str(),
+                    occurred_at: &occurred_text,
+                    recorded_at: &recorded_text,
+                    actor: &ev.actor,
+                    schema_version: SCHEMA_VERSION,
+                    data: &data_text,
+                };
+                let hash = fields.chain_hash(&head.hash, &mut scratch);
+                let inserted = insert.execute(params![
+                    position as i64,
+                    ev.id.as_bytes().as_slice(),
+                    ev.stream,
+                    version as i64,
+                    event_type.as_str(),
+                    occurred_text,
+                    recorded_text,
+                    ev.actor,
+                    SCHEMA_VERSION,
+                    data_text,
+                    head.hash.0.as_slice(),
+                    hash.0.as_slice(),
+                ]);
+                match inserted {
+                    Ok(_) => {}
+                    Err(e) if is_unique_violation(&e) => {
+                        // The id is taken (a repeat, or a conflict), or a stream assumed
+                        // new already exists: load it and judge the event again.
+                        if let Some(a) = repeat(&mut find_id)? {
+                            report.duplicates += 1;
+                            report.events.push(a);
+                            break;
+                        }
+                        if !reloaded {
+                            reloaded = true;
+                            streams.remove(ev.stream.as_str());
+                            continue;
+                        }
+                        return Err(fail(StoreError::from(e).into()));
+                    }
+                    Err(e) => return Err(fail(StoreError::from(e).into())),
+                }
+                if !unit_stream {
+                    lifecycle::evolve(&mut sh.lifecycle, &ev.data);
+                }
+                sh.version = version;
+                sh.last_occurred_at = Some(ev.occurred_at);
+                report.events.push(Appended {
+                    position,
+                    version,
+                    duplicate: false,
+                });
+                report.appended += 1;
+                head = Head { position, hash };
+                break;
+            }
+        }
+    }
+    Ok(report)
 }
 
 /// Looks the event's id up: `None` when unused, the stored event's place when it is an
@@ -286,123 +442,7 @@ impl EventStore for SqliteStore {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut report = AppendReport::default();
-        {
-            let mut head = read_head(&tx)?;
-            let recorded_text = format_instant(&recorded_at);
-            let mut streams: FxMap<String, StreamHead> = FxMap::default();
-            let mut find_id = tx.prepare_cached(
-                "SELECT position, stream, version, type, occurred_at, actor, data FROM events WHERE event_id = ?1",
-            )?;
-            let mut load_stream = tx.prepare_cached(
-                "SELECT version, type, occurred_at, data, position, schema_version FROM events WHERE stream = ?1 ORDER BY version",
-            )?;
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO events (position, event_id, stream, version, type, occurred_at, recorded_at, actor, schema_version, data, prev_hash, hash) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            )?;
-            let mut scratch = Vec::with_capacity(1024);
-            for (index, item) in events.enumerate() {
-                let ev = item.map_err(|e| {
-                    let id = e.event_id.as_deref().and_then(|s| Uuid::parse_str(s).ok());
-                    AppendError::at(index, id, AppendErrorKind::Malformed(e))
-                })?;
-                let fail = |kind: AppendErrorKind| AppendError::at(index, Some(ev.id), kind);
-                let event_type = ev.event_type();
-                let data_text = ev.data.to_canonical_json();
-                let occurred_text = format_instant(&ev.occurred_at);
-                let unit_stream = is_unit_stream(&ev.stream);
-                // A repeat of a stored event (same id) is looked for only when a check or the
-                // insert fails, so the common path pays no look-up by id.
-                let repeat = |find_id: &mut rusqlite::CachedStatement<'_>| {
-                    find_repeat(find_id, &ev, event_type, &occurred_text, &data_text).map_err(fail)
-                };
-                let mut reloaded = false;
-                loop {
-                    if !streams.contains_key(ev.stream.as_str()) {
-                        // A `received` opens a stream: assume it is new and let
-                        // UNIQUE(stream, version) say otherwise, saving a look-up per complaint.
-                        let sh = if event_type == EventType::Received && !unit_stream && !reloaded {
-                            StreamHead::assumed_new()
-                        } else {
-                            load_stream_head(&mut load_stream, &ev.stream)
-                                .map_err(|e| fail(e.into()))?
-                        };
-                        streams.insert(ev.stream.clone(), sh);
-                    }
-                    let sh = streams.get_mut(ev.stream.as_str()).expect("inserted above");
-                    if let Err(kind) = check(sh, &ev, &occurred_text, unit_stream) {
-                        if let Some(a) = repeat(&mut find_id)? {
-                            report.duplicates += 1;
-                            report.events.push(a);
-                            break;
-                        }
-                        return Err(fail(kind));
-                    }
-                    let position = head.position + 1;
-                    let version = sh.version + 1;
-                    let fields = CanonicalFields {
-                        position,
-                        id: &ev.id,
-                        stream: &ev.stream,
-                        version,
-                        event_type: event_type.as_str(),
-                        occurred_at: &occurred_text,
-                        recorded_at: &recorded_text,
-                        actor: &ev.actor,
-                        schema_version: SCHEMA_VERSION,
-                        data: &data_text,
-                    };
-                    let hash = fields.chain_hash(&head.hash, &mut scratch);
-                    let inserted = insert.execute(params![
-                        position as i64,
-                        ev.id.as_bytes().as_slice(),
-                        ev.stream,
-                        version as i64,
-                        event_type.as_str(),
-                        occurred_text,
-                        recorded_text,
-                        ev.actor,
-                        SCHEMA_VERSION,
-                        data_text,
-                        head.hash.0.as_slice(),
-                        hash.0.as_slice(),
-                    ]);
-                    match inserted {
-                        Ok(_) => {}
-                        Err(e) if is_unique_violation(&e) => {
-                            // The id is taken (a repeat, or a conflict), or a stream assumed
-                            // new already exists: load it and judge the event again.
-                            if let Some(a) = repeat(&mut find_id)? {
-                                report.duplicates += 1;
-                                report.events.push(a);
-                                break;
-                            }
-                            if !reloaded {
-                                reloaded = true;
-                                streams.remove(ev.stream.as_str());
-                                continue;
-                            }
-                            return Err(fail(StoreError::from(e).into()));
-                        }
-                        Err(e) => return Err(fail(StoreError::from(e).into())),
-                    }
-                    if !unit_stream {
-                        lifecycle::evolve(&mut sh.lifecycle, &ev.data);
-                    }
-                    sh.version = version;
-                    sh.last_occurred_at = Some(ev.occurred_at);
-                    report.events.push(Appended {
-                        position,
-                        version,
-                        duplicate: false,
-                    });
-                    report.appended += 1;
-                    head = Head { position, hash };
-                    break;
-                }
-            }
-        }
+        let report = append_batch(&tx, events, recorded_at)?;
         tx.commit()?;
         Ok(report)
     }
