@@ -120,13 +120,21 @@ fn core_crates_depend_on_no_io_runtime_or_sql() {
 }
 
 #[test]
-fn only_the_store_knows_sql_and_only_the_cli_uses_anyhow() {
+fn only_the_store_knows_sql_only_the_api_knows_http_and_only_the_cli_uses_anyhow() {
     for (name, deps) in crates() {
         if deps.contains("rusqlite") {
             assert_eq!(name, "event-store", "{name} uses rusqlite");
         }
         if deps.contains("anyhow") {
             assert_eq!(name, "rongtook", "{name} uses anyhow");
+        }
+        for http in ["axum", "hyper", "tower", "http"] {
+            if deps.contains(http) {
+                assert_eq!(
+                    name, "http-api",
+                    "{name} uses {http}: only the HTTP crate knows HTTP"
+                );
+            }
         }
     }
 }

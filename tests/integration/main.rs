@@ -3,6 +3,7 @@
 mod architecture;
 mod cli;
 mod fixtures;
+mod http;
 mod schemas;
 mod selections;
 mod store;

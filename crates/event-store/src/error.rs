@@ -13,6 +13,8 @@ pub enum StoreError {
     SchemaTooNew { found: i64, known: i64 },
     #[error("stored event at position {position} cannot be read: {message}")]
     Corrupt { position: u64, message: String },
+    #[error("the log is unavailable: {0}")]
+    Unavailable(String),
 }
 
 /// Why a batch was refused.

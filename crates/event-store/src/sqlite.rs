@@ -66,6 +66,39 @@ impl SqliteStore {
         })
     }
 
+    /// Opens an existing log for reading only (the schema must be there and current).
+    pub fn open_read_only(path: &Path) -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let known = MIGRATIONS.len() as i64;
+        if version != known {
+            return Err(if version > known {
+                StoreError::SchemaTooNew {
+                    found: version,
+                    known,
+                }
+            } else {
+                StoreError::NotALog {
+                    path: path.display().to_string(),
+                    message: format!("schema version {version}, expected {known}"),
+                }
+            });
+        }
+        Ok(SqliteStore {
+            conn,
+            path: Some(path.to_path_buf()),
+        })
+    }
+
+    /// Up to `limit` events after position `after`, in order (the catch-up feed).
+    pub fn read_after(&self, after: u64, limit: u64) -> Result<Vec<RecordedEvent>, StoreError> {
+        read_range(&self.conn, after, after.saturating_add(limit))
+    }
+
     /// An in-memory log (tests, fixtures).
     pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
         Self::init(Connection::open_in_memory()?, Durability::Full, None)

@@ -648,26 +648,39 @@ pub fn generate(
     Ok(ExitCode::SUCCESS)
 }
 
-/// The main job until the server exists: a demo fiscal year replayed into a summary.
+/// Fills an empty log with a generated demo fiscal year; returns whether it did.
+pub fn fill_demo(
+    store: &mut SqliteStore,
+    db: &Path,
+    fiscal_year: &str,
+    complaints: u64,
+    seed: u64,
+) -> anyhow::Result<bool> {
+    if store.head()?.position != 0 {
+        return Ok(false);
+    }
+    let g = generator(fiscal_year, complaints, seed)?;
+    eprintln!(
+        "generating and appending a demo fiscal year of {complaints} complaints into {}",
+        db.display()
+    );
+    let pb = progress_bar(None, "appending");
+    let t = std::time::Instant::now();
+    let mut it = g
+        .inspect(|_| pb.inc(1))
+        .map(Ok::<NewEvent, event_model::WireError>);
+    let report = store
+        .append_iter(&mut it, now())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    pb.finish_and_clear();
+    eprintln!("appended {} events in {:.2?}", report.appended, t.elapsed());
+    Ok(true)
+}
+
+/// A demo fiscal year replayed into a summary.
 pub fn demo(db: &Path, fiscal_year: &str, complaints: u64, seed: u64) -> anyhow::Result<ExitCode> {
     let mut store = open(db, Durability::Full)?;
-    if store.head()?.position == 0 {
-        let g = generator(fiscal_year, complaints, seed)?;
-        eprintln!(
-            "generating and appending a demo fiscal year of {complaints} complaints into {}",
-            db.display()
-        );
-        let pb = progress_bar(None, "appending");
-        let t = std::time::Instant::now();
-        let mut it = g
-            .inspect(|_| pb.inc(1))
-            .map(Ok::<NewEvent, event_model::WireError>);
-        let report = store
-            .append_iter(&mut it, now())
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        pb.finish_and_clear();
-        eprintln!("appended {} events in {:.2?}", report.appended, t.elapsed());
-    } else {
+    if !fill_demo(&mut store, db, fiscal_year, complaints, seed)? {
         eprintln!("{} already holds events: replaying them", db.display());
     }
     let cal = Calendar::builtin();

@@ -6,6 +6,7 @@ pub mod commands;
 pub mod diff;
 pub mod input;
 pub mod render;
+pub mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -196,6 +197,20 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Run the HTTP API on the log (appends, complaints, the event feed).
+    Serve {
+        #[arg(long)]
+        db: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// With an empty log, first append a generated demo fiscal year (B.E. 2567, 20,000
+        /// complaints).
+        #[arg(long)]
+        demo: bool,
+        #[command(flatten)]
+        calendar: CalendarArgs,
+    },
     /// Fill a log with a generated demo fiscal year (if empty), replay it and print a summary.
     Demo {
         #[arg(long, default_value = "rongtook.db")]
@@ -312,6 +327,12 @@ fn run() -> anyhow::Result<ExitCode> {
             seed,
         } => commands::demo(&db, &fiscal_year, complaints, seed),
         Command::Bench(args) => bench::run(&args),
+        Command::Serve {
+            db,
+            listen,
+            demo,
+            calendar,
+        } => serve::run(&db, &listen, demo, &calendar),
     }
 }
 

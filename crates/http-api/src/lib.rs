@@ -1,0 +1,315 @@
+//! The HTTP API of Rongtook: `app(state)` builds the router, `serve` runs it on a listener
+//! until a shutdown signal. The only crate that knows HTTP.
+//!
+//! Appends go through one writer thread that owns the log and commits the requests waiting
+//! at that moment together (group commit): one disk sync for many requests, each request still
+//! its own atomic batch. A 2xx answer means the events are on disk.
+
+mod problem;
+mod writer;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use calendar::Calendar;
+use event_model::{parse_wire_event, NewEvent};
+use event_store::{EventStore, SqliteStore};
+use projections::{ComplaintFold, DeadlineRules};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+pub use problem::{Problem, ProblemDoc};
+pub use writer::Writer;
+
+/// Largest request body accepted, in bytes (413 above).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+
+/// Most events one feed page returns.
+pub const MAX_FEED_PAGE: u64 = 10_000;
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: PathBuf,
+    writer: Writer,
+    calendar: Calendar,
+    rules: DeadlineRules,
+    max_body_bytes: usize,
+}
+
+impl AppState {
+    /// State over the log at `db`, whose writer thread is `writer`.
+    pub fn new(db: PathBuf, writer: Writer, calendar: Calendar, rules: DeadlineRules) -> AppState {
+        AppState {
+            inner: Arc::new(Inner {
+                db,
+                writer,
+                calendar,
+                rules,
+                max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            }),
+        }
+    }
+
+    /// The same state with another body limit.
+    pub fn with_max_body_bytes(self, max: usize) -> AppState {
+        let inner = Arc::try_unwrap(self.inner)
+            .unwrap_or_else(|_| panic!("set limits before sharing the state"));
+        AppState {
+            inner: Arc::new(Inner {
+                max_body_bytes: max,
+                ..inner
+            }),
+        }
+    }
+
+    fn reader(&self) -> Result<SqliteStore, Problem> {
+        SqliteStore::open_read_only(&self.inner.db).map_err(|e| Problem::internal(e.to_string()))
+    }
+}
+
+/// The router: every endpoint, the body limit and the request log.
+pub fn app(state: AppState) -> Router {
+    let limit = state.inner.max_body_bytes;
+    Router::new()
+        .route("/health", get(health))
+        .route("/v1/events", post(post_events).get(get_events))
+        .route("/v1/complaints/{id}", get(get_complaint))
+        .route("/v1/complaints/{id}/events", get(get_complaint_events))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn(log_request))
+        .with_state(state)
+}
+
+/// Serves `app` on `listener` until `shutdown` completes; requests in flight finish first
+/// (an acknowledged append is on disk before its answer is sent).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// One log line per request: method, path, status, latency.
+async fn log_request(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let start = Instant::now();
+    let res = next.run(req).await;
+    tracing::info!(
+        method = %method,
+        path = %path,
+        status = res.status().as_u16(),
+        latency_us = start.elapsed().as_micros() as u64,
+        "request"
+    );
+    res
+}
+
+#[derive(Serialize)]
+struct Health {
+    status: &'static str,
+    head_position: u64,
+    head_hash: String,
+}
+
+async fn health(State(state): State<AppState>) -> Result<Json<Health>, Problem> {
+    let head = blocking(move || {
+        let store = state.reader()?;
+        store.head().map_err(|e| Problem::internal(e.to_string()))
+    })
+    .await?;
+    Ok(Json(Health {
+        status: "ok",
+        head_position: head.position,
+        head_hash: head.hash.to_hex(),
+    }))
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, Problem> + Send + 'static,
+) -> Result<T, Problem> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Problem::internal(format!("worker failed: {e}")))?
+}
+
+#[derive(Serialize)]
+struct AppendedEvent {
+    id: String,
+    position: u64,
+    version: u64,
+    duplicate: bool,
+}
+
+#[derive(Serialize)]
+struct AppendAnswer {
+    appended: u64,
+    duplicates: u64,
+    events: Vec<AppendedEvent>,
+}
+
+/// Decodes a body: one event object or an array of them (an atomic batch).
+fn decode_body(body: &[u8]) -> Result<Vec<NewEvent>, Problem> {
+    let text = std::str::from_utf8(body)
+        .map_err(|_| Problem::malformed("the body is not UTF-8".into(), None, None, None))?;
+    let trimmed = text.trim_start();
+    let raws: Vec<&RawValue> = if trimmed.starts_with('[') {
+        serde_json::from_str(text).map_err(|e| {
+            Problem::malformed(format!("malformed JSON array: {e}"), None, None, None)
+        })?
+    } else {
+        vec![serde_json::from_str(text)
+            .map_err(|e| Problem::malformed(format!("malformed JSON: {e}"), None, None, None))?]
+    };
+    if raws.is_empty() {
+        return Err(Problem::malformed(
+            "the batch is empty".into(),
+            None,
+            None,
+            None,
+        ));
+    }
+    raws.iter()
+        .enumerate()
+        .map(|(i, raw)| {
+            parse_wire_event(raw.get()).map_err(|e| {
+                Problem::malformed(
+                    e.message.clone(),
+                    Some(i),
+                    e.event_id.clone(),
+                    e.field.clone(),
+                )
+            })
+        })
+        .collect()
+}
+
+async fn post_events(State(state): State<AppState>, body: Bytes) -> Result<Response, Problem> {
+    let events = decode_body(&body)?;
+    let ids: Vec<String> = events.iter().map(|e| e.id.to_string()).collect();
+    let report = state.inner.writer.append(events).await?;
+    let status = if report.appended == 0 {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    let answer = AppendAnswer {
+        appended: report.appended,
+        duplicates: report.duplicates,
+        events: report
+            .events
+            .iter()
+            .zip(ids)
+            .map(|(a, id)| AppendedEvent {
+                id,
+                position: a.position,
+                version: a.version,
+                duplicate: a.duplicate,
+            })
+            .collect(),
+    };
+    Ok((status, Json(answer)).into_response())
+}
+
+#[derive(Deserialize)]
+struct FeedQuery {
+    #[serde(default)]
+    after: u64,
+    #[serde(default)]
+    limit: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct Feed {
+    events: Vec<event_model::RecordedEvent>,
+    /// Pass as `after` for the next page.
+    next_after: u64,
+}
+
+async fn get_events(
+    State(state): State<AppState>,
+    Query(q): Query<FeedQuery>,
+) -> Result<Json<Feed>, Problem> {
+    let limit = q.limit.unwrap_or(1000);
+    if limit == 0 || limit > MAX_FEED_PAGE {
+        return Err(Problem::bad_query(format!(
+            "limit must be 1 to {MAX_FEED_PAGE}"
+        )));
+    }
+    let events = blocking(move || {
+        state
+            .reader()?
+            .read_after(q.after, limit)
+            .map_err(|e| Problem::internal(e.to_string()))
+    })
+    .await?;
+    let next_after = events.last().map_or(q.after, |e| e.position);
+    Ok(Json(Feed { events, next_after }))
+}
+
+#[derive(Deserialize)]
+struct AsOfQuery {
+    as_of: Option<String>,
+}
+
+async fn get_complaint(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<AsOfQuery>,
+) -> Result<Response, Problem> {
+    let as_of = match &q.as_of {
+        Some(t) => event_model::parse_instant(t).ok_or_else(|| {
+            Problem::bad_query(format!(
+                "as_of `{t}` is not an RFC 3339 instant with an offset"
+            ))
+        })?,
+        None => chrono::Utc::now().fixed_offset(),
+    };
+    let view = blocking(move || {
+        let events = state
+            .reader()?
+            .read_stream(&id)
+            .map_err(|e| Problem::internal(e.to_string()))?;
+        let mut fold = ComplaintFold::new(as_of);
+        events.into_iter().for_each(|e| fold.apply(e));
+        fold.view(&id, &state.inner.calendar, &state.inner.rules)
+            .ok_or_else(|| Problem::not_found(format!("no complaint `{id}`")))
+    })
+    .await?;
+    Ok(Json(view).into_response())
+}
+
+async fn get_complaint_events(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let events = blocking(move || {
+        let events = state
+            .reader()?
+            .read_stream(&id)
+            .map_err(|e| Problem::internal(e.to_string()))?;
+        if events.is_empty() {
+            return Err(Problem::not_found(format!("no stream `{id}`")));
+        }
+        Ok(events)
+    })
+    .await?;
+    Ok(Json(events).into_response())
+}

@@ -1,0 +1,165 @@
+//! Errors as `application/problem+json` (RFC 9457), naming the event, field and rule.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use event_store::{AppendError, AppendErrorKind};
+use serde::Serialize;
+
+/// A problem, boxed so that results carrying it stay small.
+#[derive(Debug, Clone)]
+pub struct Problem(pub Box<ProblemDoc>);
+
+/// A problem document.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProblemDoc {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// 0-based index of the offending event in the batch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_index: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// The lifecycle rule or the conflict class.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+}
+
+impl Problem {
+    fn doc(class: &str, title: &str, status: StatusCode, detail: String) -> ProblemDoc {
+        ProblemDoc {
+            kind: format!("urn:rongtook:problem:{class}"),
+            title: title.to_string(),
+            status: status.as_u16(),
+            detail,
+            event_index: None,
+            event_id: None,
+            field: None,
+            rule: None,
+        }
+    }
+
+    pub fn malformed(
+        detail: String,
+        index: Option<usize>,
+        event_id: Option<String>,
+        field: Option<String>,
+    ) -> Problem {
+        Problem(Box::new(ProblemDoc {
+            event_index: index,
+            event_id,
+            field,
+            ..Problem::doc(
+                "malformed",
+                "Malformed event",
+                StatusCode::BAD_REQUEST,
+                detail,
+            )
+        }))
+    }
+
+    pub fn bad_query(detail: String) -> Problem {
+        Problem(Box::new(Problem::doc(
+            "bad_query",
+            "Bad query parameter",
+            StatusCode::BAD_REQUEST,
+            detail,
+        )))
+    }
+
+    pub fn not_found(detail: String) -> Problem {
+        Problem(Box::new(Problem::doc(
+            "not_found",
+            "Not found",
+            StatusCode::NOT_FOUND,
+            detail,
+        )))
+    }
+
+    pub fn internal(detail: String) -> Problem {
+        Problem(Box::new(Problem::doc(
+            "internal",
+            "Internal error",
+            StatusCode::INTERNAL_SERVER_ERROR,
+            detail,
+        )))
+    }
+
+    pub fn unavailable(detail: String) -> Problem {
+        Problem(Box::new(Problem::doc(
+            "unavailable",
+            "Shutting down",
+            StatusCode::SERVICE_UNAVAILABLE,
+            detail,
+        )))
+    }
+}
+
+impl From<AppendError> for Problem {
+    fn from(e: AppendError) -> Problem {
+        let class = e.class();
+        let (status, title, rule, field) = match &e.kind {
+            AppendErrorKind::Malformed(w) => (
+                StatusCode::BAD_REQUEST,
+                "Malformed event",
+                None,
+                w.field.clone(),
+            ),
+            AppendErrorKind::Rejected(r) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Lifecycle rule violated",
+                Some(r.rule.as_str().to_string()),
+                None,
+            ),
+            AppendErrorKind::OutOfOrder { .. } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Event earlier than its stream",
+                Some("out_of_order".to_string()),
+                Some("occurred_at".to_string()),
+            ),
+            AppendErrorKind::VersionConflict { .. } => (
+                StatusCode::CONFLICT,
+                "Expected version does not match",
+                Some("version_conflict".to_string()),
+                Some("expected_version".to_string()),
+            ),
+            AppendErrorKind::IdConflict { .. } => (
+                StatusCode::CONFLICT,
+                "Event id already used",
+                Some("id_conflict".to_string()),
+                Some("id".to_string()),
+            ),
+            AppendErrorKind::Store(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Storage failure",
+                None,
+                None,
+            ),
+        };
+        Problem(Box::new(ProblemDoc {
+            event_index: e.index,
+            event_id: e.event_id.map(|u| u.to_string()),
+            field,
+            rule,
+            ..Problem::doc(class, title, status, e.to_string())
+        }))
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status =
+            StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&*self.0).unwrap_or_default();
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            body,
+        )
+            .into_response()
+    }
+}

@@ -1,0 +1,83 @@
+//! The one writer: a thread that owns the log and commits waiting requests together.
+
+use std::path::Path;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use event_model::NewEvent;
+use event_store::{AppendError, AppendReport, Durability, SqliteStore, StoreError};
+use tokio::sync::oneshot;
+
+use crate::problem::Problem;
+
+/// Most batches committed together.
+pub const MAX_GROUP: usize = 256;
+
+struct Job {
+    events: Vec<NewEvent>,
+    reply: oneshot::Sender<Result<AppendReport, AppendError>>,
+}
+
+/// A handle to the writer thread. Cloning shares it; the thread ends when every handle is
+/// dropped and the queued requests are committed.
+#[derive(Clone)]
+pub struct Writer {
+    tx: mpsc::Sender<Job>,
+}
+
+impl Writer {
+    /// Opens the log and starts the writer thread.
+    pub fn start(
+        db: &Path,
+        durability: Durability,
+    ) -> Result<(Writer, JoinHandle<()>), StoreError> {
+        let mut store = SqliteStore::open(db, durability)?;
+        let (tx, rx) = mpsc::channel::<Job>();
+        let handle = std::thread::Builder::new()
+            .name("rongtook-writer".into())
+            .spawn(move || {
+                // Block for the first request, then take whatever else is waiting.
+                while let Ok(first) = rx.recv() {
+                    let mut jobs = vec![first];
+                    while jobs.len() < MAX_GROUP {
+                        match rx.try_recv() {
+                            Ok(j) => jobs.push(j),
+                            Err(_) => break,
+                        }
+                    }
+                    let (batches, replies): (Vec<_>, Vec<_>) =
+                        jobs.into_iter().map(|j| (j.events, j.reply)).unzip();
+                    let now = chrono::Utc::now().fixed_offset();
+                    match store.append_group(batches, now) {
+                        Ok(outcomes) => {
+                            for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                                let _ = reply.send(outcome);
+                            }
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, "group commit failed");
+                            for reply in replies {
+                                let _ = reply.send(Err(AppendError::from(
+                                    StoreError::Unavailable(format!("commit failed: {e}")),
+                                )));
+                            }
+                        }
+                    }
+                }
+            })
+            .map_err(|e| StoreError::Unavailable(format!("cannot start the writer thread: {e}")))?;
+        Ok((Writer { tx }, handle))
+    }
+
+    /// Appends one atomic batch; resolves once it is committed (or refused).
+    pub async fn append(&self, events: Vec<NewEvent>) -> Result<AppendReport, Problem> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Job { events, reply })
+            .map_err(|_| Problem::unavailable("the writer has stopped".into()))?;
+        let outcome = rx
+            .await
+            .map_err(|_| Problem::internal("the writer stopped before answering".into()))?;
+        outcome.map_err(Problem::from)
+    }
+}

@@ -1,0 +1,88 @@
+//! `rongtook serve`: the HTTP API on a log, with graceful shutdown on SIGINT/SIGTERM.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use event_store::Durability;
+
+use crate::commands::fill_demo;
+use crate::input::{load_calendar, load_rules, open};
+use crate::{bad_input, CalendarArgs};
+
+/// The demo year `--demo` appends to an empty log.
+pub const DEMO_FISCAL_YEAR: &str = "2567";
+pub const DEMO_COMPLAINTS: u64 = 20_000;
+pub const DEMO_SEED: u64 = 2567;
+
+pub fn run(
+    db: &Path,
+    listen: &str,
+    demo: bool,
+    rule_data: &CalendarArgs,
+) -> anyhow::Result<ExitCode> {
+    let addr: std::net::SocketAddr = match listen.parse() {
+        Ok(a) => a,
+        Err(_) => bad_input!("--listen `{listen}` is not an address such as 127.0.0.1:8080"),
+    };
+    let calendar = load_calendar(rule_data)?;
+    let rules = load_rules(rule_data)?;
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    {
+        let mut store = open(db, Durability::Full)?;
+        if demo {
+            fill_demo(&mut store, db, DEMO_FISCAL_YEAR, DEMO_COMPLAINTS, DEMO_SEED)?;
+        }
+    }
+    let (writer, writer_thread) = http_api::Writer::start(db, Durability::Full)
+        .with_context(|| format!("opening {}", db.display()))?;
+    let state = http_api::AppState::new(db.to_path_buf(), writer, calendar, rules);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let listener = match tokio::net::TcpListener::bind(addr).await {
+            Ok(l) => l,
+            Err(e) => bad_input!("cannot listen on {addr}: {e}"),
+        };
+        tracing::info!(address = %listener.local_addr()?, db = %db.display(), "listening");
+        http_api::serve(listener, state, shutdown_signal()).await?;
+        tracing::info!("stopped accepting requests; finishing appends");
+        anyhow::Ok(())
+    })?;
+    writer_thread
+        .join()
+        .map_err(|_| anyhow::anyhow!("the writer thread panicked"))?;
+    tracing::info!("shut down");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
