@@ -542,3 +542,28 @@ fn diff_replays_logs_on_the_fly_under_two_rule_versions() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--fiscal-year"));
 }
+
+#[test]
+fn the_load_test_runs_on_loopback_and_finds_every_acknowledged_event() {
+    let dir = Scratch::new("load");
+    let out = ok(&[
+        "load",
+        "--requests",
+        "200",
+        "--clients",
+        "1,8",
+        "--batch",
+        "2",
+        "--dir",
+        s(&dir.path("runs")),
+    ]);
+    let lines: Vec<&str> = out.lines().filter(|l| l.starts_with("clients")).collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    for l in lines {
+        assert!(
+            l.contains("400 events")
+                && l.contains("all 400 acknowledged events in the log, chain verified"),
+            "{l}"
+        );
+    }
+}

@@ -5,6 +5,7 @@ pub mod bench;
 pub mod commands;
 pub mod diff;
 pub mod input;
+pub mod load;
 pub mod render;
 pub mod serve;
 
@@ -197,6 +198,8 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Load-test the HTTP API on loopback: appends/s and latency at N concurrent clients.
+    Load(load::LoadArgs),
     /// Run the HTTP API on the log (appends, complaints, the event feed).
     Serve {
         #[arg(long)]
@@ -327,6 +330,7 @@ fn run() -> anyhow::Result<ExitCode> {
             seed,
         } => commands::demo(&db, &fiscal_year, complaints, seed),
         Command::Bench(args) => bench::run(&args),
+        Command::Load(args) => load::run(&args),
         Command::Serve {
             db,
             listen,

@@ -1,0 +1,204 @@
+//! `rongtook load`: a bounded load test of the HTTP API on loopback. It starts the server on a
+//! fresh log at 127.0.0.1 (an ephemeral port), runs N keep-alive clients appending events
+//! (batches of one by default), reports appends/s and latency percentiles, shuts the server
+//! down and checks that every acknowledged event is in the log.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use event_store::{Durability, EventStore};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+use crate::bad_input;
+
+#[derive(clap::Args)]
+pub struct LoadArgs {
+    /// Concurrent clients, comma-separated runs (each on a fresh log).
+    #[arg(long, default_value = "1,16,64", value_delimiter = ',')]
+    pub clients: Vec<usize>,
+    /// Requests per run (split over the clients); bounded.
+    #[arg(long, default_value_t = 20_000)]
+    pub requests: usize,
+    /// Events per request (one atomic batch).
+    #[arg(long, default_value_t = 1)]
+    pub batch: usize,
+    /// Stop a run after this many seconds even if requests remain.
+    #[arg(long, default_value_t = 60)]
+    pub max_seconds: u64,
+    /// Scratch directory (default: the system temp dir); removed afterwards.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}
+
+/// Most requests one run may send.
+pub const MAX_REQUESTS: usize = 1_000_000;
+
+fn body(client: usize, i: usize, batch: usize, seq: u64) -> String {
+    let events: Vec<String> = (0..batch)
+        .map(|b| {
+            let n = seq * batch as u64 + b as u64;
+            // Time-ordered v7 ids: 48 bits of a fixed epoch plus the counter, so ids grow.
+            let id = uuid::Builder::from_unix_timestamp_millis(1_725_000_000_000 + n, &(n as u128).to_be_bytes()[6..16].try_into().expect("10 bytes")).into_uuid();
+            format!(
+                r#"{{"id":"{id}","stream":"L-{client}-{i}-{b}","type":"received","occurred_at":"2024-09-02T09:00:00+07:00","actor":"load","data":{{"channel":"web","category":"road","district":"bang-rak","subject":"load test","complainant":{{"anonymous":true}}}}}}"#
+            )
+        })
+        .collect();
+    if batch == 1 {
+        events.into_iter().next().expect("one")
+    } else {
+        format!("[{}]", events.join(","))
+    }
+}
+
+/// Sends one request on a keep-alive connection and returns the status code.
+async fn post(conn: &mut BufReader<TcpStream>, body: &str) -> anyhow::Result<u16> {
+    let req = format!(
+        "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    conn.get_mut().write_all(req.as_bytes()).await?;
+    let mut line = String::new();
+    conn.read_line(&mut line).await?;
+    let status: u16 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .context("no status line")?;
+    let mut length = 0usize;
+    loop {
+        line.clear();
+        conn.read_line(&mut line).await?;
+        let l = line.trim_end();
+        if l.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = l.split_once(':') {
+            if k.eq_ignore_ascii_case("content-length") {
+                length = v.trim().parse().unwrap_or(0);
+            }
+        }
+    }
+    let mut buf = vec![0u8; length];
+    conn.read_exact(&mut buf).await?;
+    Ok(status)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+pub fn run(args: &LoadArgs) -> anyhow::Result<ExitCode> {
+    if args.requests == 0 || args.requests > MAX_REQUESTS {
+        bad_input!("--requests must be 1 to {MAX_REQUESTS}");
+    }
+    if args.batch == 0 || args.batch > 1000 {
+        bad_input!("--batch must be 1 to 1000");
+    }
+    let base = args.dir.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("rongtook-load-{}", std::process::id()))
+    });
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    println!(
+        "rongtook load: {} requests of {} event(s) per run, loopback, synchronous=FULL, {} cores",
+        args.requests,
+        args.batch,
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
+    for &clients in &args.clients {
+        if clients == 0 || clients > 1024 {
+            bad_input!("--clients must be 1 to 1024 each");
+        }
+        let dir = base.join(format!("c{clients}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        let db = dir.join("load.db");
+        let (writer, writer_thread) = http_api::Writer::start(&db, Durability::Full)?;
+        let state = http_api::AppState::new(
+            db.clone(),
+            writer,
+            calendar::Calendar::builtin(),
+            Default::default(),
+        );
+        let deadline = Duration::from_secs(args.max_seconds);
+        let (acked, latencies, elapsed) = rt.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            let addr = listener.local_addr()?;
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let server = tokio::spawn(http_api::serve(listener, state, async {
+                let _ = stopped.await;
+            }));
+            let per_client = args.requests.div_ceil(clients);
+            let start = Instant::now();
+            let mut tasks = Vec::new();
+            for c in 0..clients {
+                let batch = args.batch;
+                tasks.push(tokio::spawn(async move {
+                    let mut conn = BufReader::new(TcpStream::connect(addr).await?);
+                    conn.get_ref().set_nodelay(true)?;
+                    let mut lat = Vec::with_capacity(per_client);
+                    let mut ok = 0usize;
+                    for i in 0..per_client {
+                        if start.elapsed() > deadline {
+                            break;
+                        }
+                        let seq = (c * per_client + i) as u64;
+                        let b = body(c, i, batch, seq);
+                        let t = Instant::now();
+                        let status = post(&mut conn, &b).await?;
+                        lat.push(t.elapsed());
+                        anyhow::ensure!(
+                            status == 201,
+                            "request {i} of client {c} answered {status}"
+                        );
+                        ok += batch;
+                    }
+                    anyhow::Ok((ok, lat))
+                }));
+            }
+            let mut acked = 0;
+            let mut latencies = Vec::new();
+            for t in tasks {
+                let (ok, lat) = t.await??;
+                acked += ok;
+                latencies.extend(lat);
+            }
+            let elapsed = start.elapsed();
+            let _ = stop.send(());
+            server.await??;
+            anyhow::Ok((acked, latencies, elapsed))
+        })?;
+        writer_thread
+            .join()
+            .map_err(|_| anyhow::anyhow!("writer panicked"))?;
+        let mut latencies = latencies;
+        latencies.sort();
+        let store = event_store::SqliteStore::open(&db, Durability::Full)?;
+        let stored = store.head()?.position as usize;
+        anyhow::ensure!(
+            stored == acked,
+            "{acked} events acknowledged but {stored} in the log"
+        );
+        anyhow::ensure!(store.verify()?.first_bad.is_none(), "hash chain broken");
+        println!(
+            "clients {clients:>3}: {acked} events in {elapsed:.2?} = {:.0} events/s ({:.0} requests/s); latency p50 {:.2?} p99 {:.2?}; all {stored} acknowledged events in the log, chain verified",
+            acked as f64 / elapsed.as_secs_f64(),
+            latencies.len() as f64 / elapsed.as_secs_f64(),
+            percentile(&latencies, 0.50),
+            percentile(&latencies, 0.99)
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    let _ = std::fs::remove_dir_all(&base);
+    Ok(ExitCode::SUCCESS)
+}
