@@ -24,11 +24,40 @@ fn event(id: &str, stream: &str, ty: &str, at: &str, data: &str) -> String {
 struct Api {
     _dir: Scratch,
     state: http_api::AppState,
+    tokens: std::collections::BTreeMap<&'static str, String>,
+}
+
+/// Creates tokens for every role in the log: intake, admin, evaluator, and units bang-rak and
+/// sathon.
+fn make_tokens(db: &std::path::Path) -> std::collections::BTreeMap<&'static str, String> {
+    let store = event_store::SqliteStore::open(db, Durability::Full).unwrap();
+    let mut out = std::collections::BTreeMap::new();
+    for (name, role, unit) in [
+        ("intake", "intake", None),
+        ("admin", "admin", None),
+        ("evaluator", "evaluator", None),
+        ("bang-rak", "unit", Some("district:bang-rak")),
+        ("sathon", "unit", Some("district:sathon")),
+    ] {
+        let token = format!("rtk_test_{name}");
+        store
+            .insert_token(
+                &http_api::token_hash(&token),
+                role,
+                unit,
+                name,
+                "2024-01-01T00:00:00Z",
+            )
+            .unwrap();
+        out.insert(name, token);
+    }
+    out
 }
 
 fn api(max_body: usize) -> Api {
     let dir = Scratch::new("http");
     let db = dir.path("log.db");
+    let tokens = make_tokens(&db);
     let (writer, _thread) = http_api::Writer::start(&db, Durability::Full).unwrap();
     let state = http_api::AppState::new(
         db,
@@ -37,7 +66,11 @@ fn api(max_body: usize) -> Api {
         Default::default(),
     )
     .with_max_body_bytes(max_body);
-    Api { _dir: dir, state }
+    Api {
+        _dir: dir,
+        state,
+        tokens,
+    }
 }
 
 async fn call(
@@ -46,12 +79,25 @@ async fn call(
     uri: &str,
     body: &str,
 ) -> (StatusCode, String, serde_json::Value) {
-    let req = Request::builder()
+    call_as(api, Some("admin"), method, uri, body).await
+}
+
+async fn call_as(
+    api: &Api,
+    who: Option<&str>,
+    method: &str,
+    uri: &str,
+    body: &str,
+) -> (StatusCode, String, serde_json::Value) {
+    let mut req = Request::builder()
         .method(method)
         .uri(uri)
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap();
+        .header("content-type", "application/json");
+    if let Some(w) = who {
+        let token = api.tokens.get(w).cloned().unwrap_or_else(|| w.to_string());
+        req = req.header("authorization", format!("Bearer {token}"));
+    }
+    let req = req.body(Body::from(body.to_string())).unwrap();
     let res = http_api::app(api.state.clone()).oneshot(req).await.unwrap();
     let status = res.status();
     let ctype = res
@@ -196,6 +242,7 @@ fn raw_http(addr: std::net::SocketAddr, request: &str) -> String {
 fn the_real_server_serves_on_loopback_and_shuts_down_gracefully() {
     let dir = Scratch::new("server");
     let db = dir.path("log.db");
+    let tokens = make_tokens(&db);
     let (writer, writer_thread) = http_api::Writer::start(&db, Durability::Full).unwrap();
     let state = http_api::AppState::new(
         db.clone(),
@@ -219,7 +266,8 @@ fn the_real_server_serves_on_loopback_and_shuts_down_gracefully() {
     let answer = raw_http(
         addr,
         &format!(
-            "POST /v1/events HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "POST /v1/events HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            tokens["intake"],
             body.len()
         ),
     );
@@ -236,4 +284,210 @@ fn the_real_server_serves_on_loopback_and_shuts_down_gracefully() {
     // What was acknowledged is on disk.
     let store = event_store::SqliteStore::open(&db, Durability::Full).unwrap();
     assert_eq!(event_store::EventStore::head(&store).unwrap().position, 1);
+}
+
+#[tokio::test]
+async fn every_role_boundary_is_enforced() {
+    let api = api(64 * 1024);
+    let at = |h: u32| format!("2024-09-02T{h:02}:00:00+07:00");
+    let id = |n: u32| format!("0190a000-0000-7000-8000-{n:012x}");
+    let post = |who: Option<&'static str>, body: String| {
+        let api = &api;
+        async move { call_as(api, who, "POST", "/v1/events", &body).await }
+    };
+    // 401: no token, an unknown token.
+    let (s, ctype, _) = post(None, received(&id(1), "C-1")).await;
+    assert_eq!(
+        (s, ctype.as_str()),
+        (StatusCode::UNAUTHORIZED, "application/problem+json")
+    );
+    let (s, _, _) = post(Some("rtk_nope"), received(&id(1), "C-1")).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+
+    // The intake centre receives and forwards; the recorded actor is the token's.
+    let (s, _, v) = post(Some("intake"), received(&id(1), "C-1")).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let fwd = event(
+        &id(2),
+        "C-1",
+        "forwarded",
+        &at(10),
+        r#"{"to_unit":"district:bang-rak"}"#,
+    );
+    assert_eq!(post(Some("intake"), fwd).await.0, StatusCode::CREATED);
+    let (_, _, v) = call_as(&api, Some("intake"), "GET", "/v1/complaints/C-1/events", "").await;
+    assert!(v[0]["actor"].as_str().unwrap().ends_with(":intake"), "{v}");
+    assert_eq!(v[0]["data"]["complainant"]["anonymous"], true);
+
+    // Forbidden appends, each tried: 403 naming the event.
+    let ack = |n, unit: &str| {
+        event(
+            &id(n),
+            "C-1",
+            "acknowledged",
+            &at(11),
+            &format!(r#"{{"unit":"{unit}"}}"#),
+        )
+    };
+    let forbidden = [
+        ("intake", ack(3, "district:bang-rak")),
+        ("evaluator", ack(3, "district:bang-rak")),
+        ("sathon", ack(3, "district:bang-rak")),
+        ("bang-rak", received(&id(3), "C-2")),
+        (
+            "bang-rak",
+            event(
+                &id(3),
+                "C-1",
+                "forwarded",
+                &at(11),
+                r#"{"to_unit":"district:sathon"}"#,
+            ),
+        ),
+        (
+            "bang-rak",
+            event(
+                &id(3),
+                "C-1",
+                "closed",
+                &at(11),
+                r#"{"outcome":"resolved","answer":"done"}"#,
+            ),
+        ),
+        (
+            "intake",
+            event(
+                &id(3),
+                "C-1",
+                "closed",
+                &at(11),
+                r#"{"unit":"district:bang-rak","outcome":"resolved","answer":"done"}"#,
+            ),
+        ),
+        (
+            "intake",
+            event(
+                &id(3),
+                "C-1",
+                "spot_checked",
+                &at(11),
+                r#"{"consistent":true}"#,
+            ),
+        ),
+        (
+            "bang-rak",
+            event(
+                &id(3),
+                "unit/district:sathon",
+                "monthly_report_submitted",
+                &at(11),
+                r#"{"unit":"district:sathon","month":"2024-08"}"#,
+            ),
+        ),
+    ];
+    for (who, body) in forbidden {
+        let (s, _, v) = post(Some(who), body.clone()).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{who} may not: {body}\n{v}");
+        assert_eq!(v["event_index"], 0);
+    }
+
+    // The unit does its own part.
+    assert_eq!(
+        post(Some("bang-rak"), ack(3, "district:bang-rak")).await.0,
+        StatusCode::CREATED
+    );
+    let report = event(
+        &id(4),
+        "unit/district:bang-rak",
+        "monthly_report_submitted",
+        &at(12),
+        r#"{"unit":"district:bang-rak","month":"2024-08"}"#,
+    );
+    assert_eq!(post(Some("bang-rak"), report).await.0, StatusCode::CREATED);
+    let close = event(
+        &id(5),
+        "C-1",
+        "closed",
+        &at(13),
+        r#"{"unit":"district:bang-rak","outcome":"resolved","answer":"Fixed."}"#,
+    );
+    assert_eq!(post(Some("bang-rak"), close).await.0, StatusCode::CREATED);
+    let spot = event(
+        &id(6),
+        "C-1",
+        "spot_checked",
+        &at(14),
+        r#"{"consistent":true}"#,
+    );
+    assert_eq!(post(Some("evaluator"), spot).await.0, StatusCode::CREATED);
+
+    // Reads: a unit sees its own complaints, without personal data, and nothing else.
+    let (s, _, v) = call_as(
+        &api,
+        Some("bang-rak"),
+        "GET",
+        "/v1/complaints/C-1/events",
+        "",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v[0]["data"]["complainant"]["anonymous"], true);
+    let (s, _, _) = call_as(&api, Some("sathon"), "GET", "/v1/complaints/C-1", "").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _, _) = call_as(&api, Some("sathon"), "GET", "/v1/complaints/C-1/events", "").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _, _) = call_as(&api, Some("bang-rak"), "GET", "/v1/events", "").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _, v) = call_as(&api, Some("evaluator"), "GET", "/v1/events", "").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["events"].as_array().unwrap().len(), 6);
+}
+
+#[tokio::test]
+async fn units_never_see_complainants_names_or_contacts() {
+    let api = api(64 * 1024);
+    let named = received("0190a000-0000-7000-8000-000000000101", "C-P").replace(
+        r#""complainant":{"anonymous":true}"#,
+        r#""complainant":{"anonymous":false,"name":"Somchai","contact":"0812345678"}"#,
+    );
+    assert_eq!(
+        call_as(&api, Some("intake"), "POST", "/v1/events", &named)
+            .await
+            .0,
+        StatusCode::CREATED
+    );
+    let fwd = event(
+        "0190a000-0000-7000-8000-000000000102",
+        "C-P",
+        "forwarded",
+        "2024-09-02T10:00:00+07:00",
+        r#"{"to_unit":"district:bang-rak"}"#,
+    );
+    assert_eq!(
+        call_as(&api, Some("intake"), "POST", "/v1/events", &fwd)
+            .await
+            .0,
+        StatusCode::CREATED
+    );
+    let (_, _, unit_view) = call_as(
+        &api,
+        Some("bang-rak"),
+        "GET",
+        "/v1/complaints/C-P/events",
+        "",
+    )
+    .await;
+    let text = unit_view.to_string();
+    assert!(
+        !text.contains("Somchai") && !text.contains("0812345678"),
+        "{text}"
+    );
+    assert_eq!(unit_view[0]["data"]["complainant"]["name"], "[redacted]");
+    for who in ["intake", "evaluator", "admin"] {
+        let (_, _, v) = call_as(&api, Some(who), "GET", "/v1/complaints/C-P/events", "").await;
+        assert_eq!(
+            v[0]["data"]["complainant"]["contact"], "0812345678",
+            "{who}"
+        );
+    }
 }

@@ -13,7 +13,10 @@ use crate::error::{AppendError, AppendErrorKind, StoreError};
 use crate::{AppendReport, Appended, EventStore, Head, VerifyReport};
 
 /// Versioned schema migrations, applied in order; `PRAGMA user_version` records the last.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_events.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_events.sql"),
+    include_str!("../migrations/0002_tokens.sql"),
+];
 
 /// SQLite page cache per connection, in KiB (`PRAGMA cache_size = -N`). Appends touch the
 /// `(stream, version)` index all over (events of many complaints interleave in time), so a
@@ -92,6 +95,53 @@ impl SqliteStore {
             conn,
             path: Some(path.to_path_buf()),
         })
+    }
+
+    /// Stores a new API token (its hash only); returns its id.
+    pub fn insert_token(
+        &self,
+        token_hash: &[u8; 32],
+        role: &str,
+        unit: Option<&str>,
+        label: &str,
+        created_at: &str,
+    ) -> Result<i64, StoreError> {
+        self.conn.execute(
+            "INSERT INTO tokens (token_hash, role, unit, label, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            rusqlite::params![token_hash.as_slice(), role, unit, label, created_at],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// The token with this hash, unless revoked.
+    pub fn find_token(
+        &self,
+        token_hash: &[u8; 32],
+    ) -> Result<Option<crate::TokenRecord>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, role, unit, label, created_at, revoked_at FROM tokens WHERE token_hash = ?1 AND revoked_at IS NULL",
+        )?;
+        Ok(stmt
+            .query_row([token_hash.as_slice()], token_row)
+            .optional()?)
+    }
+
+    /// Every token, revoked or not, by id.
+    pub fn list_tokens(&self) -> Result<Vec<crate::TokenRecord>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, role, unit, label, created_at, revoked_at FROM tokens ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], token_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Revokes a token; false when there is no such (unrevoked) token.
+    pub fn revoke_token(&self, id: i64, revoked_at: &str) -> Result<bool, StoreError> {
+        let n = self.conn.execute(
+            "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+            rusqlite::params![id, revoked_at],
+        )?;
+        Ok(n == 1)
     }
 
     /// Up to `limit` events after position `after`, in order (the catch-up feed).
@@ -186,6 +236,17 @@ pub(crate) fn configure(conn: &Connection, durability: Durability) -> Result<(),
         },
     )?;
     Ok(())
+}
+
+fn token_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<crate::TokenRecord> {
+    Ok(crate::TokenRecord {
+        id: r.get(0)?,
+        role: r.get(1)?,
+        unit: r.get(2)?,
+        label: r.get(3)?,
+        created_at: r.get(4)?,
+        revoked_at: r.get(5)?,
+    })
 }
 
 /// What the store knows of a stream while appending.

@@ -5,6 +5,7 @@
 //! at that moment together (group commit): one disk sync for many requests, each request still
 //! its own atomic batch. A 2xx answer means the events are on disk.
 
+mod auth;
 mod problem;
 mod writer;
 
@@ -15,7 +16,7 @@ use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -27,6 +28,7 @@ use projections::{ComplaintFold, DeadlineRules};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+pub use auth::{token_hash, Caller, Role};
 pub use problem::{Problem, ProblemDoc};
 pub use writer::Writer;
 
@@ -78,6 +80,26 @@ impl AppState {
 
     fn reader(&self) -> Result<SqliteStore, Problem> {
         SqliteStore::open_read_only(&self.inner.db).map_err(|e| Problem::internal(e.to_string()))
+    }
+
+    /// The caller behind a request's bearer token (401 without a valid one).
+    async fn caller(&self, headers: &HeaderMap) -> Result<Caller, Problem> {
+        let hash = token_hash(&auth::bearer(headers)?);
+        let state = self.clone();
+        let record = blocking(move || {
+            state
+                .reader()?
+                .find_token(&hash)
+                .map_err(|e| Problem::internal(e.to_string()))
+        })
+        .await?
+        .ok_or_else(|| auth::unauthorized("unknown or revoked token"))?;
+        let role = Role::parse(&record.role, record.unit.as_deref())
+            .ok_or_else(|| Problem::internal(format!("token {} has no valid role", record.id)))?;
+        Ok(Caller {
+            token_id: record.id,
+            role,
+        })
     }
 }
 
@@ -201,8 +223,23 @@ fn decode_body(body: &[u8]) -> Result<Vec<NewEvent>, Problem> {
         .collect()
 }
 
-async fn post_events(State(state): State<AppState>, body: Bytes) -> Result<Response, Problem> {
-    let events = decode_body(&body)?;
+async fn post_events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let caller = state.caller(&headers).await?;
+    let mut events = decode_body(&body)?;
+    for (i, e) in events.iter_mut().enumerate() {
+        caller.may_append(e).map_err(|why| {
+            let mut p = auth::forbidden(why);
+            p.0.event_index = Some(i);
+            p.0.event_id = Some(e.id.to_string());
+            p
+        })?;
+        // The recorded actor is the token's identity, not what the client wrote.
+        e.actor = caller.actor();
+    }
     let ids: Vec<String> = events.iter().map(|e| e.id.to_string()).collect();
     let report = state.inner.writer.append(events).await?;
     let status = if report.appended == 0 {
@@ -245,8 +282,15 @@ struct Feed {
 
 async fn get_events(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Query(q): Query<FeedQuery>,
 ) -> Result<Json<Feed>, Problem> {
+    let caller = state.caller(&headers).await?;
+    if let Role::Unit(u) = &caller.role {
+        return Err(auth::forbidden(format!(
+            "the feed holds every unit's complaints; a `unit` token for `{u}` may not read it"
+        )));
+    }
     let limit = q.limit.unwrap_or(1000);
     if limit == 0 || limit > MAX_FEED_PAGE {
         return Err(Problem::bad_query(format!(
@@ -271,9 +315,11 @@ struct AsOfQuery {
 
 async fn get_complaint(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Path(id): Path<String>,
     Query(q): Query<AsOfQuery>,
 ) -> Result<Response, Problem> {
+    let caller = state.caller(&headers).await?;
     let as_of = match &q.as_of {
         Some(t) => event_model::parse_instant(t).ok_or_else(|| {
             Problem::bad_query(format!(
@@ -293,14 +339,24 @@ async fn get_complaint(
             .ok_or_else(|| Problem::not_found(format!("no complaint `{id}`")))
     })
     .await?;
+    if let Role::Unit(u) = &caller.role {
+        if !view.rounds.iter().any(|r| &r.unit == u) {
+            return Err(auth::forbidden(format!(
+                "complaint `{}` was never forwarded to `{u}`",
+                view.complaint_id
+            )));
+        }
+    }
     Ok(Json(view).into_response())
 }
 
 async fn get_complaint_events(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
-    let events = blocking(move || {
+    let caller = state.caller(&headers).await?;
+    let mut events = blocking(move || {
         let events = state
             .reader()?
             .read_stream(&id)
@@ -311,5 +367,18 @@ async fn get_complaint_events(
         Ok(events)
     })
     .await?;
+    if let Role::Unit(u) = &caller.role {
+        let theirs = events
+            .iter()
+            .any(|e| matches!(&e.data, event_model::EventData::Forwarded(f) if f.to_unit == *u));
+        if !theirs {
+            return Err(auth::forbidden(format!(
+                "this stream was never forwarded to `{u}`"
+            )));
+        }
+    }
+    if !caller.role.sees_personal_data() {
+        events.iter_mut().for_each(auth::redact);
+    }
     Ok(Json(events).into_response())
 }

@@ -30,7 +30,7 @@ pub struct ProblemDoc {
 }
 
 impl Problem {
-    fn doc(class: &str, title: &str, status: StatusCode, detail: String) -> ProblemDoc {
+    pub(crate) fn doc(class: &str, title: &str, status: StatusCode, detail: String) -> ProblemDoc {
         ProblemDoc {
             kind: format!("urn:rongtook:problem:{class}"),
             title: title.to_string(),

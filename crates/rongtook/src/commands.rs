@@ -762,3 +762,82 @@ pub fn print_summary(r: &Replayed, elapsed: std::time::Duration) {
         println!("{}", crate::render::one_line(rep));
     }
 }
+
+/// A new random API token: `rtk_` and 64 hexadecimal digits (244 random bits).
+pub fn new_token() -> String {
+    format!(
+        "rtk_{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+/// Creates a token in the log's store; returns its id and the token.
+pub fn create_token(
+    store: &SqliteStore,
+    role: &str,
+    unit: Option<&str>,
+    label: &str,
+) -> anyhow::Result<(i64, String)> {
+    if http_api::Role::parse(role, unit).is_none() {
+        bad_input!(
+            "--role `{role}`{}: roles are intake, unit (with --unit UNIT), evaluator and admin",
+            unit.map(|u| format!(" with --unit `{u}`"))
+                .unwrap_or_default()
+        );
+    }
+    let token = new_token();
+    let id = store.insert_token(
+        &http_api::token_hash(&token),
+        role,
+        unit,
+        label,
+        &event_model::format_instant(&now()),
+    )?;
+    Ok((id, token))
+}
+
+pub fn token(action: crate::TokenAction) -> anyhow::Result<ExitCode> {
+    use crate::TokenAction;
+    match action {
+        TokenAction::Create {
+            db,
+            role,
+            unit,
+            label,
+        } => {
+            let store = open(&db, Durability::Full)?;
+            let (id, token) = create_token(&store, &role, unit.as_deref(), &label)?;
+            println!(
+                "created token {id} ({role}{}); it is shown only this once: {token}",
+                unit.map(|u| format!(" of {u}")).unwrap_or_default()
+            );
+        }
+        TokenAction::List { db } => {
+            let store = open_existing(&db)?;
+            println!(
+                "{:>4}  {:<10} {:<32} {:<26} {:<26} LABEL",
+                "ID", "ROLE", "UNIT", "CREATED", "REVOKED"
+            );
+            for t in store.list_tokens()? {
+                println!(
+                    "{:>4}  {:<10} {:<32} {:<26} {:<26} {}",
+                    t.id,
+                    t.role,
+                    t.unit.as_deref().unwrap_or("-"),
+                    t.created_at,
+                    t.revoked_at.as_deref().unwrap_or("-"),
+                    t.label
+                );
+            }
+        }
+        TokenAction::Revoke { db, id } => {
+            let store = open_existing(&db)?;
+            if !store.revoke_token(id, &event_model::format_instant(&now()))? {
+                bad_input!("no unrevoked token {id} in {}", db.display());
+            }
+            println!("revoked token {id}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -59,6 +59,35 @@ pub struct CalendarArgs {
 }
 
 #[derive(Subcommand)]
+pub enum TokenAction {
+    /// Create a token; it is printed once, as the last word of the output.
+    Create {
+        #[arg(long)]
+        db: PathBuf,
+        /// intake, unit, evaluator or admin.
+        #[arg(long)]
+        role: String,
+        /// The unit of a `unit` token (e.g. district:bang-rak).
+        #[arg(long)]
+        unit: Option<String>,
+        /// A note on who holds it.
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// List tokens (never the tokens themselves).
+    List {
+        #[arg(long)]
+        db: PathBuf,
+    },
+    /// Revoke a token by id.
+    Revoke {
+        #[arg(long)]
+        db: PathBuf,
+        id: i64,
+    },
+}
+
+#[derive(Subcommand)]
 enum Command {
     /// Append events (NDJSON, one event per line) atomically: all or nothing.
     Append {
@@ -198,6 +227,11 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Manage API tokens (stored only as hashes).
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
     /// Load-test the HTTP API on loopback: appends/s and latency at N concurrent clients.
     Load(load::LoadArgs),
     /// Run the HTTP API on the log (appends, complaints, the event feed).
@@ -331,6 +365,7 @@ fn run() -> anyhow::Result<ExitCode> {
         } => commands::demo(&db, &fiscal_year, complaints, seed),
         Command::Bench(args) => bench::run(&args),
         Command::Load(args) => load::run(&args),
+        Command::Token { action } => commands::token(action),
         Command::Serve {
             db,
             listen,

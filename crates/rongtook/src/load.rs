@@ -55,9 +55,9 @@ fn body(client: usize, i: usize, batch: usize, seq: u64) -> String {
 }
 
 /// Sends one request on a keep-alive connection and returns the status code.
-async fn post(conn: &mut BufReader<TcpStream>, body: &str) -> anyhow::Result<u16> {
+async fn post(conn: &mut BufReader<TcpStream>, body: &str, token: &str) -> anyhow::Result<u16> {
     let req = format!(
-        "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
     conn.get_mut().write_all(req.as_bytes()).await?;
@@ -123,6 +123,10 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<ExitCode> {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir)?;
         let db = dir.join("load.db");
+        let token = {
+            let store = event_store::SqliteStore::open(&db, Durability::Full)?;
+            crate::commands::create_token(&store, "intake", None, "load test")?.1
+        };
         let (writer, writer_thread) = http_api::Writer::start(&db, Durability::Full)?;
         let state = http_api::AppState::new(
             db.clone(),
@@ -143,6 +147,7 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<ExitCode> {
             let mut tasks = Vec::new();
             for c in 0..clients {
                 let batch = args.batch;
+                let token = token.clone();
                 tasks.push(tokio::spawn(async move {
                     let mut conn = BufReader::new(TcpStream::connect(addr).await?);
                     conn.get_ref().set_nodelay(true)?;
@@ -155,7 +160,7 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<ExitCode> {
                         let seq = (c * per_client + i) as u64;
                         let b = body(c, i, batch, seq);
                         let t = Instant::now();
-                        let status = post(&mut conn, &b).await?;
+                        let status = post(&mut conn, &b, &token).await?;
                         lat.push(t.elapsed());
                         anyhow::ensure!(
                             status == 201,

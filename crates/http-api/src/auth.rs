@@ -1,0 +1,149 @@
+//! Who may do what: bearer tokens (stored only as SHA-256 hashes) and their roles.
+
+use axum::http::{header, HeaderMap, StatusCode};
+use event_model::{EventData, NewEvent, RecordedEvent};
+use sha2::{Digest, Sha256};
+
+use crate::problem::{Problem, ProblemDoc};
+
+/// What a token may do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Role {
+    /// The intake centre: receives, forwards, reopens, closes as the centre.
+    Intake,
+    /// One unit: acknowledges, reports progress, closes and reports monthly for itself only,
+    /// and reads only its own complaints, without personal data.
+    Unit(String),
+    /// Records spot checks; reads everything.
+    Evaluator,
+    Admin,
+}
+
+impl Role {
+    /// Reads a stored role (`unit` needs its unit).
+    pub fn parse(role: &str, unit: Option<&str>) -> Option<Role> {
+        match (role, unit) {
+            ("intake", None) => Some(Role::Intake),
+            ("unit", Some(u)) if !u.is_empty() => Some(Role::Unit(u.to_string())),
+            ("evaluator", None) => Some(Role::Evaluator),
+            ("admin", None) => Some(Role::Admin),
+            _ => None,
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Role::Intake => "intake",
+            Role::Unit(_) => "unit",
+            Role::Evaluator => "evaluator",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Whether the role may see complainants' names and contacts (Thailand's PDPA).
+    pub fn sees_personal_data(&self) -> bool {
+        !matches!(self, Role::Unit(_))
+    }
+}
+
+/// The caller behind a request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub token_id: i64,
+    pub role: Role,
+}
+
+impl Caller {
+    /// The identity recorded as the `actor` of the events this caller appends.
+    pub fn actor(&self) -> String {
+        match &self.role {
+            Role::Unit(u) => format!("token:{}:unit:{u}", self.token_id),
+            r => format!("token:{}:{}", self.token_id, r.name()),
+        }
+    }
+
+    /// Why this caller may not append `e`, if it may not.
+    pub fn may_append(&self, e: &NewEvent) -> Result<(), String> {
+        let own = |unit: &str| matches!(&self.role, Role::Unit(u) if u == unit);
+        let ok = match (&self.role, &e.data) {
+            (Role::Admin, _) => true,
+            (
+                Role::Intake,
+                EventData::Received(_) | EventData::Forwarded(_) | EventData::Reopened(_),
+            ) => true,
+            (Role::Intake, EventData::Closed(c)) => c.unit.is_none(),
+            (Role::Unit(_), EventData::Acknowledged(d)) => own(&d.unit),
+            (Role::Unit(_), EventData::ProgressReported(d)) => own(&d.unit),
+            (Role::Unit(_), EventData::Closed(d)) => d.unit.as_deref().is_some_and(own),
+            (Role::Unit(_), EventData::MonthlyReportSubmitted(d)) => own(&d.unit),
+            (Role::Evaluator, EventData::SpotChecked(_)) => true,
+            _ => false,
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(match &self.role {
+                Role::Unit(u) => format!(
+                    "a `unit` token for `{u}` may not append this `{}` event",
+                    e.event_type()
+                ),
+                r => format!(
+                    "a `{}` token may not append `{}` events",
+                    r.name(),
+                    e.event_type()
+                ),
+            })
+        }
+    }
+}
+
+/// The SHA-256 of a presented token, as the store keeps it.
+pub fn token_hash(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// The bearer token of a request, if any.
+pub fn bearer(headers: &HeaderMap) -> Result<String, Problem> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| unauthorized("send `Authorization: Bearer <token>`"))?
+        .to_str()
+        .map_err(|_| unauthorized("the Authorization header is not text"))?;
+    match value.strip_prefix("Bearer ") {
+        Some(t) if !t.trim().is_empty() => Ok(t.trim().to_string()),
+        _ => Err(unauthorized(
+            "the Authorization header is not `Bearer <token>`",
+        )),
+    }
+}
+
+pub fn unauthorized(detail: &str) -> Problem {
+    Problem(Box::new(ProblemDoc {
+        ..Problem::doc(
+            "unauthorized",
+            "Unauthorized",
+            StatusCode::UNAUTHORIZED,
+            detail.to_string(),
+        )
+    }))
+}
+
+pub fn forbidden(detail: String) -> Problem {
+    Problem(Box::new(Problem::doc(
+        "forbidden",
+        "Forbidden",
+        StatusCode::FORBIDDEN,
+        detail,
+    )))
+}
+
+/// Removes complainants' names and contacts from an event (for roles that may not see them).
+pub fn redact(e: &mut RecordedEvent) {
+    if let EventData::Received(r) = &mut e.data {
+        for field in [&mut r.complainant.name, &mut r.complainant.contact] {
+            if field.is_some() {
+                *field = Some("[redacted]".to_string());
+            }
+        }
+    }
+}
