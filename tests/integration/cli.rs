@@ -567,3 +567,45 @@ fn the_load_test_runs_on_loopback_and_finds_every_acknowledged_event() {
         );
     }
 }
+
+#[test]
+fn tokens_are_created_once_listed_without_secrets_and_revoked() {
+    let dir = Scratch::new("tokens");
+    let db = dir.path("log.db");
+    let out = ok(&[
+        "token",
+        "create",
+        "--db",
+        s(&db),
+        "--role",
+        "unit",
+        "--unit",
+        "district:bang-rak",
+        "--label",
+        "Bang Rak officer",
+    ]);
+    let token = out.split_whitespace().last().unwrap().to_string();
+    assert!(token.starts_with("rtk_") && token.len() == 68, "{out}");
+    let list = ok(&["token", "list", "--db", s(&db)]);
+    assert!(
+        list.contains("district:bang-rak") && list.contains("Bang Rak officer"),
+        "{list}"
+    );
+    assert!(!list.contains(&token), "the list never shows a token");
+    let store = event_store::SqliteStore::open(&db, event_store::Durability::Full).unwrap();
+    assert!(store
+        .find_token(&http_api::token_hash(&token))
+        .unwrap()
+        .is_some());
+    ok(&["token", "revoke", "--db", s(&db), "1"]);
+    assert!(store
+        .find_token(&http_api::token_hash(&token))
+        .unwrap()
+        .is_none());
+    let o = rongtook(&["token", "revoke", "--db", s(&db), "1"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = rongtook(&["token", "create", "--db", s(&db), "--role", "unit"]);
+    assert_eq!(o.status.code(), Some(2), "a unit token needs its unit");
+    let o = rongtook(&["token", "create", "--db", s(&db), "--role", "mayor"]);
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -35,6 +35,10 @@ pub use writer::Writer;
 /// Largest request body accepted, in bytes (413 above).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
+/// How long a checked token is trusted without asking the store again: a token revoked with
+/// `rongtook token revoke` stops working within this time.
+pub const TOKEN_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Most events one feed page returns.
 pub const MAX_FEED_PAGE: u64 = 10_000;
 
@@ -45,6 +49,8 @@ pub struct AppState {
 }
 
 struct Inner {
+    /// Token hash -> caller, with when it was checked.
+    tokens: std::sync::RwLock<std::collections::HashMap<[u8; 32], (Caller, Instant)>>,
     db: PathBuf,
     writer: Writer,
     calendar: Calendar,
@@ -57,6 +63,7 @@ impl AppState {
     pub fn new(db: PathBuf, writer: Writer, calendar: Calendar, rules: DeadlineRules) -> AppState {
         AppState {
             inner: Arc::new(Inner {
+                tokens: Default::default(),
                 db,
                 writer,
                 calendar,
@@ -85,6 +92,11 @@ impl AppState {
     /// The caller behind a request's bearer token (401 without a valid one).
     async fn caller(&self, headers: &HeaderMap) -> Result<Caller, Problem> {
         let hash = token_hash(&auth::bearer(headers)?);
+        if let Some((caller, at)) = self.inner.tokens.read().expect("token cache").get(&hash) {
+            if at.elapsed() < TOKEN_CACHE_TTL {
+                return Ok(caller.clone());
+            }
+        }
         let state = self.clone();
         let record = blocking(move || {
             state
@@ -96,10 +108,14 @@ impl AppState {
         .ok_or_else(|| auth::unauthorized("unknown or revoked token"))?;
         let role = Role::parse(&record.role, record.unit.as_deref())
             .ok_or_else(|| Problem::internal(format!("token {} has no valid role", record.id)))?;
-        Ok(Caller {
+        let caller = Caller {
             token_id: record.id,
             role,
-        })
+        };
+        let mut cache = self.inner.tokens.write().expect("token cache");
+        cache.retain(|_, (_, at)| at.elapsed() < TOKEN_CACHE_TTL);
+        cache.insert(hash, (caller.clone(), Instant::now()));
+        Ok(caller)
     }
 }
 
