@@ -58,14 +58,14 @@ fn api(max_body: usize) -> Api {
     let dir = Scratch::new("http");
     let db = dir.path("log.db");
     let tokens = make_tokens(&db);
-    let (writer, _thread) = http_api::Writer::start(&db, Durability::Full).unwrap();
-    let state = http_api::AppState::new(
+    let (state, _thread) = http_api::AppState::start(
         db,
-        writer,
+        Durability::Full,
         calendar::Calendar::builtin(),
         Default::default(),
     )
-    .with_max_body_bytes(max_body);
+    .unwrap();
+    let state = state.with_max_body_bytes(max_body);
     Api {
         _dir: dir,
         state,
@@ -243,13 +243,13 @@ fn the_real_server_serves_on_loopback_and_shuts_down_gracefully() {
     let dir = Scratch::new("server");
     let db = dir.path("log.db");
     let tokens = make_tokens(&db);
-    let (writer, writer_thread) = http_api::Writer::start(&db, Durability::Full).unwrap();
-    let state = http_api::AppState::new(
+    let (state, writer_thread) = http_api::AppState::start(
         db.clone(),
-        writer,
+        Durability::Full,
         calendar::Calendar::builtin(),
         Default::default(),
-    );
+    )
+    .unwrap();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -490,4 +490,126 @@ async fn units_never_see_complainants_names_or_contacts() {
             "{who}"
         );
     }
+}
+
+#[tokio::test]
+async fn lists_overdue_and_indicators_read_the_live_projections() {
+    let api = api(1024 * 1024);
+    let events = std::fs::read_to_string(
+        tests::workspace_root().join("replay-fixtures/spec-traffy-levels/events.ndjson"),
+    )
+    .unwrap();
+    let batch = format!("[{}]", events.lines().collect::<Vec<_>>().join(","));
+    let (s, _, v) = call(&api, "POST", "/v1/events", &batch).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+
+    // Lists: by unit, by status, paged; read-your-write through the live projections.
+    let (s, _, v) = call(
+        &api,
+        "GET",
+        "/v1/complaints?unit=district:sathon&per_page=4&page=3",
+        "",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["total"], 10);
+    let ids: Vec<&str> = v["complaints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["complaint_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["C-TS-09", "C-TS-10"]);
+    let (_, _, v) = call(&api, "GET", "/v1/complaints?status=reopened", "").await;
+    assert_eq!(v["total"], 1);
+    assert_eq!(v["complaints"][0]["complaint_id"], "C-TS-08");
+    let (_, _, v) = call(
+        &api,
+        "GET",
+        "/v1/complaints?unit=district:dusit&overdue=true",
+        "",
+    )
+    .await;
+    assert_eq!(
+        v["total"], 2,
+        "dusit's two open complaints are long overdue: {v}"
+    );
+    let (s, _, _) = call(&api, "GET", "/v1/complaints?status=lost", "").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, _, _) = call(&api, "GET", "/v1/complaints?per_page=100000", "").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+
+    // A unit sees its own list only.
+    let (_, _, v) = call_as(&api, Some("bang-rak"), "GET", "/v1/complaints", "").await;
+    assert_eq!(v["total"], 5);
+    let (s, _, _) = call_as(
+        &api,
+        Some("bang-rak"),
+        "GET",
+        "/v1/complaints?unit=district:sathon",
+        "",
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // Overdue now, and as of a past instant (before the reopen of C-TS-08).
+    let (_, _, v) = call(&api, "GET", "/v1/overdue?unit=district:sathon", "").await;
+    assert!(v["total"].as_u64().unwrap() > 0, "{v}");
+    let (_, _, v) = call(
+        &api,
+        "GET",
+        "/v1/overdue?unit=district:sathon&as_of=2024-02-10T12:00:00%2B07:00",
+        "",
+    )
+    .await;
+    assert_eq!(v["total"], 0, "nothing was overdue yet on 10 February: {v}");
+
+    // Indicators, with the unit scope of a unit token.
+    let (s, _, v) = call(
+        &api,
+        "GET",
+        "/v1/indicators?fiscal_year=2567&spec=traffy-resolution-2567",
+        "",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["overall"]["level"], 3);
+    let (_, _, v) = call_as(
+        &api,
+        Some("bang-rak"),
+        "GET",
+        "/v1/indicators?fiscal_year=2567&spec=traffy-resolution-2567",
+        "",
+    )
+    .await;
+    let units: Vec<&str> = v["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["unit"].as_str().unwrap())
+        .collect();
+    assert_eq!(units, ["district:bang-rak"]);
+    let (s, _, _) = call(&api, "GET", "/v1/indicators?fiscal_year=2567&spec=nope", "").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+
+    // Read-your-write: a close is in the next list.
+    let close = event(
+        "0190a000-0000-7000-8000-000000000301",
+        "C-TS-09",
+        "closed",
+        "2024-03-01T10:00:00+07:00",
+        r#"{"unit":"district:sathon","outcome":"resolved","answer":"Fixed."}"#,
+    );
+    assert_eq!(
+        call(&api, "POST", "/v1/events", &close).await.0,
+        StatusCode::CREATED
+    );
+    let (_, _, v) = call(
+        &api,
+        "GET",
+        "/v1/complaints?unit=district:sathon&status=closed",
+        "",
+    )
+    .await;
+    assert_eq!(v["total"], 8, "{v}");
 }

@@ -6,6 +6,7 @@
 //! its own atomic batch. A 2xx answer means the events are on disk.
 
 mod auth;
+mod live;
 mod problem;
 mod writer;
 
@@ -49,6 +50,7 @@ pub struct AppState {
 }
 
 struct Inner {
+    live: Arc<live::Live>,
     /// Token hash -> caller, with when it was checked.
     tokens: std::sync::RwLock<std::collections::HashMap<[u8; 32], (Caller, Instant)>>,
     db: PathBuf,
@@ -59,10 +61,26 @@ struct Inner {
 }
 
 impl AppState {
-    /// State over the log at `db`, whose writer thread is `writer`.
-    pub fn new(db: PathBuf, writer: Writer, calendar: Calendar, rules: DeadlineRules) -> AppState {
-        AppState {
+    /// Opens the log at `db`: folds it into the live projections (logging how long that took)
+    /// and starts the writer thread. The thread ends once every clone of the state is dropped
+    /// and the queued appends are committed; join it after `serve` returns.
+    pub fn start(
+        db: PathBuf,
+        durability: event_store::Durability,
+        calendar: Calendar,
+        rules: DeadlineRules,
+    ) -> Result<(AppState, std::thread::JoinHandle<()>), event_store::StoreError> {
+        let t = Instant::now();
+        let live = Arc::new(live::Live::load(&SqliteStore::open(&db, durability)?)?);
+        tracing::info!(
+            events = live.applied(),
+            millis = t.elapsed().as_millis() as u64,
+            "projections rebuilt from the log"
+        );
+        let (writer, thread) = Writer::start(&db, durability, live.clone())?;
+        let state = AppState {
             inner: Arc::new(Inner {
+                live,
                 tokens: Default::default(),
                 db,
                 writer,
@@ -70,7 +88,8 @@ impl AppState {
                 rules,
                 max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             }),
-        }
+        };
+        Ok((state, thread))
     }
 
     /// The same state with another body limit.
@@ -125,6 +144,9 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/v1/events", post(post_events).get(get_events))
+        .route("/v1/complaints", get(list_complaints))
+        .route("/v1/overdue", get(get_overdue))
+        .route("/v1/indicators", get(get_indicators))
         .route("/v1/complaints/{id}", get(get_complaint))
         .route("/v1/complaints/{id}/events", get(get_complaint_events))
         .layer(DefaultBodyLimit::max(limit))
@@ -397,4 +419,246 @@ async fn get_complaint_events(
         events.iter_mut().for_each(auth::redact);
     }
     Ok(Json(events).into_response())
+}
+
+/// Most complaints one list page returns.
+pub const MAX_PAGE_SIZE: usize = 500;
+
+#[derive(Deserialize)]
+struct ListQuery {
+    unit: Option<String>,
+    status: Option<String>,
+    #[serde(default)]
+    overdue: bool,
+    #[serde(default = "first_page")]
+    page: usize,
+    #[serde(default = "default_per_page")]
+    per_page: usize,
+}
+
+fn first_page() -> usize {
+    1
+}
+
+fn default_per_page() -> usize {
+    50
+}
+
+#[derive(Serialize)]
+struct ListPage {
+    page: usize,
+    per_page: usize,
+    total: usize,
+    complaints: Vec<projections::ComplaintView>,
+}
+
+/// The unit a caller may look at: a unit token only its own (403 for another).
+fn unit_scope(caller: &Caller, asked: Option<String>) -> Result<Option<String>, Problem> {
+    match (&caller.role, asked) {
+        (Role::Unit(u), Some(a)) if &a != u => Err(auth::forbidden(format!(
+            "a `unit` token for `{u}` may not read `{a}`"
+        ))),
+        (Role::Unit(u), _) => Ok(Some(u.clone())),
+        (_, a) => Ok(a),
+    }
+}
+
+fn now() -> chrono::DateTime<chrono::FixedOffset> {
+    chrono::Utc::now().fixed_offset()
+}
+
+async fn list_complaints(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<ListPage>, Problem> {
+    let caller = state.caller(&headers).await?;
+    let unit = unit_scope(&caller, q.unit)?;
+    if q.page == 0 || q.per_page == 0 || q.per_page > MAX_PAGE_SIZE {
+        return Err(Problem::bad_query(format!(
+            "page starts at 1; per_page must be 1 to {MAX_PAGE_SIZE}"
+        )));
+    }
+    let statuses = [
+        "received",
+        "forwarded",
+        "acknowledged",
+        "in_progress",
+        "closed",
+        "reopened",
+    ];
+    if let Some(s) = &q.status {
+        if !statuses.contains(&s.as_str()) {
+            return Err(Problem::bad_query(format!(
+                "status `{s}` is not one of {}",
+                statuses.join(", ")
+            )));
+        }
+    }
+    blocking(move || {
+        let fold = state.inner.live.fold.read().expect("live fold");
+        let at = now();
+        let mut ids: Vec<&str> = fold
+            .summaries()
+            .filter(|s| unit.as_deref().is_none_or(|u| s.units.contains(&u)))
+            .filter(|s| q.status.as_deref().is_none_or(|st| s.status.as_str() == st))
+            .filter(|s| !q.overdue || s.status.is_open())
+            .map(|s| s.complaint_id)
+            .collect();
+        ids.sort_unstable();
+        let judge = |id: &str| {
+            fold.view_at(id, &state.inner.calendar, &state.inner.rules, at)
+                .expect("listed")
+        };
+        let (total, complaints) = if q.overdue {
+            let all: Vec<_> = ids
+                .iter()
+                .map(|id| judge(id))
+                .filter(|v| {
+                    projections::overdue(std::iter::once(v), at, &state.inner.rules).total > 0
+                })
+                .collect();
+            let total = all.len();
+            let page = all
+                .into_iter()
+                .skip((q.page - 1) * q.per_page)
+                .take(q.per_page)
+                .collect();
+            (total, page)
+        } else {
+            let page = ids
+                .iter()
+                .skip((q.page - 1) * q.per_page)
+                .take(q.per_page)
+                .map(|id| judge(id))
+                .collect();
+            (ids.len(), page)
+        };
+        Ok(Json(ListPage {
+            page: q.page,
+            per_page: q.per_page,
+            total,
+            complaints,
+        }))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct OverdueQuery {
+    unit: Option<String>,
+    as_of: Option<String>,
+}
+
+fn parse_as_of(
+    t: &Option<String>,
+) -> Result<Option<chrono::DateTime<chrono::FixedOffset>>, Problem> {
+    t.as_ref()
+        .map(|t| {
+            event_model::parse_instant(t).ok_or_else(|| {
+                Problem::bad_query(format!(
+                    "as_of `{t}` is not an RFC 3339 instant with an offset"
+                ))
+            })
+        })
+        .transpose()
+}
+
+/// Folds the log from disk as of an instant (for questions about the past, which the live
+/// projections, holding every event so far, cannot answer).
+fn fold_as_of(
+    state: &AppState,
+    as_of: chrono::DateTime<chrono::FixedOffset>,
+) -> Result<ComplaintFold, Problem> {
+    let mut fold = ComplaintFold::new(as_of);
+    state
+        .reader()?
+        .scan(0, &mut |e| fold.apply(e))
+        .map_err(|e| Problem::internal(e.to_string()))?;
+    Ok(fold)
+}
+
+async fn get_overdue(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<OverdueQuery>,
+) -> Result<Json<projections::OverdueReport>, Problem> {
+    let caller = state.caller(&headers).await?;
+    let unit = unit_scope(&caller, q.unit)?;
+    let as_of = parse_as_of(&q.as_of)?;
+    blocking(move || {
+        let (cal, rules) = (&state.inner.calendar, &state.inner.rules);
+        let mut report = match as_of {
+            // Now (or later): judge the live projections' open complaints.
+            None => {
+                let at = now();
+                let fold = state.inner.live.fold.read().expect("live fold");
+                let views: Vec<_> = fold
+                    .summaries()
+                    .filter(|s| s.status.is_open())
+                    .map(|s| {
+                        fold.view_at(s.complaint_id, cal, rules, at)
+                            .expect("listed")
+                    })
+                    .collect();
+                projections::overdue(&views, at, rules)
+            }
+            Some(at) => {
+                let fold = fold_as_of(&state, at)?;
+                projections::overdue(&fold.views(cal, rules), at, rules)
+            }
+        };
+        if let Some(u) = unit {
+            report.units.retain(|x| x.unit == u);
+            report.total = report.units.iter().map(|x| x.count).sum();
+        }
+        Ok(Json(report))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct IndicatorQuery {
+    fiscal_year: String,
+    spec: String,
+    unit: Option<String>,
+    as_of: Option<String>,
+}
+
+async fn get_indicators(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<IndicatorQuery>,
+) -> Result<Response, Problem> {
+    let caller = state.caller(&headers).await?;
+    let unit = unit_scope(&caller, q.unit)?;
+    let fy = calendar::FiscalYear::parse(&q.fiscal_year)
+        .map_err(|e| Problem::bad_query(format!("fiscal_year: {e}")))?;
+    let spec = indicators::builtin(&q.spec).ok_or_else(|| {
+        let names: Vec<&str> = indicators::BUILTIN.iter().map(|(n, _)| *n).collect();
+        Problem::bad_query(format!(
+            "spec `{}` is not one of {}",
+            q.spec,
+            names.join(", ")
+        ))
+    })?;
+    let as_of = parse_as_of(&q.as_of)?.unwrap_or_else(|| fy.end_instant().min(now()));
+    blocking(move || {
+        let store = state.reader()?;
+        let head = store.head().map_err(|e| Problem::internal(e.to_string()))?;
+        let fold = fold_as_of(&state, as_of)?;
+        let views = fold.views(&state.inner.calendar, &state.inner.rules);
+        let provenance = indicators::Provenance {
+            log_head_position: head.position,
+            log_head_hash: head.hash.to_hex(),
+            calendar_version: state.inner.calendar.version().to_string(),
+        };
+        let mut rep =
+            indicators::evaluate(&spec, &views, fold.monthly_reports(), fy, as_of, provenance);
+        if let Some(u) = unit {
+            rep.units.retain(|x| x.unit == u);
+        }
+        Ok(Json(rep).into_response())
+    })
+    .await
 }

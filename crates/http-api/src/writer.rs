@@ -30,6 +30,7 @@ impl Writer {
     pub fn start(
         db: &Path,
         durability: Durability,
+        live: std::sync::Arc<crate::live::Live>,
     ) -> Result<(Writer, JoinHandle<()>), StoreError> {
         let mut store = SqliteStore::open(db, durability)?;
         let (tx, rx) = mpsc::channel::<Job>();
@@ -50,6 +51,11 @@ impl Writer {
                     let now = chrono::Utc::now().fixed_offset();
                     match store.append_group(batches, now) {
                         Ok(outcomes) => {
+                            // The live projections see the events before their senders hear
+                            // back, so a read after a 2xx sees the write.
+                            if let Err(e) = live.catch_up(&store) {
+                                tracing::error!(error = %e, "live projections could not catch up");
+                            }
                             for (reply, outcome) in replies.into_iter().zip(outcomes) {
                                 let _ = reply.send(outcome);
                             }

@@ -262,10 +262,45 @@ impl ComplaintFold {
 
     /// One complaint, judged as of the fold's instant.
     pub fn view(&self, id: &str, cal: &Calendar, rules: &DeadlineRules) -> Option<ComplaintView> {
-        self.complaints
-            .get(id)
-            .map(|c| view(id, c, self.as_of, cal, rules))
+        self.view_at(id, cal, rules, self.as_of)
     }
+
+    /// One complaint, judged as of `at` (for a live fold that holds every event so far and is
+    /// judged as of now).
+    pub fn view_at(
+        &self,
+        id: &str,
+        cal: &Calendar,
+        rules: &DeadlineRules,
+        at: DateTime<FixedOffset>,
+    ) -> Option<ComplaintView> {
+        self.complaints.get(id).map(|c| view(id, c, at, cal, rules))
+    }
+
+    /// What a list can filter on without judging deadlines, for every complaint (in no
+    /// particular order).
+    pub fn summaries(&self) -> impl Iterator<Item = Summary<'_>> {
+        self.complaints.iter().map(|(id, c)| Summary {
+            complaint_id: id,
+            status: c.status,
+            unit: match c.status {
+                Status::Reopened | Status::New | Status::Received => None,
+                _ => c.rounds.last().map(|r| r.unit.as_str()),
+            },
+            units: c.rounds.iter().map(|r| r.unit.as_str()).collect(),
+        })
+    }
+}
+
+/// A complaint's place in lists, without deadlines judged.
+#[derive(Debug, Clone)]
+pub struct Summary<'a> {
+    pub complaint_id: &'a str,
+    pub status: Status,
+    /// The unit of the round in force.
+    pub unit: Option<&'a str>,
+    /// Every unit it was ever forwarded to.
+    pub units: Vec<&'a str>,
 }
 
 /// An instant in a view: kept as a value while judging, written in the log's one format

@@ -9,7 +9,8 @@ pub mod overdue;
 pub mod rules;
 
 pub use complaint::{
-    CheckpointView, ComplaintFold, ComplaintView, RoundEnd, RoundView, SpotCheckView, Timestamp,
+    CheckpointView, ComplaintFold, ComplaintView, RoundEnd, RoundView, SpotCheckView, Summary,
+    Timestamp,
 };
 pub use overdue::{overdue, ObligationKind, OverdueItem, OverdueReport, OverdueUnit};
 pub use rules::{CheckpointRoll, DeadlineRules};

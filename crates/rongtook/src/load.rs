@@ -127,13 +127,12 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<ExitCode> {
             let store = event_store::SqliteStore::open(&db, Durability::Full)?;
             crate::commands::create_token(&store, "intake", None, "load test")?.1
         };
-        let (writer, writer_thread) = http_api::Writer::start(&db, Durability::Full)?;
-        let state = http_api::AppState::new(
+        let (state, writer_thread) = http_api::AppState::start(
             db.clone(),
-            writer,
+            Durability::Full,
             calendar::Calendar::builtin(),
             Default::default(),
-        );
+        )?;
         let deadline = Duration::from_secs(args.max_seconds);
         let (acked, latencies, elapsed) = rt.block_on(async {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

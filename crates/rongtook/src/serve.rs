@@ -41,9 +41,9 @@ pub fn run(
             fill_demo(&mut store, db, DEMO_FISCAL_YEAR, DEMO_COMPLAINTS, DEMO_SEED)?;
         }
     }
-    let (writer, writer_thread) = http_api::Writer::start(db, Durability::Full)
-        .with_context(|| format!("opening {}", db.display()))?;
-    let state = http_api::AppState::new(db.to_path_buf(), writer, calendar, rules);
+    let (state, writer_thread) =
+        http_api::AppState::start(db.to_path_buf(), Durability::Full, calendar, rules)
+            .with_context(|| format!("opening {}", db.display()))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
