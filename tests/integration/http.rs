@@ -277,13 +277,53 @@ fn the_real_server_serves_on_loopback_and_shuts_down_gracefully() {
         "GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
     );
     assert!(health.contains("\"head_position\":1"), "{health}");
+    // A live follower: the stream replays what is there, then sends each new commit.
+    let mut sse = std::net::TcpStream::connect(addr).unwrap();
+    sse.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    sse.write_all(
+        format!(
+            "GET /v1/events/stream?after=0 HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {}\r\n\r\n",
+            tokens["evaluator"]
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    let mut seen = String::new();
+    let mut read_until = |needle: &str, seen: &mut String| {
+        let mut buf = [0u8; 4096];
+        while !seen.contains(needle) {
+            let n = sse.read(&mut buf).expect("the stream answers in time");
+            assert!(n > 0, "stream closed before `{needle}`: {seen}");
+            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    };
+    read_until("id: 1", &mut seen);
+    assert!(
+        seen.contains("text/event-stream") && seen.contains("event: received"),
+        "{seen}"
+    );
+    let body2 = received("0190a000-0000-7000-8000-0000000000a9", "C-10");
+    let answer = raw_http(
+        addr,
+        &format!(
+            "POST /v1/events HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body2}",
+            tokens["intake"],
+            body2.len()
+        ),
+    );
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    read_until("id: 2", &mut seen);
+    // Shutdown completes although a follower is connected, and ends its stream.
     stop.send(()).unwrap();
     rt.block_on(server).unwrap().unwrap();
+    let mut rest = Vec::new();
+    let _ = sse.read_to_end(&mut rest);
     drop(rt);
     writer_thread.join().unwrap();
     // What was acknowledged is on disk.
     let store = event_store::SqliteStore::open(&db, Durability::Full).unwrap();
-    assert_eq!(event_store::EventStore::head(&store).unwrap().position, 1);
+    assert_eq!(event_store::EventStore::head(&store).unwrap().position, 2);
 }
 
 #[tokio::test]

@@ -51,6 +51,10 @@ pub struct AppState {
 
 struct Inner {
     live: Arc<live::Live>,
+    /// The log head, announced by the writer after each commit (for live followers).
+    head: tokio::sync::watch::Receiver<u64>,
+    /// Set when the server begins to shut down: live streams end.
+    stopping: tokio::sync::watch::Sender<bool>,
     /// Token hash -> caller, with when it was checked.
     tokens: std::sync::RwLock<std::collections::HashMap<[u8; 32], (Caller, Instant)>>,
     db: PathBuf,
@@ -77,10 +81,13 @@ impl AppState {
             millis = t.elapsed().as_millis() as u64,
             "projections rebuilt from the log"
         );
-        let (writer, thread) = Writer::start(&db, durability, live.clone())?;
+        let (head_tx, head) = tokio::sync::watch::channel(live.applied());
+        let (writer, thread) = Writer::start(&db, durability, live.clone(), head_tx)?;
         let state = AppState {
             inner: Arc::new(Inner {
                 live,
+                head,
+                stopping: tokio::sync::watch::channel(false).0,
                 tokens: Default::default(),
                 db,
                 writer,
@@ -144,6 +151,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/v1/events", post(post_events).get(get_events))
+        .route("/v1/events/stream", get(stream_events))
         .route("/v1/complaints", get(list_complaints))
         .route("/v1/overdue", get(get_overdue))
         .route("/v1/indicators", get(get_indicators))
@@ -161,8 +169,13 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let stopping = state.inner.stopping.clone();
     axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            // Live streams never end by themselves: tell them to, so that shutdown completes.
+            stopping.send_replace(true);
+        })
         .await
 }
 
@@ -661,4 +674,83 @@ async fn get_indicators(
         Ok(Json(rep).into_response())
     })
     .await
+}
+
+#[derive(Deserialize)]
+struct StreamQuery {
+    #[serde(default)]
+    after: u64,
+}
+
+/// Server-Sent Events: every event after `after`, then each new one as it is committed. Each
+/// SSE message has the position as its `id` and the event type as its `event`.
+async fn stream_events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<StreamQuery>,
+) -> Result<Response, Problem> {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    let caller = state.caller(&headers).await?;
+    if let Role::Unit(u) = &caller.role {
+        return Err(auth::forbidden(format!(
+            "the stream holds every unit's complaints; a `unit` token for `{u}` may not read it"
+        )));
+    }
+    let redact = !caller.role.sees_personal_data();
+    struct Follow {
+        state: AppState,
+        after: u64,
+        buffer: std::collections::VecDeque<event_model::RecordedEvent>,
+        head: tokio::sync::watch::Receiver<u64>,
+        stopping: tokio::sync::watch::Receiver<bool>,
+        redact: bool,
+    }
+    let follow = Follow {
+        head: state.inner.head.clone(),
+        stopping: state.inner.stopping.subscribe(),
+        state,
+        after: q.after,
+        buffer: Default::default(),
+        redact,
+    };
+    let stream = futures_util::stream::unfold(follow, |mut f| async move {
+        loop {
+            if *f.stopping.borrow() {
+                return None;
+            }
+            if let Some(mut e) = f.buffer.pop_front() {
+                f.after = e.position;
+                if f.redact {
+                    auth::redact(&mut e);
+                }
+                let msg = Event::default()
+                    .id(e.position.to_string())
+                    .event(e.event_type().as_str())
+                    .json_data(&e)
+                    .unwrap_or_else(|_| Event::default().comment("unserialisable event"));
+                return Some((Ok::<Event, std::convert::Infallible>(msg), f));
+            }
+            let (st, after) = (f.state.clone(), f.after);
+            let page = blocking(move || {
+                st.reader()?
+                    .read_after(after, 1000)
+                    .map_err(|e| Problem::internal(e.to_string()))
+            })
+            .await;
+            match page {
+                Ok(events) if !events.is_empty() => f.buffer.extend(events),
+                Ok(_) => {
+                    // Wait for a commit or for the shutdown.
+                    tokio::select! {
+                        changed = f.head.changed() => if changed.is_err() { return None },
+                        _ = f.stopping.changed() => {},
+                    }
+                }
+                Err(_) => return None,
+            }
+        }
+    });
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response())
 }

@@ -31,6 +31,7 @@ impl Writer {
         db: &Path,
         durability: Durability,
         live: std::sync::Arc<crate::live::Live>,
+        head: tokio::sync::watch::Sender<u64>,
     ) -> Result<(Writer, JoinHandle<()>), StoreError> {
         let mut store = SqliteStore::open(db, durability)?;
         let (tx, rx) = mpsc::channel::<Job>();
@@ -56,6 +57,7 @@ impl Writer {
                             if let Err(e) = live.catch_up(&store) {
                                 tracing::error!(error = %e, "live projections could not catch up");
                             }
+                            head.send_replace(live.applied());
                             for (reply, outcome) in replies.into_iter().zip(outcomes) {
                                 let _ = reply.send(outcome);
                             }
