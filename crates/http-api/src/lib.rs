@@ -43,6 +43,23 @@ pub const TOKEN_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(
 /// Most events one feed page returns.
 pub const MAX_FEED_PAGE: u64 = 10_000;
 
+/// The OpenAPI 3.1 document of this API (`schemas/openapi.json`), served at `/openapi.json`.
+pub const OPENAPI: &str = include_str!("../../../schemas/openapi.json");
+
+/// Every route of [`app`], as `(method, path)`; a test checks them against [`OPENAPI`].
+pub const ROUTES: &[(&str, &str)] = &[
+    ("get", "/health"),
+    ("get", "/openapi.json"),
+    ("post", "/v1/events"),
+    ("get", "/v1/events"),
+    ("get", "/v1/events/stream"),
+    ("get", "/v1/complaints"),
+    ("get", "/v1/complaints/{id}"),
+    ("get", "/v1/complaints/{id}/events"),
+    ("get", "/v1/overdue"),
+    ("get", "/v1/indicators"),
+];
+
 /// What the handlers share.
 #[derive(Clone)]
 pub struct AppState {
@@ -150,6 +167,15 @@ pub fn app(state: AppState) -> Router {
     let limit = state.inner.max_body_bytes;
     Router::new()
         .route("/health", get(health))
+        .route(
+            "/openapi.json",
+            get(|| async {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    OPENAPI,
+                )
+            }),
+        )
         .route("/v1/events", post(post_events).get(get_events))
         .route("/v1/events/stream", get(stream_events))
         .route("/v1/complaints", get(list_complaints))
