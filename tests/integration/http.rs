@@ -685,7 +685,10 @@ async fn the_openapi_document_lists_exactly_the_routes() {
         if path.ends_with("/stream") {
             continue; // an endless stream; covered by the server test
         }
-        let uri = path.replace("{id}", "C-404");
+        let uri = path
+            .replace("{id}", "C-404")
+            .replace("requests/{file}", "requests/C-404.json")
+            .replace("{file}", "services.json");
         let (s, _, _) = call(&api, &method.to_uppercase(), &uri, "{}").await;
         assert!(
             s != StatusCode::METHOD_NOT_ALLOWED
@@ -696,4 +699,178 @@ async fn the_openapi_document_lists_exactly_the_routes() {
     let (s, ctype, v) = call_as(&api, None, "GET", "/openapi.json", "").await;
     assert_eq!((s, ctype.as_str()), (StatusCode::OK, "application/json"));
     assert_eq!(v["info"]["title"], "Rongtook API");
+}
+
+/// Where the PyPI client `georeport` is installed for the tests (under the target directory).
+fn python_with_georeport() -> Option<std::path::PathBuf> {
+    let target = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/pydeps");
+    let has = |p: &std::path::Path| {
+        std::process::Command::new("python3")
+            .args(["-c", "import georeport"])
+            .env("PYTHONPATH", p)
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if has(&target) {
+        return Some(target);
+    }
+    let installed = std::process::Command::new("python3")
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--target",
+        ])
+        .arg(&target)
+        .arg("georeport==0.3.1")
+        .status()
+        .is_ok_and(|s| s.success());
+    (installed && has(&target)).then_some(target)
+}
+
+#[test]
+fn an_unchanged_open311_client_reads_the_georeport_endpoints() {
+    let dir = Scratch::new("open311");
+    let db = dir.path("log.db");
+    let tokens = make_tokens(&db);
+    let (state, writer_thread) = http_api::AppState::start(
+        db.clone(),
+        Durability::Full,
+        calendar::Calendar::builtin(),
+        Default::default(),
+    )
+    .unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = rt.spawn(http_api::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    let post = |path: &str, ctype: &str, body: &str| {
+        raw_http(
+            addr,
+            &format!(
+                "POST {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                tokens["admin"],
+                body.len()
+            ),
+        )
+    };
+    // A citizen's submission through Open311, with an intake API key in the form.
+    let form = format!(
+        "api_key={}&service_code=road&lat=13.72&long=100.52&address_string=Silom+Rd&description=Pothole+in+front+of+the+school&first_name=Somchai&phone=0812345678",
+        tokens["intake"]
+    );
+    let answer = post(
+        "/open311/v2/requests.json",
+        "application/x-www-form-urlencoded",
+        &form,
+    );
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    let open_id = answer
+        .split("\"service_request_id\":\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    // A unit's key may not submit; a bad service code is refused.
+    let bad = post(
+        "/open311/v2/requests.json",
+        "application/x-www-form-urlencoded",
+        &format!("api_key={}&service_code=road", tokens["bang-rak"]),
+    );
+    assert!(bad.starts_with("HTTP/1.1 403"), "{bad}");
+    let bad = post(
+        "/open311/v2/requests.json",
+        "application/x-www-form-urlencoded",
+        &format!("api_key={}&service_code=dragons", tokens["intake"]),
+    );
+    assert!(bad.starts_with("HTTP/1.1 400"), "{bad}");
+    // A complaint received, forwarded, acknowledged and closed through the API.
+    let named = received("0190a000-0000-7000-8000-000000000401", "C-O311").replace(
+        r#""complainant":{"anonymous":true}"#,
+        r#""complainant":{"anonymous":false,"name":"Somchai","contact":"0812345678"}"#,
+    );
+    let batch = format!(
+        "[{named},{},{},{}]",
+        event(
+            "0190a000-0000-7000-8000-000000000402",
+            "C-O311",
+            "forwarded",
+            "2024-09-02T10:00:00+07:00",
+            r#"{"to_unit":"district:bang-rak"}"#
+        ),
+        event(
+            "0190a000-0000-7000-8000-000000000403",
+            "C-O311",
+            "acknowledged",
+            "2024-09-02T11:00:00+07:00",
+            r#"{"unit":"district:bang-rak"}"#
+        ),
+        event(
+            "0190a000-0000-7000-8000-000000000404",
+            "C-O311",
+            "closed",
+            "2024-09-03T11:00:00+07:00",
+            r#"{"unit":"district:bang-rak","outcome":"resolved","answer":"The road was repaired."}"#
+        )
+    );
+    assert!(post("/v1/events", "application/json", &batch).starts_with("HTTP/1.1 201"));
+    // The submission happened now; ask the client for a window that holds both.
+    let open_in_window = {
+        let fwd = event(
+            "0190a000-0000-7000-8000-000000000405",
+            &open_id,
+            "forwarded",
+            &event_model::format_instant(&chrono::Utc::now().fixed_offset()),
+            r#"{"to_unit":"district:bang-rak"}"#,
+        );
+        post("/v1/events", "application/json", &fwd)
+    };
+    assert!(
+        open_in_window.starts_with("HTTP/1.1 201"),
+        "{open_in_window}"
+    );
+    let xml = raw_http(addr, &format!("GET /open311/v2/requests/{open_id}.xml HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"));
+    assert!(
+        xml.contains("<service_requests><request><service_request_id>") && xml.contains("text/xml"),
+        "{xml}"
+    );
+
+    let python = python_with_georeport();
+    let result = python.map(|pythonpath| {
+        // The client's default window is the last 90 days; the script passes explicit dates
+        // for the complaint of 2024 and looks the submission up by id.
+        std::process::Command::new("python3")
+            .arg(tests::workspace_root().join("tests/open311/georeport_client.py"))
+            .arg(format!("http://{addr}/open311/v2"))
+            .arg("C-O311")
+            .arg(&open_id)
+            .env("PYTHONPATH", pythonpath)
+            .output()
+            .unwrap()
+    });
+    stop.send(()).unwrap();
+    rt.block_on(server).unwrap().unwrap();
+    drop(rt);
+    writer_thread.join().unwrap();
+    let out =
+        result.expect("python3 with the PyPI package georeport (pip install georeport==0.3.1)");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("passed, 0 failed"), "{text}");
 }

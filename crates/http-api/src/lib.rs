@@ -7,6 +7,7 @@
 
 mod auth;
 mod live;
+mod open311;
 mod problem;
 mod writer;
 
@@ -58,6 +59,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/complaints/{id}/events"),
     ("get", "/v1/overdue"),
     ("get", "/v1/indicators"),
+    ("get", "/open311/v2/{file}"),
+    ("get", "/open311/v2/requests.json"),
+    ("post", "/open311/v2/requests.json"),
+    ("get", "/open311/v2/requests/{file}"),
 ];
 
 /// What the handlers share.
@@ -181,6 +186,12 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/complaints", get(list_complaints))
         .route("/v1/overdue", get(get_overdue))
         .route("/v1/indicators", get(get_indicators))
+        .route(
+            "/open311/v2/requests.json",
+            post(open311::submit).get(open311_requests_json),
+        )
+        .route("/open311/v2/{file}", get(open311::root_file))
+        .route("/open311/v2/requests/{file}", get(open311::one_request))
         .route("/v1/complaints/{id}", get(get_complaint))
         .route("/v1/complaints/{id}/events", get(get_complaint_events))
         .layer(DefaultBodyLimit::max(limit))
@@ -779,4 +790,12 @@ async fn stream_events(
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response())
+}
+
+/// `requests.json` has its own route for the POST; its GET is the list like the other files.
+async fn open311_requests_json(
+    state: State<AppState>,
+    q: Query<std::collections::BTreeMap<String, String>>,
+) -> Result<Response, Problem> {
+    open311::root_file(state, Path("requests.json".to_string()), q).await
 }

@@ -42,6 +42,10 @@ struct RoundAcc {
 #[derive(Debug, Clone)]
 struct ComplaintAcc {
     status: Status,
+    subject: String,
+    location: Option<event_model::Location>,
+    updated_at: Option<DateTime<FixedOffset>>,
+    last_answer: Option<String>,
     channel: Option<Channel>,
     category: String,
     district: String,
@@ -58,6 +62,10 @@ impl ComplaintAcc {
     fn new() -> Self {
         ComplaintAcc {
             status: Status::New,
+            subject: String::new(),
+            location: None,
+            updated_at: None,
+            last_answer: None,
             channel: None,
             category: String::new(),
             district: String::new(),
@@ -137,12 +145,15 @@ impl ComplaintFold {
         };
         c.version = ev.version;
         let at = ev.occurred_at;
+        c.updated_at = Some(at);
         match ev.data {
             EventData::Received(d) => {
                 c.status = Status::Received;
                 c.channel = Some(d.channel);
                 c.category = d.category;
                 c.district = d.district;
+                c.subject = d.subject;
+                c.location = d.location;
                 c.received_at = Some(at);
             }
             EventData::Forwarded(d) => {
@@ -186,6 +197,7 @@ impl ComplaintFold {
                 c.status = Status::Closed;
                 c.closed_at = Some(at);
                 c.outcome = Some(d.outcome);
+                c.last_answer = Some(d.answer);
             }
             EventData::Reopened(_) => {
                 c.status = Status::Reopened;
@@ -277,6 +289,17 @@ impl ComplaintFold {
         self.complaints.get(id).map(|c| view(id, c, at, cal, rules))
     }
 
+    /// What the public may know of a complaint (no personal data): its subject, location,
+    /// last change and the answer of its last close.
+    pub fn public_info(&self, id: &str) -> Option<PublicInfo<'_>> {
+        self.complaints.get(id).map(|c| PublicInfo {
+            subject: &c.subject,
+            location: c.location.as_ref(),
+            updated_at: c.updated_at,
+            answer: c.last_answer.as_deref(),
+        })
+    }
+
     /// What a list can filter on without judging deadlines, for every complaint (in no
     /// particular order).
     pub fn summaries(&self) -> impl Iterator<Item = Summary<'_>> {
@@ -288,8 +311,19 @@ impl ComplaintFold {
                 _ => c.rounds.last().map(|r| r.unit.as_str()),
             },
             units: c.rounds.iter().map(|r| r.unit.as_str()).collect(),
+            category: &c.category,
+            received_at: c.received_at,
         })
     }
+}
+
+/// See [`ComplaintFold::public_info`].
+#[derive(Debug, Clone)]
+pub struct PublicInfo<'a> {
+    pub subject: &'a str,
+    pub location: Option<&'a event_model::Location>,
+    pub updated_at: Option<DateTime<FixedOffset>>,
+    pub answer: Option<&'a str>,
 }
 
 /// A complaint's place in lists, without deadlines judged.
@@ -301,6 +335,8 @@ pub struct Summary<'a> {
     pub unit: Option<&'a str>,
     /// Every unit it was ever forwarded to.
     pub units: Vec<&'a str>,
+    pub category: &'a str,
+    pub received_at: Option<DateTime<FixedOffset>>,
 }
 
 /// An instant in a view: kept as a value while judging, written in the log's one format
