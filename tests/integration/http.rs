@@ -21,8 +21,10 @@ fn event(id: &str, stream: &str, ty: &str, at: &str, data: &str) -> String {
     )
 }
 
+/// A real server on a loopback port, over a fresh log, with a token for every role.
 struct Api {
     _dir: Scratch,
+    addr: std::net::SocketAddr,
     state: http_api::AppState,
     tokens: std::collections::BTreeMap<&'static str, String>,
 }
@@ -54,7 +56,8 @@ fn make_tokens(db: &std::path::Path) -> std::collections::BTreeMap<&'static str,
     out
 }
 
-fn api(max_body: usize) -> Api {
+/// Starts the server on 127.0.0.1 (an ephemeral port) as a task of the test's runtime.
+async fn api(max_body: usize) -> Api {
     let dir = Scratch::new("http");
     let db = dir.path("log.db");
     let tokens = make_tokens(&db);
@@ -66,8 +69,16 @@ fn api(max_body: usize) -> Api {
     )
     .unwrap();
     let state = state.with_max_body_bytes(max_body);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(http_api::serve(
+        listener,
+        state.clone(),
+        std::future::pending(),
+    ));
     Api {
         _dir: dir,
+        addr,
         state,
         tokens,
     }
@@ -82,6 +93,7 @@ async fn call(
     call_as(api, Some("admin"), method, uri, body).await
 }
 
+/// One request over a real connection; returns the status, content type and JSON body.
 async fn call_as(
     api: &Api,
     who: Option<&str>,
@@ -89,27 +101,39 @@ async fn call_as(
     uri: &str,
     body: &str,
 ) -> (StatusCode, String, serde_json::Value) {
-    let mut req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("content-type", "application/json");
-    if let Some(w) = who {
-        let token = api.tokens.get(w).cloned().unwrap_or_else(|| w.to_string());
-        req = req.header("authorization", format!("Bearer {token}"));
-    }
-    let req = req.body(Body::from(body.to_string())).unwrap();
-    let res = http_api::app(api.state.clone()).oneshot(req).await.unwrap();
-    let status = res.status();
-    let ctype = res
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_string())
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let auth = who
+        .map(|w| {
+            let token = api.tokens.get(w).cloned().unwrap_or_else(|| w.to_string());
+            format!("Authorization: Bearer {token}\r\n")
+        })
         .unwrap_or_default();
-    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
-    (status, ctype, json)
+    let request = format!(
+        "{method} {uri} HTTP/1.1\r\nHost: localhost\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut conn = tokio::net::TcpStream::connect(api.addr).await.unwrap();
+    // A server refusing a large body may close before reading it all: the answer counts.
+    let _ = conn.write_all(request.as_bytes()).await;
+    let mut raw = Vec::new();
+    let _ = conn.read_to_end(&mut raw).await;
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let (head, payload) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status: u16 = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no status line: {text}"));
+    let ctype = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-type")
+                .then(|| v.trim().to_string())
+        })
+        .unwrap_or_default();
+    let json = serde_json::from_str(payload).unwrap_or(serde_json::Value::Null);
+    (StatusCode::from_u16(status).unwrap(), ctype, json)
 }
 
 const A: &str = "0190a000-0000-7000-8000-0000000000a1";
@@ -118,7 +142,7 @@ const C: &str = "0190a000-0000-7000-8000-0000000000c3";
 
 #[tokio::test]
 async fn appends_answer_with_positions_and_errors_as_problems() {
-    let api = api(64 * 1024);
+    let api = api(64 * 1024).await;
     // 201 for new events, 200 for an idempotent repeat.
     let (s, _, v) = call(&api, "POST", "/v1/events", &received(A, "C-1")).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
@@ -328,7 +352,7 @@ fn the_real_server_serves_on_loopback_and_shuts_down_gracefully() {
 
 #[tokio::test]
 async fn every_role_boundary_is_enforced() {
-    let api = api(64 * 1024);
+    let api = api(64 * 1024).await;
     let at = |h: u32| format!("2024-09-02T{h:02}:00:00+07:00");
     let id = |n: u32| format!("0190a000-0000-7000-8000-{n:012x}");
     let post = |who: Option<&'static str>, body: String| {
@@ -485,7 +509,7 @@ async fn every_role_boundary_is_enforced() {
 
 #[tokio::test]
 async fn units_never_see_complainants_names_or_contacts() {
-    let api = api(64 * 1024);
+    let api = api(64 * 1024).await;
     let named = received("0190a000-0000-7000-8000-000000000101", "C-P").replace(
         r#""complainant":{"anonymous":true}"#,
         r#""complainant":{"anonymous":false,"name":"Somchai","contact":"0812345678"}"#,
@@ -534,7 +558,7 @@ async fn units_never_see_complainants_names_or_contacts() {
 
 #[tokio::test]
 async fn lists_overdue_and_indicators_read_the_live_projections() {
-    let api = api(1024 * 1024);
+    let api = api(1024 * 1024).await;
     let events = std::fs::read_to_string(
         tests::workspace_root().join("replay-fixtures/spec-traffy-levels/events.ndjson"),
     )
@@ -680,7 +704,7 @@ async fn the_openapi_document_lists_exactly_the_routes() {
         "schemas/openapi.json and the router disagree"
     );
     // Every listed route exists in the router: none answers 404 or 405.
-    let api = api(64 * 1024);
+    let api = api(64 * 1024).await;
     for (method, path) in http_api::ROUTES {
         if path.ends_with("/stream") {
             continue; // an endless stream; covered by the server test
@@ -699,6 +723,13 @@ async fn the_openapi_document_lists_exactly_the_routes() {
     let (s, ctype, v) = call_as(&api, None, "GET", "/openapi.json", "").await;
     assert_eq!((s, ctype.as_str()), (StatusCode::OK, "application/json"));
     assert_eq!(v["info"]["title"], "Rongtook API");
+    // The router alone, without a socket (`oneshot`), answers the same.
+    let req = Request::builder()
+        .uri("/openapi.json")
+        .body(Body::empty())
+        .unwrap();
+    let res = http_api::app(api.state.clone()).oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
 }
 
 /// Where the PyPI client `georeport` is installed for the tests (under the target directory).
