@@ -143,6 +143,15 @@ fn generate_append_verify_replay_round_trip() {
     assert_eq!(first["type"], "received");
     assert_eq!(first["version"], 1);
     assert_eq!(first["hash"].as_str().unwrap().len(), 64);
+
+    // Exports redact complainants' names and contacts unless asked.
+    let all = ok(&["events", "--db", s(&db)]);
+    assert!(
+        all.contains("[redacted]") && !all.contains("Citizen "),
+        "names are redacted"
+    );
+    let with = ok(&["events", "--db", s(&db), "--with-personal-data"]);
+    assert!(with.contains("Citizen ") && !with.contains("[redacted]"));
 }
 
 #[test]

@@ -505,6 +505,53 @@ async fn every_role_boundary_is_enforced() {
     let (s, _, v) = call_as(&api, Some("evaluator"), "GET", "/v1/events", "").await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(v["events"].as_array().unwrap().len(), 6);
+    let (s, _, _) = call_as(&api, Some("bang-rak"), "GET", "/v1/events/stream", "").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _, _) = call_as(
+        &api,
+        Some("bang-rak"),
+        "GET",
+        "/v1/overdue?unit=district:sathon",
+        "",
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _, _) = call_as(
+        &api,
+        Some("sathon"),
+        "GET",
+        "/v1/indicators?fiscal_year=2567&spec=bma-timeliness&unit=district:bang-rak",
+        "",
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _, _) = post(Some("evaluator"), received(&id(9), "C-9")).await;
+    assert_eq!(
+        s,
+        StatusCode::FORBIDDEN,
+        "an evaluator may not receive complaints"
+    );
+    let (s, _, _) = post(
+        Some("evaluator"),
+        event(
+            &id(9),
+            "C-1",
+            "reopened",
+            &at(15),
+            r#"{"reason":"not_fixed"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "an evaluator may not reopen");
+    // The admin may do what the others may not.
+    let reopen = event(
+        &id(10),
+        "C-1",
+        "reopened",
+        &at(16),
+        r#"{"reason":"not_fixed"}"#,
+    );
+    assert_eq!(post(Some("admin"), reopen).await.0, StatusCode::CREATED);
 }
 
 #[tokio::test]

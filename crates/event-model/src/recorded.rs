@@ -224,7 +224,22 @@ impl RecordedEvent {
     pub fn event_type(&self) -> EventType {
         self.data.event_type()
     }
+
+    /// Replaces complainants' names and contacts (personal data under Thailand's PDPA) with
+    /// `[redacted]`, for every view and export that may not show them.
+    pub fn redact_personal_data(&mut self) {
+        if let EventData::Received(r) = &mut self.data {
+            for field in [&mut r.complainant.name, &mut r.complainant.contact] {
+                if field.is_some() {
+                    *field = Some(REDACTED.to_string());
+                }
+            }
+        }
+    }
 }
+
+/// What personal data is replaced with.
+pub const REDACTED: &str = "[redacted]";
 
 /// The stored/output envelope: the input fields plus `position`, `version`, `recorded_at`,
 /// `schema_version`, `prev_hash` and `hash`.

@@ -139,11 +139,5 @@ pub fn forbidden(detail: String) -> Problem {
 
 /// Removes complainants' names and contacts from an event (for roles that may not see them).
 pub fn redact(e: &mut RecordedEvent) {
-    if let EventData::Received(r) = &mut e.data {
-        for field in [&mut r.complainant.name, &mut r.complainant.contact] {
-            if field.is_some() {
-                *field = Some("[redacted]".to_string());
-            }
-        }
-    }
+    e.redact_personal_data();
 }

@@ -209,12 +209,25 @@ pub fn state(
     }
 }
 
-pub fn events(db: &Path, stream: Option<&str>, after: u64) -> anyhow::Result<ExitCode> {
+pub fn events(
+    db: &Path,
+    stream: Option<&str>,
+    after: u64,
+    personal_data: bool,
+) -> anyhow::Result<ExitCode> {
     let store = open_existing(db)?;
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let mut write_err = None;
     let mut write = |e: &RecordedEvent| {
+        let mut redacted;
+        let e = if personal_data {
+            e
+        } else {
+            redacted = e.clone();
+            redacted.redact_personal_data();
+            &redacted
+        };
         if write_err.is_none() {
             if let Err(err) = serde_json::to_writer(&mut out, e)
                 .map_err(anyhow::Error::from)

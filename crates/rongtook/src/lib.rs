@@ -120,6 +120,9 @@ enum Command {
         /// Only events after this position.
         #[arg(long, default_value_t = 0)]
         after: u64,
+        /// Show complainants' names and contacts (redacted by default: personal data).
+        #[arg(long)]
+        with_personal_data: bool,
     },
     /// Replay a fiscal year into canonical projection files, and score it with indicator specs.
     Replay {
@@ -273,7 +276,12 @@ fn run() -> anyhow::Result<ExitCode> {
             as_of,
             calendar,
         } => commands::state(&db, &complaint_id, as_of.as_deref(), &calendar),
-        Command::Events { db, stream, after } => commands::events(&db, stream.as_deref(), after),
+        Command::Events {
+            db,
+            stream,
+            after,
+            with_personal_data,
+        } => commands::events(&db, stream.as_deref(), after, with_personal_data),
         Command::Replay {
             db,
             fiscal_year,
