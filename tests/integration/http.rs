@@ -723,6 +723,16 @@ async fn lists_overdue_and_indicators_read_the_live_projections() {
     )
     .await;
     assert_eq!(v["total"], 8, "{v}");
+    // The fold kept for the year's end catches up too: sathon now has 8 resolved of 10.
+    let (_, _, v) = call(
+        &api,
+        "GET",
+        "/v1/indicators?fiscal_year=2567&spec=traffy-resolution-2567&unit=district:sathon",
+        "",
+    )
+    .await;
+    assert_eq!(v["units"][0]["steps"][0]["correct"], 8, "{v}");
+    assert_eq!(v["log_head_position"], 84);
 }
 
 #[tokio::test]

@@ -73,6 +73,8 @@ pub struct AppState {
 
 struct Inner {
     live: Arc<live::Live>,
+    /// Folds as of past instants, most recently used first.
+    past: std::sync::Mutex<Vec<(chrono::DateTime<chrono::FixedOffset>, PastFold)>>,
     /// The log head, announced by the writer after each commit (for live followers).
     head: tokio::sync::watch::Receiver<u64>,
     /// Set when the server begins to shut down: live streams end.
@@ -108,6 +110,7 @@ impl AppState {
         let state = AppState {
             inner: Arc::new(Inner {
                 live,
+                past: Default::default(),
                 head,
                 stopping: tokio::sync::watch::channel(false).0,
                 tokens: Default::default(),
@@ -614,18 +617,52 @@ fn parse_as_of(
         .transpose()
 }
 
-/// Folds the log from disk as of an instant (for questions about the past, which the live
-/// projections, holding every event so far, cannot answer).
+/// How many past instants keep a fold in memory.
+pub const PAST_FOLDS: usize = 4;
+
+/// A fold of the log as of a past instant, and the last position it has seen.
+type PastFold = Arc<std::sync::Mutex<(ComplaintFold, u64)>>;
+
+/// The log folded as of an instant, for questions about the past, which the live projections
+/// (holding every event so far) cannot answer. The first question about an instant folds the
+/// whole log; the fold is then kept (for the last few instants asked) and only caught up with
+/// what was appended since, as the live projections are: events that occurred after the
+/// instant are ignored by the fold.
 fn fold_as_of(
     state: &AppState,
     as_of: chrono::DateTime<chrono::FixedOffset>,
-) -> Result<ComplaintFold, Problem> {
-    let mut fold = ComplaintFold::new(as_of);
-    state
-        .reader()?
-        .scan(0, &mut |e| fold.apply(e))
-        .map_err(|e| Problem::internal(e.to_string()))?;
-    Ok(fold)
+) -> Result<PastFold, Problem> {
+    let entry = {
+        let mut past = state.inner.past.lock().expect("past folds");
+        match past.iter().position(|(t, _)| *t == as_of) {
+            Some(i) => {
+                let e = past.remove(i);
+                past.insert(0, e.clone());
+                e.1
+            }
+            None => {
+                let e: PastFold = Arc::new(std::sync::Mutex::new((ComplaintFold::new(as_of), 0)));
+                past.insert(0, (as_of, e.clone()));
+                past.truncate(PAST_FOLDS);
+                e
+            }
+        }
+    };
+    {
+        let store = state.reader()?;
+        let mut guard = entry.lock().expect("past fold");
+        loop {
+            let events = store
+                .read_after(guard.1, 10_000)
+                .map_err(|e| Problem::internal(e.to_string()))?;
+            let Some(last) = events.last().map(|e| e.position) else {
+                break;
+            };
+            events.into_iter().for_each(|e| guard.0.apply(e));
+            guard.1 = last;
+        }
+    }
+    Ok(entry)
 }
 
 async fn get_overdue(
@@ -654,7 +691,8 @@ async fn get_overdue(
                 projections::overdue(&views, at, rules)
             }
             Some(at) => {
-                let fold = fold_as_of(&state, at)?;
+                let past = fold_as_of(&state, at)?;
+                let fold = &past.lock().expect("past fold").0;
                 projections::overdue(&fold.views(cal, rules), at, rules)
             }
         };
@@ -694,13 +732,23 @@ async fn get_indicators(
     })?;
     let as_of = parse_as_of(&q.as_of)?.unwrap_or_else(|| fy.end_instant().min(now()));
     blocking(move || {
-        let store = state.reader()?;
-        let head = store.head().map_err(|e| Problem::internal(e.to_string()))?;
-        let fold = fold_as_of(&state, as_of)?;
+        let past = fold_as_of(&state, as_of)?;
+        let guard = past.lock().expect("past fold");
+        let (fold, seen) = (&guard.0, guard.1);
         let views = fold.views(&state.inner.calendar, &state.inner.rules);
+        // The provenance is the last event the fold has seen.
+        let head_hash = match seen {
+            0 => event_model::Hash::GENESIS,
+            p => state
+                .reader()?
+                .read_after(p - 1, 1)
+                .map_err(|e| Problem::internal(e.to_string()))?
+                .first()
+                .map_or(event_model::Hash::GENESIS, |e| e.hash),
+        };
         let provenance = indicators::Provenance {
-            log_head_position: head.position,
-            log_head_hash: head.hash.to_hex(),
+            log_head_position: seen,
+            log_head_hash: head_hash.to_hex(),
             calendar_version: state.inner.calendar.version().to_string(),
         };
         let mut rep =
