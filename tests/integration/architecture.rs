@@ -14,6 +14,7 @@ const CORE: &[&str] = &[
     "lifecycle",
     "projections",
     "indicators",
+    "traffy",
     "generator",
 ];
 

@@ -7,3 +7,4 @@ mod http;
 mod schemas;
 mod selections;
 mod store;
+mod traffy;

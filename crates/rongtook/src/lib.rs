@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod commands;
 pub mod diff;
+pub mod import;
 pub mod input;
 pub mod load;
 pub mod render;
@@ -230,6 +231,11 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Import exports of other systems.
+    Import {
+        #[command(subcommand)]
+        source: import::Source,
+    },
     /// Manage API tokens (stored only as hashes).
     Token {
         #[command(subcommand)]
@@ -373,6 +379,7 @@ fn run() -> anyhow::Result<ExitCode> {
         } => commands::demo(&db, &fiscal_year, complaints, seed),
         Command::Bench(args) => bench::run(&args),
         Command::Load(args) => load::run(&args),
+        Command::Import { source } => import::run(source),
         Command::Token { action } => commands::token(action),
         Command::Serve {
             db,
