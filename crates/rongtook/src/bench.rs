@@ -305,6 +305,42 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
             fmt_rate(rate(n, wall))
         );
     }
+    // Import of the real Traffy Fondue extracts (test data), when they are there.
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/traffy");
+    let exports: Vec<PathBuf> = std::fs::read_dir(&data)
+        .map(|d| {
+            d.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "csv"))
+                .collect()
+        })
+        .unwrap_or_default();
+    if !exports.is_empty() {
+        let import_db = db("import.db");
+        let t = Instant::now();
+        let child = Command::new(std::env::current_exe()?)
+            .args(["import", "traffy", "--db"])
+            .arg(&import_db)
+            .args(&exports)
+            .output()?;
+        let wall = t.elapsed();
+        anyhow::ensure!(
+            child.status.success(),
+            "import failed: {}",
+            String::from_utf8_lossy(&child.stderr)
+        );
+        let rows: u64 = String::from_utf8_lossy(&child.stdout)
+            .lines()
+            .filter_map(|l| {
+                l.split(" rows: ")
+                    .next()?
+                    .rsplit(' ')
+                    .next()?
+                    .parse::<u64>()
+                    .ok()
+            })
+            .sum();
+        println!("import            {rows} rows of the real Traffy Fondue extracts in {wall:.2?} ({}), process start included", fmt_rate(rate(rows, wall)));
+    }
     println!(
         "bench process     peak RSS {:.0} MiB (holds the generated year in memory)",
         peak_rss_bytes().unwrap_or(0) as f64 / 1048576.0
