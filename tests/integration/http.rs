@@ -252,6 +252,65 @@ async fn appends_answer_with_positions_and_errors_as_problems() {
     assert_eq!(v["head_position"], 3);
 }
 
+/// The real server in its own runtime, on a loopback port, stopped on demand.
+struct Server {
+    dir: Scratch,
+    db: std::path::PathBuf,
+    addr: std::net::SocketAddr,
+    tokens: std::collections::BTreeMap<&'static str, String>,
+    rt: tokio::runtime::Runtime,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    writer_thread: std::thread::JoinHandle<()>,
+}
+
+impl Server {
+    fn start(label: &str) -> Server {
+        let dir = Scratch::new(label);
+        let db = dir.path("log.db");
+        let tokens = make_tokens(&db);
+        let (state, writer_thread) = http_api::AppState::start(
+            db.clone(),
+            Durability::Full,
+            calendar::Calendar::builtin(),
+            Default::default(),
+        )
+        .unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = rt
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = rt.spawn(http_api::serve(listener, state, async {
+            let _ = stopped.await;
+        }));
+        Server {
+            dir,
+            db,
+            addr,
+            tokens,
+            rt,
+            stop,
+            server,
+            writer_thread,
+        }
+    }
+
+    /// Graceful shutdown: the server returns, then the writer finishes and ends. Returns the
+    /// scratch folder, so that the log can still be looked at.
+    fn stop(self) -> Scratch {
+        self.stop.send(()).unwrap();
+        self.rt.block_on(self.server).unwrap().unwrap();
+        drop(self.rt);
+        self.writer_thread.join().unwrap();
+        self.dir
+    }
+}
+
 fn raw_http(addr: std::net::SocketAddr, request: &str) -> String {
     let mut s = std::net::TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
@@ -264,28 +323,8 @@ fn raw_http(addr: std::net::SocketAddr, request: &str) -> String {
 
 #[test]
 fn the_real_server_serves_on_loopback_and_shuts_down_gracefully() {
-    let dir = Scratch::new("server");
-    let db = dir.path("log.db");
-    let tokens = make_tokens(&db);
-    let (state, writer_thread) = http_api::AppState::start(
-        db.clone(),
-        Durability::Full,
-        calendar::Calendar::builtin(),
-        Default::default(),
-    )
-    .unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = rt.spawn(http_api::serve(listener, state, async {
-        let _ = stopped.await;
-    }));
+    let srv = Server::start("server");
+    let (addr, tokens, db) = (srv.addr, srv.tokens.clone(), srv.db.clone());
     let body = received(A, "C-9");
     let answer = raw_http(
         addr,
@@ -339,12 +378,9 @@ fn the_real_server_serves_on_loopback_and_shuts_down_gracefully() {
     assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
     read_until("id: 2", &mut seen);
     // Shutdown completes although a follower is connected, and ends its stream.
-    stop.send(()).unwrap();
-    rt.block_on(server).unwrap().unwrap();
+    let _dir = srv.stop();
     let mut rest = Vec::new();
     let _ = sse.read_to_end(&mut rest);
-    drop(rt);
-    writer_thread.join().unwrap();
     // What was acknowledged is on disk.
     let store = event_store::SqliteStore::open(&db, Durability::Full).unwrap();
     assert_eq!(event_store::EventStore::head(&store).unwrap().position, 2);
@@ -820,28 +856,8 @@ fn python_with_georeport() -> Option<std::path::PathBuf> {
 
 #[test]
 fn an_unchanged_open311_client_reads_the_georeport_endpoints() {
-    let dir = Scratch::new("open311");
-    let db = dir.path("log.db");
-    let tokens = make_tokens(&db);
-    let (state, writer_thread) = http_api::AppState::start(
-        db.clone(),
-        Durability::Full,
-        calendar::Calendar::builtin(),
-        Default::default(),
-    )
-    .unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = rt.spawn(http_api::serve(listener, state, async {
-        let _ = stopped.await;
-    }));
+    let srv = Server::start("open311");
+    let (addr, tokens) = (srv.addr, srv.tokens.clone());
     let post = |path: &str, ctype: &str, body: &str| {
         raw_http(
             addr,
@@ -948,10 +964,7 @@ fn an_unchanged_open311_client_reads_the_georeport_endpoints() {
             .output()
             .unwrap()
     });
-    stop.send(()).unwrap();
-    rt.block_on(server).unwrap().unwrap();
-    drop(rt);
-    writer_thread.join().unwrap();
+    srv.stop();
     let out =
         result.expect("python3 with the PyPI package georeport (pip install georeport==0.3.1)");
     let text = format!(
