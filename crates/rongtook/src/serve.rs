@@ -37,8 +37,10 @@ pub fn run(
         .init();
     {
         let mut store = open(db, Durability::Full)?;
-        if demo {
-            fill_demo(&mut store, db, DEMO_FISCAL_YEAR, DEMO_COMPLAINTS, DEMO_SEED)?;
+        if demo && fill_demo(&mut store, db, DEMO_FISCAL_YEAR, DEMO_COMPLAINTS, DEMO_SEED)? {
+            // A fresh demo log has no tokens yet: make one so that the API can be tried.
+            let (id, token) = crate::commands::create_token(&store, "admin", None, "demo")?;
+            eprintln!("demo admin token {id} (shown only this once): {token}");
         }
     }
     let (state, writer_thread) =
