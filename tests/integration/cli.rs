@@ -618,3 +618,45 @@ fn tokens_are_created_once_listed_without_secrets_and_revoked() {
     let o = rongtook(&["token", "create", "--db", s(&db), "--role", "mayor"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn the_chunked_replay_writes_the_same_bytes_as_the_whole_one() {
+    let dir = Scratch::new("chunked");
+    let db = dir.path("log.db");
+    let events = dir.path("e.ndjson");
+    ok(&[
+        "generate",
+        "--fiscal-year",
+        "2567",
+        "--complaints",
+        "400",
+        "--seed",
+        "5",
+        "--out",
+        s(&events),
+    ]);
+    ok(&["append", "--db", s(&db), s(&events)]);
+    let store = event_store::SqliteStore::open(&db, event_store::Durability::Full).unwrap();
+    let cal = calendar::Calendar::builtin();
+    let rules = projections::DeadlineRules::default();
+    let chunked = dir.path("chunked");
+    rongtook::commands::replay_streaming(&store, "2567", None, &cal, &rules, &chunked, 37).unwrap();
+    // The whole replay (taken when indicators are asked for) writes the same files.
+    let whole = dir.path("whole");
+    ok(&[
+        "replay",
+        "--db",
+        s(&db),
+        "--fiscal-year",
+        "2567",
+        "--out",
+        s(&whole),
+        "--spec",
+        "bma-timeliness",
+    ]);
+    for f in ["complaints.json", "overdue.json", "meta.json"] {
+        let a = std::fs::read(chunked.join(f)).unwrap();
+        assert!(a.len() > 100, "{f}");
+        assert_eq!(a, std::fs::read(whole.join(f)).unwrap(), "{f} differs");
+    }
+}

@@ -272,6 +272,61 @@ impl ComplaintFold {
         out
     }
 
+    /// The ids of the complaints of a fiscal year (or all), sorted.
+    pub fn ids_in(&self, fiscal_year: Option<FiscalYear>) -> Vec<&str> {
+        let mut ids: Vec<&str> = self
+            .complaints
+            .iter()
+            .filter(|(_, c)| match fiscal_year {
+                None => true,
+                Some(fy) => {
+                    c.received_at.is_some_and(|t| fy.contains(local_date(&t)))
+                        || c.rounds
+                            .iter()
+                            .any(|r| fy.contains(local_date(&r.forwarded_at)))
+                }
+            })
+            .map(|(id, _)| id.as_str())
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// These complaints judged as of the fold's instant, in the order given (spread over the
+    /// cores); unknown ids are skipped.
+    pub fn views_of(
+        &self,
+        ids: &[&str],
+        cal: &Calendar,
+        rules: &DeadlineRules,
+    ) -> Vec<ComplaintView> {
+        let workers = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 8);
+        let chunk = ids.len().div_ceil(workers).max(256);
+        let as_of = self.as_of;
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = ids
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .filter_map(|id| {
+                                self.complaints
+                                    .get(*id)
+                                    .map(|c| view(id, c, as_of, cal, rules))
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("judging thread panicked"))
+                .collect()
+        })
+    }
+
     /// One complaint, judged as of the fold's instant.
     pub fn view(&self, id: &str, cal: &Calendar, rules: &DeadlineRules) -> Option<ComplaintView> {
         self.view_at(id, cal, rules, self.as_of)

@@ -12,7 +12,9 @@ pub use complaint::{
     CheckpointView, ComplaintFold, ComplaintView, RoundEnd, RoundView, SpotCheckView, Summary,
     Timestamp,
 };
-pub use overdue::{overdue, ObligationKind, OverdueItem, OverdueReport, OverdueUnit};
+pub use overdue::{
+    merge_overdue, overdue, ObligationKind, OverdueItem, OverdueReport, OverdueUnit,
+};
 pub use rules::{CheckpointRoll, DeadlineRules};
 
 /// Writes a list as a canonical JSON array: one element per line, compact elements, so that

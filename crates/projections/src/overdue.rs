@@ -108,6 +108,14 @@ pub fn overdue<'a>(
             }
         }
     }
+    report_of(units, as_of)
+}
+
+/// Sorts each unit's items (most overdue first) and counts them.
+fn report_of(
+    units: BTreeMap<String, Vec<OverdueItem>>,
+    as_of: DateTime<FixedOffset>,
+) -> OverdueReport {
     let mut total = 0;
     let units = units
         .into_iter()
@@ -132,4 +140,16 @@ pub fn overdue<'a>(
         total,
         units,
     }
+}
+
+/// One report from reports over disjoint sets of complaints (judged as of the same instant),
+/// ordered as if made at once.
+pub fn merge_overdue(parts: Vec<OverdueReport>, as_of: DateTime<FixedOffset>) -> OverdueReport {
+    let mut units: BTreeMap<String, Vec<OverdueItem>> = BTreeMap::new();
+    for part in parts {
+        for u in part.units {
+            units.entry(u.unit).or_default().extend(u.items);
+        }
+    }
+    report_of(units, as_of)
 }

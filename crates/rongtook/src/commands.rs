@@ -389,6 +389,65 @@ pub fn replay_store(
     })
 }
 
+/// Complaints judged and written per chunk by [`replay_streaming`].
+pub const REPLAY_CHUNK: usize = 16_384;
+
+/// The replay outputs without indicators, judging and writing complaints a chunk at a time.
+/// Writes the same bytes as [`write_replay`].
+pub fn replay_streaming(
+    store: &SqliteStore,
+    fiscal_year: &str,
+    as_of: Option<&str>,
+    cal: &Calendar,
+    rules: &DeadlineRules,
+    out: &Path,
+    chunk_size: usize,
+) -> anyhow::Result<ReplayMeta> {
+    let fy = parse_fiscal_year(fiscal_year)?;
+    let as_of = match as_of {
+        Some(t) => parse_instant(t)?,
+        None => fy.end_instant(),
+    };
+    let head = store.head()?;
+    let pb = progress_bar(Some(head.position), "replaying");
+    let (fold, n) = fold_log(store, as_of, Some(&pb))?;
+    pb.finish_and_clear();
+    fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let ids = fold.ids_in(Some(fy));
+    let parts = std::cell::RefCell::new(Vec::new());
+    write_file(out, "complaints.json", &|w| {
+        w.write_all(b"[")?;
+        for (c, chunk) in ids.chunks(chunk_size.max(1)).enumerate() {
+            let views = fold.views_of(chunk, cal, rules);
+            for (i, v) in views.iter().enumerate() {
+                w.write_all(if c == 0 && i == 0 { b"\n" } else { b",\n" })?;
+                serde_json::to_writer(&mut *w, v)?;
+            }
+            parts
+                .borrow_mut()
+                .push(overdue_report(&views, as_of, rules));
+        }
+        w.write_all(if ids.is_empty() { b"]\n" } else { b"\n]\n" })?;
+        Ok(())
+    })?;
+    let overdue = projections::merge_overdue(parts.into_inner(), as_of);
+    let meta = ReplayMeta {
+        fiscal_year: fy.ce(),
+        fiscal_year_be: fy.be(),
+        as_of: event_model::format_instant(&as_of),
+        log_head_position: head.position,
+        log_head_hash: head.hash.to_hex(),
+        events_replayed: n,
+        calendar_version: cal.version().to_string(),
+        rules: rules.clone(),
+        complaints: ids.len(),
+        overdue_obligations: overdue.total,
+    };
+    write_file(out, "overdue.json", &|w| pretty_json(w, &overdue))?;
+    write_file(out, "meta.json", &|w| pretty_json(w, &meta))?;
+    Ok(meta)
+}
+
 /// Renderings of indicator results written beside the JSON.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -462,6 +521,22 @@ pub fn replay(
         .map(|s| load_spec(s))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let store = open_existing(db)?;
+    if specs.is_empty() {
+        // Without indicators nothing needs every complaint at once: judge and write them a
+        // chunk at a time, so memory stays that of the fold.
+        let meta = replay_streaming(&store, fiscal_year, as_of, &cal, &rules, out, REPLAY_CHUNK)?;
+        println!(
+            "replayed {} events: {} complaints of FY {} (B.E. {}) as of {}; {} overdue obligations; written to {}",
+            meta.events_replayed,
+            meta.complaints,
+            meta.fiscal_year,
+            meta.fiscal_year_be,
+            meta.as_of,
+            meta.overdue_obligations,
+            out.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let r = replay_store(&store, fiscal_year, as_of, &cal, &rules, &specs)?;
     write_replay(out, &r, formats)?;
     println!(
