@@ -23,7 +23,7 @@ fn end_of_time() -> chrono::DateTime<chrono::FixedOffset> {
 impl Live {
     /// Folds the whole log.
     pub fn load(store: &SqliteStore) -> Result<Live, StoreError> {
-        let mut fold = ComplaintFold::new(end_of_time());
+        let mut fold = ComplaintFold::new(end_of_time()).with_public_info();
         let mut last = 0;
         store.scan(0, &mut |e| {
             last = e.position;

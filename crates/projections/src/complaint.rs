@@ -92,6 +92,9 @@ pub struct ComplaintFold {
     complaints: FxMap<String, ComplaintAcc>,
     /// Unit -> month (`YYYY-MM`) -> first submission of its monthly report.
     reports: BTreeMap<String, BTreeMap<String, Timestamp>>,
+    /// Whether to keep what [`ComplaintFold::public_info`] answers (subject, location, answer):
+    /// the live API needs it, a replay does not.
+    keep_public: bool,
 }
 
 impl ComplaintFold {
@@ -100,7 +103,15 @@ impl ComplaintFold {
             as_of,
             complaints: FxMap::default(),
             reports: BTreeMap::new(),
+            keep_public: false,
         }
+    }
+
+    /// The same fold, keeping each complaint's public information (subject, location, the
+    /// answer of its last close) for [`ComplaintFold::public_info`].
+    pub fn with_public_info(mut self) -> Self {
+        self.keep_public = true;
+        self
     }
 
     pub fn as_of(&self) -> DateTime<FixedOffset> {
@@ -152,8 +163,10 @@ impl ComplaintFold {
                 c.channel = Some(d.channel);
                 c.category = d.category;
                 c.district = d.district;
-                c.subject = d.subject;
-                c.location = d.location;
+                if self.keep_public {
+                    c.subject = d.subject;
+                    c.location = d.location;
+                }
                 c.received_at = Some(at);
             }
             EventData::Forwarded(d) => {
@@ -197,7 +210,9 @@ impl ComplaintFold {
                 c.status = Status::Closed;
                 c.closed_at = Some(at);
                 c.outcome = Some(d.outcome);
-                c.last_answer = Some(d.answer);
+                if self.keep_public {
+                    c.last_answer = Some(d.answer);
+                }
             }
             EventData::Reopened(_) => {
                 c.status = Status::Reopened;
@@ -345,7 +360,8 @@ impl ComplaintFold {
     }
 
     /// What the public may know of a complaint (no personal data): its subject, location,
-    /// last change and the answer of its last close.
+    /// last change and the answer of its last close (empty unless the fold was made
+    /// [`with_public_info`](ComplaintFold::with_public_info)).
     pub fn public_info(&self, id: &str) -> Option<PublicInfo<'_>> {
         self.complaints.get(id).map(|c| PublicInfo {
             subject: &c.subject,
