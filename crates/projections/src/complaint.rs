@@ -249,42 +249,7 @@ impl ComplaintFold {
         rules: &DeadlineRules,
         fiscal_year: Option<FiscalYear>,
     ) -> Vec<ComplaintView> {
-        let in_year = |c: &ComplaintAcc| match fiscal_year {
-            None => true,
-            Some(fy) => {
-                c.received_at.is_some_and(|t| fy.contains(local_date(&t)))
-                    || c.rounds
-                        .iter()
-                        .any(|r| fy.contains(local_date(&r.forwarded_at)))
-            }
-        };
-        let selected: Vec<(&String, &ComplaintAcc)> =
-            self.complaints.iter().filter(|(_, c)| in_year(c)).collect();
-        // Judging is independent per complaint: spread it over the cores, then sort, so the
-        // output does not depend on the split.
-        let workers = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .clamp(1, 8);
-        let chunk = selected.len().div_ceil(workers).max(1024);
-        let as_of = self.as_of;
-        let mut out: Vec<ComplaintView> = std::thread::scope(|scope| {
-            let handles: Vec<_> = selected
-                .chunks(chunk)
-                .map(|part| {
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|(id, c)| view(id, c, as_of, cal, rules))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().expect("judging thread panicked"))
-                .collect()
-        });
-        out.sort_by(|a, b| a.complaint_id.cmp(&b.complaint_id));
-        out
+        self.views_of(&self.ids_in(fiscal_year), cal, rules)
     }
 
     /// The ids of the complaints of a fiscal year (or all), sorted.

@@ -37,6 +37,14 @@ pub struct BenchArgs {
     pub streaming: bool,
 }
 
+/// `--spec ID` for every built-in indicator.
+fn builtin_spec_args() -> Vec<String> {
+    indicators::BUILTIN
+        .iter()
+        .flat_map(|(id, _)| ["--spec".to_string(), id.to_string()])
+        .collect()
+}
+
 /// The replay command on a log, in its own process: wall time and peak RSS.
 fn replay_child(
     db: &Path,
@@ -99,10 +107,7 @@ fn streaming(args: &BenchArgs, dir: &Path) -> anyhow::Result<ExitCode> {
         peak_rss_bytes().unwrap_or(0) as f64 / 1048576.0
     );
     drop(r);
-    let spec_args: Vec<String> = indicators::BUILTIN
-        .iter()
-        .flat_map(|(id, _)| ["--spec".to_string(), id.to_string()])
-        .collect();
+    let spec_args = builtin_spec_args();
     for (label, extra) in [
         ("replay command   ", &[][..]),
         ("replay + 4 specs ", &spec_args[..]),
@@ -354,39 +359,17 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
 
     // The whole `rongtook replay` command in its own process, for its wall time and peak RSS:
     // alone, then with the four built-in specs.
-    let spec_args: Vec<String> = indicators::BUILTIN
-        .iter()
-        .flat_map(|(id, _)| ["--spec".to_string(), id.to_string()])
-        .collect();
+    let spec_args = builtin_spec_args();
     for (label, extra) in [
         ("replay command   ", &[][..]),
         ("replay + 4 specs ", &spec_args[..]),
     ] {
-        let out = dir.join("replay-out");
-        let t = Instant::now();
-        let child = Command::new(std::env::current_exe()?)
-            .args(["replay", "--db"])
-            .arg(dir.join("ours.db"))
-            .args(["--fiscal-year", &args.fiscal_year, "--out"])
-            .arg(&out)
-            .args(extra)
-            .env("RONGTOOK_REPORT_PEAK_RSS", "1")
-            .output()?;
-        let wall = t.elapsed();
-        anyhow::ensure!(
-            child.status.success(),
-            "replay failed: {}",
-            String::from_utf8_lossy(&child.stderr)
-        );
-        let stderr = String::from_utf8_lossy(&child.stderr);
-        let peak = stderr
-            .lines()
-            .find_map(|l| l.strip_prefix("peak_rss_bytes="))
-            .unwrap_or("unknown");
-        let peak_mib = peak
-            .parse::<f64>()
-            .map(|b| format!("{:.0} MiB", b / 1048576.0))
-            .unwrap_or(peak.to_string());
+        let (wall, peak_mib) = replay_child(
+            &dir.join("ours.db"),
+            &args.fiscal_year,
+            &dir.join("replay-out"),
+            extra,
+        )?;
         println!(
             "{label} {n} events, outputs written, in {wall:.2?} ({}); peak RSS {peak_mib}",
             fmt_rate(rate(n, wall))

@@ -289,6 +289,33 @@ pub fn fold_log(
     Ok((fold, n))
 }
 
+impl ReplayMeta {
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        fy: calendar::FiscalYear,
+        as_of: DateTime<FixedOffset>,
+        head: event_store::Head,
+        events_replayed: u64,
+        cal: &Calendar,
+        rules: &DeadlineRules,
+        complaints: usize,
+        overdue_obligations: usize,
+    ) -> ReplayMeta {
+        ReplayMeta {
+            fiscal_year: fy.ce(),
+            fiscal_year_be: fy.be(),
+            as_of: event_model::format_instant(&as_of),
+            log_head_position: head.position,
+            log_head_hash: head.hash.to_hex(),
+            events_replayed,
+            calendar_version: cal.version().to_string(),
+            rules: rules.clone(),
+            complaints,
+            overdue_obligations,
+        }
+    }
+}
+
 pub struct Replayed {
     pub meta: ReplayMeta,
     /// Every complaint of the log judged as of the instant (indicators count complaints by
@@ -368,18 +395,7 @@ pub fn replay_store(
             )
         })
         .collect();
-    let meta = ReplayMeta {
-        fiscal_year: fy.ce(),
-        fiscal_year_be: fy.be(),
-        as_of: event_model::format_instant(&as_of),
-        log_head_position: head.position,
-        log_head_hash: head.hash.to_hex(),
-        events_replayed: n,
-        calendar_version: cal.version().to_string(),
-        rules: rules.clone(),
-        complaints,
-        overdue_obligations: overdue.total,
-    };
+    let meta = ReplayMeta::new(fy, as_of, head, n, cal, rules, complaints, overdue.total);
     Ok(Replayed {
         meta,
         all,
@@ -431,18 +447,7 @@ pub fn replay_streaming(
         Ok(())
     })?;
     let overdue = projections::merge_overdue(parts.into_inner(), as_of);
-    let meta = ReplayMeta {
-        fiscal_year: fy.ce(),
-        fiscal_year_be: fy.be(),
-        as_of: event_model::format_instant(&as_of),
-        log_head_position: head.position,
-        log_head_hash: head.hash.to_hex(),
-        events_replayed: n,
-        calendar_version: cal.version().to_string(),
-        rules: rules.clone(),
-        complaints: ids.len(),
-        overdue_obligations: overdue.total,
-    };
+    let meta = ReplayMeta::new(fy, as_of, head, n, cal, rules, ids.len(), overdue.total);
     write_file(out, "overdue.json", &|w| pretty_json(w, &overdue))?;
     write_file(out, "meta.json", &|w| pretty_json(w, &meta))?;
     Ok(meta)
