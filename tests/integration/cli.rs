@@ -28,6 +28,26 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// A log holding a generated fiscal year (B.E. 2567) of `complaints` complaints.
+fn generated_log(dir: &Scratch, complaints: u32, seed: u32) -> std::path::PathBuf {
+    let db = dir.path("log.db");
+    let events = dir.path("e.ndjson");
+    let (complaints, seed) = (complaints.to_string(), seed.to_string());
+    ok(&[
+        "generate",
+        "--fiscal-year",
+        "2567",
+        "--complaints",
+        &complaints,
+        "--seed",
+        &seed,
+        "--out",
+        s(&events),
+    ]);
+    ok(&["append", "--db", s(&db), s(&events)]);
+    db
+}
+
 /// Appends the events of a replay fixture to a log.
 fn append_fixture(db: &Path, case: &str) {
     let events = tests::workspace_root()
@@ -204,18 +224,7 @@ fn bad_input_names_the_line_and_stores_nothing() {
 #[test]
 fn verify_exits_non_zero_on_a_tampered_log() {
     let dir = Scratch::new("tamper");
-    let db = dir.path("log.db");
-    let events = dir.path("e.ndjson");
-    ok(&[
-        "generate",
-        "--fiscal-year",
-        "2567",
-        "--complaints",
-        "20",
-        "--out",
-        s(&events),
-    ]);
-    ok(&["append", "--db", s(&db), s(&events)]);
+    let db = generated_log(&dir, 20, 1);
     let c = rusqlite::Connection::open(&db).unwrap();
     c.execute_batch("DROP TRIGGER events_no_update; UPDATE events SET occurred_at = '2024-01-01T00:00:00+07:00' WHERE position = 5;")
         .unwrap();
@@ -366,20 +375,7 @@ fn replay_scores_with_specs_and_renders_them() {
 #[test]
 fn the_spot_check_sample_is_deterministic_per_seed() {
     let dir = Scratch::new("sample");
-    let db = dir.path("log.db");
-    let events = dir.path("e.ndjson");
-    ok(&[
-        "generate",
-        "--fiscal-year",
-        "2567",
-        "--complaints",
-        "600",
-        "--seed",
-        "3",
-        "--out",
-        s(&events),
-    ]);
-    ok(&["append", "--db", s(&db), s(&events)]);
+    let db = generated_log(&dir, 600, 3);
     let a = ok(&["sample", "--db", s(&db), "--month", "2024-02", "--json"]);
     let b = ok(&["sample", "--db", s(&db), "--month", "2024-02", "--json"]);
     assert_eq!(a, b);
@@ -622,20 +618,7 @@ fn tokens_are_created_once_listed_without_secrets_and_revoked() {
 #[test]
 fn the_chunked_replay_writes_the_same_bytes_as_the_whole_one() {
     let dir = Scratch::new("chunked");
-    let db = dir.path("log.db");
-    let events = dir.path("e.ndjson");
-    ok(&[
-        "generate",
-        "--fiscal-year",
-        "2567",
-        "--complaints",
-        "400",
-        "--seed",
-        "5",
-        "--out",
-        s(&events),
-    ]);
-    ok(&["append", "--db", s(&db), s(&events)]);
+    let db = generated_log(&dir, 400, 5);
     let store = event_store::SqliteStore::open(&db, event_store::Durability::Full).unwrap();
     let cal = calendar::Calendar::builtin();
     let rules = projections::DeadlineRules::default();

@@ -91,6 +91,17 @@ fn render(records: &[Record], root: &str, tag: &str, format: Format, numeric: &[
     }
 }
 
+/// Service requests as GeoReport v2 lists them.
+fn render_requests(records: &[Record], format: Format) -> Response {
+    render(
+        records,
+        "service_requests",
+        "request",
+        format,
+        &["lat", "long"],
+    )
+}
+
 fn service_name(code: &str) -> String {
     let mut n = code.replace('_', " ");
     if let Some(first) = n.get_mut(0..1) {
@@ -129,13 +140,7 @@ pub async fn root_file(
         }
         "requests" => {
             let records = blocking(move || requests(&state, &q)).await?;
-            Ok(render(
-                &records,
-                "service_requests",
-                "request",
-                format,
-                &["lat", "long"],
-            ))
+            Ok(render_requests(&records, format))
         }
         other => Err(Problem::not_found(format!(
             "no `{other}` here: services or requests"
@@ -151,21 +156,15 @@ pub async fn one_request(
     let (id, format) = split_format(&file)?;
     let id = id.to_string();
     let records = blocking(move || {
-        let fold = state.inner.live.fold.read().expect("live fold");
-        let at = crate::now();
-        let view = fold
-            .view_at(&id, &state.inner.calendar, &state.inner.rules, at)
-            .ok_or_else(|| Problem::not_found(format!("no service request `{id}`")))?;
-        Ok(vec![record(&fold, &view)])
+        let q = BTreeMap::from([("service_request_id".to_string(), id.clone())]);
+        let records = requests(&state, &q)?;
+        if records.is_empty() {
+            return Err(Problem::not_found(format!("no service request `{id}`")));
+        }
+        Ok(records)
     })
     .await?;
-    Ok(render(
-        &records,
-        "service_requests",
-        "request",
-        format,
-        &["lat", "long"],
-    ))
+    Ok(render_requests(&records, format))
 }
 
 fn parse_w3(name: &str, v: &str) -> Result<DateTime<FixedOffset>, Problem> {

@@ -392,11 +392,9 @@ pub fn evaluate(
                     (t.correct, t.total, t.pending)
                 }
             };
-            let p = pct(correct, total);
-            let (points, level) = base_points(&step.scoring, p);
-            let mut deductions = Vec::new();
+            let mut result = undeducted_step(step, correct, total, pending);
             for d in &step.deductions {
-                deductions.extend(deduction_lines(
+                result.deductions.extend(deduction_lines(
                     d,
                     unit,
                     complaints,
@@ -405,9 +403,9 @@ pub fn evaluate(
                     today,
                 ));
             }
-            let taken: f64 = deductions.iter().map(|d| d.amount).sum();
-            let score = points.map(|p| round6((p - taken).max(0.0)));
-            let note =
+            let taken: f64 = result.deductions.iter().map(|d| d.amount).sum();
+            result.score = result.points.map(|p| round6((p - taken).max(0.0)));
+            result.note =
                 (matches!(step.measure, Measure::Complaints { .. }) && total == 0).then(|| {
                     if pending > 0 {
                         "no complaint judged yet".to_string()
@@ -415,18 +413,7 @@ pub fn evaluate(
                         "no complaints".to_string()
                     }
                 });
-            steps.push(StepResult {
-                id: step.id.clone(),
-                correct,
-                total,
-                pending,
-                pct: p,
-                points,
-                level,
-                deductions,
-                score,
-                note,
-            });
+            steps.push(result);
         }
         for ids in failed.values_mut() {
             ids.sort();

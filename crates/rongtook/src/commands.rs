@@ -356,6 +356,39 @@ pub fn load_spec(name_or_file: &str) -> anyhow::Result<indicators::Spec> {
     }
 }
 
+/// The log folded for a fiscal year's replay.
+struct YearFold {
+    fy: calendar::FiscalYear,
+    as_of: DateTime<FixedOffset>,
+    head: event_store::Head,
+    fold: ComplaintFold,
+    events: u64,
+}
+
+/// Folds the log as of `as_of` (default: the first instant after the fiscal year).
+fn fold_year(
+    store: &SqliteStore,
+    fiscal_year: &str,
+    as_of: Option<&str>,
+) -> anyhow::Result<YearFold> {
+    let fy = parse_fiscal_year(fiscal_year)?;
+    let as_of = match as_of {
+        Some(t) => parse_instant(t)?,
+        None => fy.end_instant(),
+    };
+    let head = store.head()?;
+    let pb = progress_bar(Some(head.position), "replaying");
+    let (fold, events) = fold_log(store, as_of, Some(&pb))?;
+    pb.finish_and_clear();
+    Ok(YearFold {
+        fy,
+        as_of,
+        head,
+        fold,
+        events,
+    })
+}
+
 pub fn replay_store(
     store: &SqliteStore,
     fiscal_year: &str,
@@ -364,15 +397,13 @@ pub fn replay_store(
     rules: &DeadlineRules,
     specs: &[indicators::Spec],
 ) -> anyhow::Result<Replayed> {
-    let fy = parse_fiscal_year(fiscal_year)?;
-    let as_of = match as_of {
-        Some(t) => parse_instant(t)?,
-        None => fy.end_instant(),
-    };
-    let head = store.head()?;
-    let pb = progress_bar(Some(head.position), "replaying");
-    let (fold, n) = fold_log(store, as_of, Some(&pb))?;
-    pb.finish_and_clear();
+    let YearFold {
+        fy,
+        as_of,
+        head,
+        fold,
+        events: n,
+    } = fold_year(store, fiscal_year, as_of)?;
     let all = fold.views(cal, rules);
     let in_year = all.iter().filter(|c| c.in_fiscal_year(fy));
     let complaints = in_year.clone().count();
@@ -419,15 +450,13 @@ pub fn replay_streaming(
     out: &Path,
     chunk_size: usize,
 ) -> anyhow::Result<ReplayMeta> {
-    let fy = parse_fiscal_year(fiscal_year)?;
-    let as_of = match as_of {
-        Some(t) => parse_instant(t)?,
-        None => fy.end_instant(),
-    };
-    let head = store.head()?;
-    let pb = progress_bar(Some(head.position), "replaying");
-    let (fold, n) = fold_log(store, as_of, Some(&pb))?;
-    pb.finish_and_clear();
+    let YearFold {
+        fy,
+        as_of,
+        head,
+        fold,
+        events: n,
+    } = fold_year(store, fiscal_year, as_of)?;
     fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let ids = fold.ids_in(Some(fy));
     let parts = std::cell::RefCell::new(Vec::new());
@@ -530,34 +559,29 @@ pub fn replay(
         // Without indicators nothing needs every complaint at once: judge and write them a
         // chunk at a time, so memory stays that of the fold.
         let meta = replay_streaming(&store, fiscal_year, as_of, &cal, &rules, out, REPLAY_CHUNK)?;
-        println!(
-            "replayed {} events: {} complaints of FY {} (B.E. {}) as of {}; {} overdue obligations; written to {}",
-            meta.events_replayed,
-            meta.complaints,
-            meta.fiscal_year,
-            meta.fiscal_year_be,
-            meta.as_of,
-            meta.overdue_obligations,
-            out.display()
-        );
+        print_replayed(&meta, out);
         return Ok(ExitCode::SUCCESS);
     }
     let r = replay_store(&store, fiscal_year, as_of, &cal, &rules, &specs)?;
     write_replay(out, &r, formats)?;
-    println!(
-        "replayed {} events: {} complaints of FY {} (B.E. {}) as of {}; {} overdue obligations; written to {}",
-        r.meta.events_replayed,
-        r.meta.complaints,
-        r.meta.fiscal_year,
-        r.meta.fiscal_year_be,
-        r.meta.as_of,
-        r.meta.overdue_obligations,
-        out.display()
-    );
+    print_replayed(&r.meta, out);
     for rep in &r.indicators {
         println!("{}", crate::render::one_line(rep));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn print_replayed(meta: &ReplayMeta, out: &Path) {
+    println!(
+        "replayed {} events: {} complaints of FY {} (B.E. {}) as of {}; {} overdue obligations; written to {}",
+        meta.events_replayed,
+        meta.complaints,
+        meta.fiscal_year,
+        meta.fiscal_year_be,
+        meta.as_of,
+        meta.overdue_obligations,
+        out.display()
+    );
 }
 
 /// The spot-check sample of a month.
