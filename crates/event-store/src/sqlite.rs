@@ -16,6 +16,7 @@ use crate::{AppendReport, Appended, EventStore, Head, VerifyReport};
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_events.sql"),
     include_str!("../migrations/0002_tokens.sql"),
+    include_str!("../migrations/0003_derived_prev_hash.sql"),
 ];
 
 /// SQLite page cache per connection, in KiB (`PRAGMA cache_size = -N`). Appends touch the
@@ -45,7 +46,9 @@ pub struct SqliteStore {
     path: Option<std::path::PathBuf>,
 }
 
-const SELECT_COLUMNS: &str = "position, event_id, stream, version, type, occurred_at, recorded_at, actor, schema_version, data, prev_hash, hash";
+/// The stored columns, in the order [`decode_row`] reads them. `prev_hash` is not stored: it is
+/// the previous position's `hash`.
+const SELECT_COLUMNS: &str = "position, event_id, stream, version, type, occurred_at, recorded_at, actor, schema_version, data, hash";
 
 impl SqliteStore {
     /// Opens (creating if needed) a log file and brings its schema up to date.
@@ -318,8 +321,8 @@ fn append_batch(
             "SELECT version, type, occurred_at, data, position, schema_version FROM events WHERE stream = ?1 ORDER BY version",
         )?;
         let mut insert = conn.prepare_cached(
-            "INSERT INTO events (position, event_id, stream, version, type, occurred_at, recorded_at, actor, schema_version, data, prev_hash, hash) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            "INSERT INTO events (position, event_id, stream, version, type, occurred_at, recorded_at, actor, schema_version, data, hash) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )?;
         let mut scratch = Vec::with_capacity(1024);
         for (index, item) in events.enumerate() {
@@ -385,7 +388,6 @@ fn append_batch(
                     ev.actor,
                     SCHEMA_VERSION,
                     data_text,
-                    head.hash.0.as_slice(),
                     hash.0.as_slice(),
                 ]);
                 match inserted {
@@ -490,8 +492,9 @@ fn blob<'r>(row: &'r rusqlite::Row<'_>, i: usize, position: u64) -> Result<&'r [
         .map_err(|e| corrupt(position, format!("column {i}: {e}")))
 }
 
-/// Decodes one row selected with [`SELECT_COLUMNS`], borrowing its columns.
-fn decode_row(row: &rusqlite::Row<'_>) -> Result<RecordedEvent, StoreError> {
+/// Decodes one row selected with [`SELECT_COLUMNS`], borrowing its columns; `prev_hash` is the
+/// hash of the position before it.
+fn decode_row(row: &rusqlite::Row<'_>, prev_hash: Hash) -> Result<RecordedEvent, StoreError> {
     let position = row.get::<_, i64>(0)? as u64;
     let id = Uuid::from_slice(blob(row, 1, position)?)
         .map_err(|e| corrupt(position, format!("event_id: {e}")))?;
@@ -522,8 +525,8 @@ fn decode_row(row: &rusqlite::Row<'_>) -> Result<RecordedEvent, StoreError> {
         actor: text(row, 7, position)?.to_string(),
         schema_version,
         data,
-        prev_hash: hash_of(10, "prev_hash")?,
-        hash: hash_of(11, "hash")?,
+        prev_hash,
+        hash: hash_of(10, "hash")?,
     })
 }
 
@@ -546,13 +549,23 @@ impl EventStore for SqliteStore {
     }
 
     fn read_stream(&self, stream: &str) -> Result<Vec<RecordedEvent>, StoreError> {
+        // A stream's events are scattered over the log: each one's `prev_hash` is looked up.
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {SELECT_COLUMNS} FROM events WHERE stream = ?1 ORDER BY version"
+            "SELECT {SELECT_COLUMNS}, (SELECT p.hash FROM events p WHERE p.position = events.position - 1) \
+             FROM events WHERE stream = ?1 ORDER BY version"
         ))?;
         let mut rows = stmt.query([stream])?;
         let mut out = Vec::new();
         while let Some(row) = rows.next()? {
-            out.push(decode_row(row)?);
+            let prev = match row.get_ref(11)? {
+                rusqlite::types::ValueRef::Null => Hash::GENESIS,
+                v => {
+                    let position = row.get::<_, i64>(0)? as u64 - 1;
+                    Hash::from_slice(v.as_blob().map_err(rusqlite::Error::from)?)
+                        .ok_or_else(|| corrupt(position, "hash is not 32 bytes"))?
+                }
+            };
+            out.push(decode_row(row, prev)?);
         }
         Ok(out)
     }
@@ -604,11 +617,7 @@ impl EventStore for SqliteStore {
             let actor: String = row.get(7)?;
             let schema_version = row.get::<_, i64>(8)? as u32;
             let data: String = row.get(9)?;
-            let prev_hash: Vec<u8> = row.get(10)?;
-            let hash: Vec<u8> = row.get(11)?;
-            if Hash::from_slice(&prev_hash) != Some(prev.hash) {
-                return bad("prev_hash does not match the hash of the previous event".into());
-            }
+            let hash: Vec<u8> = row.get(10)?;
             let computed = CanonicalFields {
                 position,
                 id: &id,
@@ -703,10 +712,13 @@ fn scan_rows(
         "SELECT {SELECT_COLUMNS} FROM events WHERE position > ?1 ORDER BY position"
     ))?;
     let mut rows = stmt.query([after as i64])?;
+    let mut prev = hash_at(conn, after)?;
     let mut n = 0;
     while let Some(row) = rows.next()? {
         n += 1;
-        if !f(decode_row(row)?) {
+        let e = decode_row(row, prev)?;
+        prev = e.hash;
+        if !f(e) {
             break;
         }
     }
@@ -785,8 +797,25 @@ fn read_range(conn: &Connection, lo: u64, hi: u64) -> Result<Vec<RecordedEvent>,
     ))?;
     let mut rows = stmt.query([lo as i64, hi as i64])?;
     let mut out = Vec::with_capacity((hi - lo) as usize);
+    let mut prev = hash_at(conn, lo)?;
     while let Some(row) = rows.next()? {
-        out.push(decode_row(row)?);
+        let e = decode_row(row, prev)?;
+        prev = e.hash;
+        out.push(e);
     }
     Ok(out)
+}
+
+/// The hash of the event at `position` (the genesis hash before the first).
+fn hash_at(conn: &Connection, position: u64) -> Result<Hash, StoreError> {
+    if position == 0 {
+        return Ok(Hash::GENESIS);
+    }
+    let mut stmt = conn.prepare_cached("SELECT hash FROM events WHERE position = ?1")?;
+    let bytes: Option<Vec<u8>> = stmt.query_row([position as i64], |r| r.get(0)).optional()?;
+    match bytes {
+        // Past the head: nothing follows, so nothing needs it.
+        None => Ok(Hash::GENESIS),
+        Some(b) => Hash::from_slice(&b).ok_or_else(|| corrupt(position, "hash is not 32 bytes")),
+    }
 }
