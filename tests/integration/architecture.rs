@@ -16,6 +16,7 @@ const CORE: &[&str] = &[
     "indicators",
     "traffy",
     "generator",
+    "reports",
 ];
 
 /// Crates no core crate may depend on, directly or through a workspace crate.

@@ -799,11 +799,12 @@ async fn the_openapi_document_lists_exactly_the_routes() {
     // Every listed route exists in the router: none answers 404 or 405.
     let api = api(64 * 1024).await;
     for (method, path) in http_api::ROUTES {
-        if path.ends_with("/stream") {
+        if path.ends_with("/stream") || path.ends_with("/live") {
             continue; // an endless stream; covered by the server test
         }
         let uri = path
             .replace("{id}", "C-404")
+            .replace("{unit}", "C-404")
             .replace("requests/{file}", "requests/C-404.json")
             .replace("{file}", "services.json");
         let (s, _, _) = call(&api, &method.to_uppercase(), &uri, "{}").await;
@@ -974,4 +975,217 @@ fn an_unchanged_open311_client_reads_the_georeport_endpoints() {
     );
     assert!(out.status.success(), "{text}");
     assert!(text.contains("passed, 0 failed"), "{text}");
+}
+
+/// One dashboard request over a real connection, with an optional cookie and form body;
+/// returns the status, the raw head and the body text.
+async fn page(
+    api: &Api,
+    method: &str,
+    uri: &str,
+    cookie: Option<&str>,
+    form: &str,
+) -> (u16, String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let cookie = cookie
+        .map(|c| format!("Cookie: {c}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "{method} {uri} HTTP/1.1\r\nHost: localhost\r\n{cookie}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{form}",
+        form.len()
+    );
+    let mut conn = tokio::net::TcpStream::connect(api.addr).await.unwrap();
+    conn.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    conn.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    (status, head.to_string(), body.to_string())
+}
+
+/// Appends the named complaint C-P (forwarded to bang-rak) of the redaction test.
+async fn named_complaint(api: &Api) {
+    let named = received("0190a000-0000-7000-8000-000000000201", "C-P").replace(
+        r#""complainant":{"anonymous":true}"#,
+        r#""complainant":{"anonymous":false,"name":"Somchai","contact":"0812345678"}"#,
+    );
+    let fwd = event(
+        "0190a000-0000-7000-8000-000000000202",
+        "C-P",
+        "forwarded",
+        "2024-09-02T10:00:00+07:00",
+        r#"{"to_unit":"district:bang-rak"}"#,
+    );
+    for e in [named, fwd] {
+        let (s, _, v) = call_as(api, Some("intake"), "POST", "/v1/events", &e).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+}
+
+#[tokio::test]
+async fn the_dashboard_pages_render_in_thai_and_english() {
+    let api = api(64 * 1024).await;
+    named_complaint(&api).await;
+    // Thai by default, Buddhist-era year; English on request.
+    let (s, _, th) = page(&api, "GET", "/dashboard?fy=2567", None, "").await;
+    assert_eq!(s, 200, "{th}");
+    assert!(
+        th.contains("<html lang=\"th\">") && th.contains("ปีงบประมาณ 2567"),
+        "{th}"
+    );
+    assert!(
+        th.contains("<svg class=\"chart\""),
+        "the monthly chart is server-drawn SVG"
+    );
+    assert!(
+        th.contains("id=\"received\"><div class=\"v\">1</div>"),
+        "{th}"
+    );
+    let (s, _, en) = page(&api, "GET", "/dashboard?fy=2567&lang=en", None, "").await;
+    assert_eq!(s, 200);
+    assert!(
+        en.contains("<html lang=\"en\">") && en.contains("FY 2024"),
+        "{en}"
+    );
+    // Without fy: the year of the newest complaint (received 2 Sep 2024: FY 2567).
+    let (_, _, default) = page(&api, "GET", "/dashboard?lang=en", None, "").await;
+    assert!(default.contains("FY 2024"), "{default}");
+    // The league table lists the 50 district offices and flags small counts.
+    let (s, _, league) = page(
+        &api,
+        "GET",
+        "/dashboard/league?fy=2567&lang=en&spec=bma-timeliness&sort=unit",
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(s, 200, "{league}");
+    assert_eq!(
+        league.matches("<tr data-unit=\"district:").count(),
+        50,
+        "{league}"
+    );
+    assert!(league.contains("class=\"flag\""));
+    // A unit: its backlog holds the forwarded complaint.
+    let (s, _, unit) = page(
+        &api,
+        "GET",
+        "/dashboard/units/district:bang-rak?fy=2567&lang=en",
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(s, 200, "{unit}");
+    assert!(unit.contains("Bang Rak") && unit.contains("C-P"), "{unit}");
+    // A complaint: rounds, a timeline of both events, the hash chain checked.
+    let (s, _, c) = page(&api, "GET", "/dashboard/complaints/C-P?lang=en", None, "").await;
+    assert_eq!(s, 200, "{c}");
+    assert_eq!(c.matches("<li data-position=").count(), 2, "{c}");
+    assert!(c.contains("id=\"chain\" class=\"good\""), "{c}");
+    // The overdue list as of an instant, filtered by kind.
+    let (s, _, o) = page(
+        &api,
+        "GET",
+        "/dashboard/overdue?lang=en&as_of=2024-09-20T12:00:00%2B07:00&kind=ack_overdue",
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(s, 200, "{o}");
+    assert!(
+        o.contains("C-P") && o.contains("not acknowledged (R1)"),
+        "{o}"
+    );
+    // Bad input: a clear page with the status.
+    let (s, _, bad) = page(&api, "GET", "/dashboard?fy=abc&lang=en", None, "").await;
+    assert_eq!(s, 400);
+    assert!(
+        bad.contains("role=\"alert\"") && bad.contains("fy:"),
+        "{bad}"
+    );
+    let (s, _, _) = page(&api, "GET", "/dashboard/complaints/C-NONE", None, "").await;
+    assert_eq!(s, 404);
+    let (s, _, _) = page(&api, "GET", "/dashboard/overdue?kind=late", None, "").await;
+    assert_eq!(s, 400);
+    let (s, head, _) = page(&api, "GET", "/", None, "").await;
+    assert_eq!(s, 303, "{head}");
+}
+
+#[tokio::test]
+async fn the_dashboard_shows_contacts_only_to_roles_that_may_see_them() {
+    let api = api(64 * 1024).await;
+    named_complaint(&api).await;
+    let uri = "/dashboard/complaints/C-P?lang=en";
+    let (_, _, public) = page(&api, "GET", uri, None, "").await;
+    assert!(
+        !public.contains("0812345678") && !public.contains("Somchai"),
+        "{public}"
+    );
+    assert!(public.contains("[redacted]") && public.contains("personal data hidden"));
+    // The hash chain is checked on the stored content, before redaction.
+    assert!(public.contains("id=\"chain\" class=\"good\""), "{public}");
+    // A wrong token is refused on the form; a good one sets an HTTP-only cookie.
+    let (s, _, form) = page(&api, "POST", "/dashboard/login", None, "token=nope&lang=en").await;
+    assert_eq!(s, 401);
+    assert!(form.contains("Unknown or revoked token"), "{form}");
+    for (who, sees) in [
+        ("bang-rak", false),
+        ("intake", true),
+        ("evaluator", true),
+        ("admin", true),
+    ] {
+        let token = api.tokens[who].clone();
+        let (s, head, _) = page(
+            &api,
+            "POST",
+            "/dashboard/login",
+            None,
+            &format!("token={token}"),
+        )
+        .await;
+        assert_eq!(s, 303, "{head}");
+        assert!(
+            head.contains(&format!(
+                "set-cookie: rongtook_token={token}; Path=/; HttpOnly; SameSite=Strict"
+            )),
+            "{head}"
+        );
+        let cookie = format!("rongtook_token={token}");
+        let (_, _, p) = page(&api, "GET", uri, Some(&cookie), "").await;
+        assert_eq!(p.contains("0812345678"), sees, "{who}: {p}");
+        assert!(p.contains("Signed in as"), "{who}");
+    }
+    // Signing out clears the cookie.
+    let (s, head, _) = page(&api, "POST", "/dashboard/logout", None, "").await;
+    assert_eq!(s, 303);
+    assert!(head.contains("Max-Age=0"), "{head}");
+}
+
+#[tokio::test]
+async fn the_dashboard_live_feed_announces_each_commit() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+    let api = api(64 * 1024).await;
+    let mut conn = tokio::net::TcpStream::connect(api.addr).await.unwrap();
+    conn.write_all(b"GET /dashboard/live HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(conn).lines();
+    let mut next_data = async || loop {
+        let line = tokio::time::timeout(std::time::Duration::from_secs(10), lines.next_line())
+            .await
+            .expect("a head message in time")
+            .unwrap()
+            .unwrap();
+        if let Some(d) = line.strip_prefix("data: ") {
+            return d.to_string();
+        }
+    };
+    assert_eq!(next_data().await, "0");
+    named_complaint(&api).await;
+    let mut seen = next_data().await;
+    if seen == "1" {
+        seen = next_data().await;
+    }
+    assert_eq!(seen, "2");
 }

@@ -225,6 +225,27 @@ impl RecordedEvent {
         self.data.event_type()
     }
 
+    /// This event's hash recomputed from its content and `prev_hash`, as `verify` does: equal
+    /// to `hash` unless the stored row was altered.
+    pub fn recompute_hash(&self) -> Hash {
+        let data = self.data.to_canonical_json();
+        let occurred = format_instant(&self.occurred_at);
+        let recorded = format_instant(&self.recorded_at);
+        CanonicalFields {
+            position: self.position,
+            id: &self.id,
+            stream: &self.stream,
+            version: self.version,
+            event_type: self.event_type().as_str(),
+            occurred_at: &occurred,
+            recorded_at: &recorded,
+            actor: &self.actor,
+            schema_version: self.schema_version,
+            data: &data,
+        }
+        .chain_hash(&self.prev_hash, &mut Vec::new())
+    }
+
     /// Replaces complainants' names and contacts (personal data under Thailand's PDPA) with
     /// `[redacted]`, for every view and export that may not show them.
     pub fn redact_personal_data(&mut self) {

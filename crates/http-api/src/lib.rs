@@ -6,6 +6,7 @@
 //! its own atomic batch. A 2xx answer means the events are on disk.
 
 mod auth;
+mod dashboard;
 mod live;
 mod open311;
 mod problem;
@@ -63,6 +64,16 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/open311/v2/requests.json"),
     ("post", "/open311/v2/requests.json"),
     ("get", "/open311/v2/requests/{file}"),
+    ("get", "/"),
+    ("get", "/dashboard"),
+    ("get", "/dashboard/league"),
+    ("get", "/dashboard/overdue"),
+    ("get", "/dashboard/units/{unit}"),
+    ("get", "/dashboard/complaints/{id}"),
+    ("get", "/dashboard/live"),
+    ("get", "/dashboard/login"),
+    ("post", "/dashboard/login"),
+    ("post", "/dashboard/logout"),
 ];
 
 /// What the handlers share.
@@ -79,6 +90,8 @@ struct Inner {
     head: tokio::sync::watch::Receiver<u64>,
     /// Set when the server begins to shut down: live streams end.
     stopping: tokio::sync::watch::Sender<bool>,
+    /// The dashboard's per-year figures, newest first.
+    year_data: std::sync::Mutex<Vec<Arc<dashboard::YearData>>>,
     /// Token hash -> caller, with when it was checked.
     tokens: std::sync::RwLock<std::collections::HashMap<[u8; 32], (Caller, Instant)>>,
     db: PathBuf,
@@ -114,6 +127,7 @@ impl AppState {
                 head,
                 stopping: tokio::sync::watch::channel(false).0,
                 tokens: Default::default(),
+                year_data: Default::default(),
                 db,
                 writer,
                 calendar,
@@ -142,7 +156,12 @@ impl AppState {
 
     /// The caller behind a request's bearer token (401 without a valid one).
     async fn caller(&self, headers: &HeaderMap) -> Result<Caller, Problem> {
-        let hash = token_hash(&auth::bearer(headers)?);
+        self.caller_for_token(auth::bearer(headers)?).await
+    }
+
+    /// The caller a token stands for (401 for an unknown or revoked one).
+    async fn caller_for_token(&self, token: String) -> Result<Caller, Problem> {
+        let hash = token_hash(&token);
         if let Some((caller, at)) = self.inner.tokens.read().expect("token cache").get(&hash) {
             if at.elapsed() < TOKEN_CACHE_TTL {
                 return Ok(caller.clone());
@@ -197,6 +216,18 @@ pub fn app(state: AppState) -> Router {
         .route("/open311/v2/requests/{file}", get(open311::one_request))
         .route("/v1/complaints/{id}", get(get_complaint))
         .route("/v1/complaints/{id}/events", get(get_complaint_events))
+        .route("/", get(dashboard::root))
+        .route("/dashboard", get(dashboard::overview))
+        .route("/dashboard/league", get(dashboard::league))
+        .route("/dashboard/overdue", get(dashboard::overdue))
+        .route("/dashboard/units/{unit}", get(dashboard::unit))
+        .route("/dashboard/complaints/{id}", get(dashboard::complaint))
+        .route("/dashboard/live", get(dashboard::live))
+        .route(
+            "/dashboard/login",
+            get(dashboard::login_form).post(dashboard::login),
+        )
+        .route("/dashboard/logout", post(dashboard::logout))
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(log_request))
         .with_state(state)

@@ -280,11 +280,21 @@ impl ComplaintFold {
         cal: &Calendar,
         rules: &DeadlineRules,
     ) -> Vec<ComplaintView> {
+        self.views_of_at(ids, cal, rules, self.as_of)
+    }
+
+    /// Like [`views_of`](ComplaintFold::views_of), judged as of `at` (for a live fold).
+    pub fn views_of_at(
+        &self,
+        ids: &[&str],
+        cal: &Calendar,
+        rules: &DeadlineRules,
+        as_of: DateTime<FixedOffset>,
+    ) -> Vec<ComplaintView> {
         let workers = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .clamp(1, 8);
         let chunk = ids.len().div_ceil(workers).max(256);
-        let as_of = self.as_of;
         std::thread::scope(|scope| {
             let handles: Vec<_> = ids
                 .chunks(chunk)

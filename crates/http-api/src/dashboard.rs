@@ -1,0 +1,576 @@
+//! The web dashboard: server-rendered HTML pages of the same projections the API serves, in
+//! Thai or English, updated live over Server-Sent Events. Read-only. Anyone may look; complainants'
+//! names and contacts are shown only to a signed-in role that may see them (the token is kept
+//! in an HTTP-only cookie).
+
+use std::sync::Arc;
+
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use calendar::FiscalYear;
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use indicators::IndicatorReport;
+use projections::ComplaintView;
+use reports::html::{Chrome, Medium};
+use reports::{Lang, LeagueSort, Overview};
+use serde::Deserialize;
+
+use event_store::EventStore;
+
+use crate::{auth, blocking, fold_as_of, now, AppState, Caller, Problem};
+
+/// The cookie that carries a signed-in viewer's token.
+const COOKIE: &str = "rongtook_token";
+
+/// Everything the pages of one fiscal year share, computed once per log head and day.
+pub struct YearData {
+    pub key: (i32, u64, NaiveDate),
+    pub as_of: DateTime<FixedOffset>,
+    pub views: Vec<ComplaintView>,
+    pub reports: Vec<IndicatorReport>,
+    pub overview: Overview,
+}
+
+#[derive(Deserialize, Default)]
+pub struct PageQuery {
+    lang: Option<String>,
+    fy: Option<String>,
+    spec: Option<String>,
+    units: Option<String>,
+    sort: Option<String>,
+    as_of: Option<String>,
+    unit: Option<String>,
+    kind: Option<String>,
+}
+
+/// A failure shown as a page, in the page's language.
+fn error_page(lang: Lang, status: StatusCode, message: &str) -> Response {
+    let c = Chrome {
+        lang,
+        medium: Medium::Dashboard,
+        here: "/dashboard".into(),
+        viewer: None,
+        fiscal_year: 0,
+        head: 0,
+    };
+    let body = format!(
+        "<h1>{}</h1><p role=\"alert\">{}</p><p><a href=\"/dashboard?lang={}\">{}</a></p>",
+        status.as_u16(),
+        reports::html::esc(message),
+        lang.code(),
+        lang.t("กลับหน้าภาพรวม", "Back to the overview")
+    );
+    (
+        status,
+        Html(reports::html::page(&c, status.as_str(), "", &body)),
+    )
+        .into_response()
+}
+
+fn problem_page(lang: Lang, p: Problem) -> Response {
+    let status = p.0.status;
+    error_page(
+        lang,
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        &p.0.detail,
+    )
+}
+
+fn cookie_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == COOKIE)
+        .map(|(_, v)| v.to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// The signed-in viewer, if any (an unknown or revoked token is treated as no one).
+async fn viewer(state: &AppState, headers: &HeaderMap) -> Option<Caller> {
+    let token = cookie_token(headers)?;
+    state.caller_for_token(token).await.ok()
+}
+
+/// The fiscal year asked for, or the one of the newest complaint (of today without any).
+fn fiscal_year(state: &AppState, q: &PageQuery) -> Result<FiscalYear, Problem> {
+    if let Some(fy) = &q.fy {
+        return FiscalYear::parse(fy).map_err(|e| Problem::bad_query(format!("fy: {e}")));
+    }
+    let fold = state.inner.live.fold.read().expect("live fold");
+    let newest = fold.summaries().filter_map(|s| s.received_at).max();
+    Ok(FiscalYear::of_date(calendar::local_date(
+        &newest.unwrap_or_else(now),
+    )))
+}
+
+/// The year's judged complaints and indicator results: cached per (year, log head, day), so a
+/// warm page costs only its rendering.
+fn year_data(state: &AppState, fy: FiscalYear) -> Result<Arc<YearData>, Problem> {
+    let at = now();
+    let head = state.inner.live.applied();
+    let key = (fy.ce(), head, calendar::local_date(&at));
+    // One computation at a time: concurrent first requests wait for it instead of repeating it.
+    let mut slot = state.inner.year_data.lock().expect("year data");
+    if let Some(d) = slot.iter().find(|d| d.key == key) {
+        return Ok(d.clone());
+    }
+    let (cal, rules) = (&state.inner.calendar, &state.inner.rules);
+    let (as_of, views, reports_of) = if fy.end_instant() > at {
+        // The current year: the live fold holds every event so far; judge it as of now.
+        let fold = state.inner.live.fold.read().expect("live fold");
+        let views = fold.views_of_at(&fold.ids_in(Some(fy)), cal, rules, at);
+        (at, views, fold.monthly_reports().clone())
+    } else {
+        // A past year: as the log stood at the year's end.
+        let end = fy.end_instant();
+        let past = fold_as_of(state, end)?;
+        let guard = past.lock().expect("past fold");
+        (
+            end,
+            guard.0.views_in(cal, rules, Some(fy)),
+            guard.0.monthly_reports().clone(),
+        )
+    };
+    let head_hash = match head {
+        0 => event_model::Hash::GENESIS,
+        p => state
+            .reader()?
+            .read_after(p - 1, 1)
+            .map_err(|e| Problem::internal(e.to_string()))?
+            .first()
+            .map_or(event_model::Hash::GENESIS, |e| e.hash),
+    };
+    let provenance = indicators::Provenance {
+        log_head_position: head,
+        log_head_hash: head_hash.to_hex(),
+        calendar_version: cal.version().to_string(),
+    };
+    let reports: Vec<IndicatorReport> = indicators::BUILTIN
+        .iter()
+        .map(|(id, _)| {
+            let spec = indicators::builtin(id).expect("built-in");
+            indicators::evaluate(&spec, &views, &reports_of, fy, as_of, provenance.clone())
+        })
+        .collect();
+    let overview = Overview::compute(fy, as_of, &views, &reports);
+    let data = Arc::new(YearData {
+        key,
+        as_of,
+        views,
+        reports,
+        overview,
+    });
+    slot.retain(|d| d.key.1 == head && d.key.2 == key.2);
+    slot.insert(0, data.clone());
+    slot.truncate(4);
+    Ok(data)
+}
+
+fn chrome(
+    state: &AppState,
+    lang: Lang,
+    here: String,
+    viewer: &Option<Caller>,
+    fy: FiscalYear,
+) -> Chrome {
+    Chrome {
+        lang,
+        medium: Medium::Dashboard,
+        here,
+        viewer: viewer.as_ref().map(|c| match &c.role {
+            auth::Role::Unit(u) => format!("unit {u}"),
+            r => r.name().to_string(),
+        }),
+        fiscal_year: fy.ce(),
+        head: state.inner.live.applied(),
+    }
+}
+
+fn here(path: &str, q: &PageQuery, keys: &[(&str, &Option<String>)]) -> String {
+    let mut s = path.to_string();
+    let mut sep = '?';
+    for (k, v) in keys.iter().chain([("fy", &q.fy)].iter()) {
+        if let Some(v) = v {
+            s.push(sep);
+            s.push_str(&format!("{k}={}", reports::html::url_part(v)));
+            sep = '&';
+        }
+    }
+    s
+}
+
+pub async fn root() -> Redirect {
+    Redirect::to("/dashboard")
+}
+
+pub async fn overview(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let lang = Lang::parse(q.lang.as_deref());
+    let viewer = viewer(&state, &headers).await;
+    let r = blocking(move || {
+        let fy = fiscal_year(&state, &q)?;
+        let data = year_data(&state, fy)?;
+        let c = chrome(&state, lang, here("/dashboard", &q, &[]), &viewer, fy);
+        Ok(reports::pages::overview(&c, &data.overview))
+    })
+    .await;
+    match r {
+        Ok(html) => Html(html).into_response(),
+        Err(p) => problem_page(lang, p),
+    }
+}
+
+pub async fn league(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let lang = Lang::parse(q.lang.as_deref());
+    let viewer = viewer(&state, &headers).await;
+    let r = blocking(move || {
+        let fy = fiscal_year(&state, &q)?;
+        let data = year_data(&state, fy)?;
+        let spec = q
+            .spec
+            .clone()
+            .unwrap_or_else(|| indicators::BUILTIN[0].0.to_string());
+        let rep = data
+            .reports
+            .iter()
+            .find(|r| r.spec == spec)
+            .ok_or_else(|| Problem::bad_query(format!("no indicator `{spec}`")))?;
+        let prefix = q.units.clone().unwrap_or_else(|| "district:".into());
+        let specs: Vec<(&str, &indicators::spec::Text)> = data
+            .reports
+            .iter()
+            .map(|r| (r.spec.as_str(), &r.spec_title))
+            .collect();
+        let c = chrome(
+            &state,
+            lang,
+            here(
+                "/dashboard/league",
+                &q,
+                &[("spec", &q.spec), ("units", &q.units), ("sort", &q.sort)],
+            ),
+            &viewer,
+            fy,
+        );
+        Ok(reports::pages::league_table(
+            &c,
+            rep,
+            LeagueSort::parse(q.sort.as_deref()),
+            &prefix,
+            &specs,
+        ))
+    })
+    .await;
+    match r {
+        Ok(html) => Html(html).into_response(),
+        Err(p) => problem_page(lang, p),
+    }
+}
+
+pub async fn unit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(unit): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let lang = Lang::parse(q.lang.as_deref());
+    let viewer = viewer(&state, &headers).await;
+    let r = blocking(move || {
+        let fy = fiscal_year(&state, &q)?;
+        let data = year_data(&state, fy)?;
+        let names = indicators::spec::bangkok_unit_names();
+        let known = data
+            .views
+            .iter()
+            .any(|v| v.rounds.iter().any(|r| r.unit == unit))
+            || names.contains_key(&unit);
+        if !known {
+            return Err(Problem::not_found(format!(
+                "no unit `{unit}` in {}",
+                reports::i18n::fiscal_year(lang, fy)
+            )));
+        }
+        let name = reports::i18n::unit_name(lang, &unit, &names).to_string();
+        let backlog = reports::model::backlog(&data.views, &unit);
+        let overdue = projections::overdue(backlog.iter().copied(), data.as_of, &state.inner.rules);
+        let items: Vec<&projections::OverdueItem> = overdue
+            .units
+            .iter()
+            .filter(|u| u.unit == unit)
+            .flat_map(|u| &u.items)
+            .collect();
+        let page = reports::pages::UnitPage {
+            unit: &unit,
+            name: &name,
+            results: data
+                .reports
+                .iter()
+                .map(|r| (r, r.units.iter().find(|u| u.unit == unit)))
+                .collect(),
+            backlog,
+            overdue: items,
+            as_of: data.as_of,
+        };
+        let c = chrome(
+            &state,
+            lang,
+            here(
+                &format!("/dashboard/units/{}", reports::html::url_part(&unit)),
+                &q,
+                &[],
+            ),
+            &viewer,
+            fy,
+        );
+        Ok(reports::pages::unit(&c, &page))
+    })
+    .await;
+    match r {
+        Ok(html) => Html(html).into_response(),
+        Err(p) => problem_page(lang, p),
+    }
+}
+
+pub async fn complaint(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let lang = Lang::parse(q.lang.as_deref());
+    let viewer = viewer(&state, &headers).await;
+    let sees_personal = viewer.as_ref().is_some_and(|c| c.role.sees_personal_data());
+    let r = blocking(move || {
+        let fy = fiscal_year(&state, &q)?;
+        let mut events = state
+            .reader()?
+            .read_stream(&id)
+            .map_err(|e| Problem::internal(e.to_string()))?;
+        // Checked before any redaction: the hash covers the stored content.
+        let chain_ok: Vec<bool> = events
+            .iter()
+            .map(|e| e.recompute_hash() == e.hash)
+            .collect();
+        if !sees_personal {
+            events.iter_mut().for_each(auth::redact);
+        }
+        let fold = state.inner.live.fold.read().expect("live fold");
+        let view = fold
+            .view_at(&id, &state.inner.calendar, &state.inner.rules, now())
+            .ok_or_else(|| Problem::not_found(format!("no complaint `{id}`")))?;
+        let c = chrome(
+            &state,
+            lang,
+            here(
+                &format!("/dashboard/complaints/{}", reports::html::url_part(&id)),
+                &q,
+                &[],
+            ),
+            &viewer,
+            fy,
+        );
+        Ok(reports::pages::complaint(
+            &c,
+            &view,
+            fold.public_info(&id),
+            &events,
+            &chain_ok,
+        ))
+    })
+    .await;
+    match r {
+        Ok(html) => Html(html).into_response(),
+        Err(p) => problem_page(lang, p),
+    }
+}
+
+pub async fn overdue(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let lang = Lang::parse(q.lang.as_deref());
+    let viewer = viewer(&state, &headers).await;
+    let r = blocking(move || {
+        let fy = fiscal_year(&state, &q)?;
+        let kind = match q.kind.as_deref().filter(|k| !k.is_empty()) {
+            None => None,
+            Some(k) => Some(
+                [
+                    projections::ObligationKind::AckOverdue,
+                    projections::ObligationKind::FirstProgressOverdue,
+                    projections::ObligationKind::CheckpointMissed,
+                    projections::ObligationKind::Stale,
+                ]
+                .into_iter()
+                .find(|x| x.as_str() == k)
+                .ok_or_else(|| Problem::bad_query(format!("kind `{k}` is not an obligation")))?,
+            ),
+        };
+        let as_of_text = q.as_of.clone().unwrap_or_default();
+        let as_of = match as_of_text.trim() {
+            "" => None,
+            t => Some(event_model::parse_instant(t).ok_or_else(|| {
+                Problem::bad_query(format!(
+                    "as_of `{t}` is not an RFC 3339 instant with an offset"
+                ))
+            })?),
+        };
+        let unit = q.unit.clone().filter(|u| !u.trim().is_empty());
+        let (cal, rules) = (&state.inner.calendar, &state.inner.rules);
+        let mut report = match as_of {
+            None => {
+                let at = now();
+                let fold = state.inner.live.fold.read().expect("live fold");
+                let ids: Vec<&str> = fold
+                    .summaries()
+                    .filter(|s| s.status.is_open())
+                    .map(|s| s.complaint_id)
+                    .collect();
+                projections::overdue(&fold.views_of_at(&ids, cal, rules, at), at, rules)
+            }
+            Some(at) => {
+                let past = fold_as_of(&state, at)?;
+                let fold = &past.lock().expect("past fold").0;
+                projections::overdue(&fold.views(cal, rules), at, rules)
+            }
+        };
+        if let Some(u) = &unit {
+            report.units.retain(|x| &x.unit == u);
+        }
+        let c = chrome(
+            &state,
+            lang,
+            here(
+                "/dashboard/overdue",
+                &q,
+                &[("as_of", &q.as_of), ("unit", &q.unit), ("kind", &q.kind)],
+            ),
+            &viewer,
+            fy,
+        );
+        Ok(reports::pages::overdue(
+            &c,
+            &report,
+            unit.as_deref(),
+            kind,
+            &as_of_text,
+        ))
+    })
+    .await;
+    match r {
+        Ok(html) => Html(html).into_response(),
+        Err(p) => problem_page(lang, p),
+    }
+}
+
+pub async fn login_form(State(state): State<AppState>, Query(q): Query<PageQuery>) -> Response {
+    let lang = Lang::parse(q.lang.as_deref());
+    let c = chrome(
+        &state,
+        lang,
+        "/dashboard/login".into(),
+        &None,
+        FiscalYear::of_date(calendar::local_date(&now())),
+    );
+    Html(reports::pages::login(&c, None)).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    token: String,
+    lang: Option<String>,
+}
+
+pub async fn login(State(state): State<AppState>, Form(f): Form<LoginForm>) -> Response {
+    let lang = Lang::parse(f.lang.as_deref());
+    let token = f.token.trim().to_string();
+    let ok = !token.is_empty()
+        && !token.contains([';', ',', ' ', '"'])
+        && state.caller_for_token(token.clone()).await.is_ok();
+    if !ok {
+        let c = chrome(
+            &state,
+            lang,
+            "/dashboard/login".into(),
+            &None,
+            FiscalYear::of_date(calendar::local_date(&now())),
+        );
+        let msg = lang.t("โทเค็นไม่ถูกต้องหรือถูกเพิกถอนแล้ว", "Unknown or revoked token.");
+        return (
+            StatusCode::UNAUTHORIZED,
+            Html(reports::pages::login(&c, Some(msg))),
+        )
+            .into_response();
+    }
+    (
+        StatusCode::SEE_OTHER,
+        [
+            (
+                header::SET_COOKIE,
+                format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict"),
+            ),
+            (header::LOCATION, format!("/dashboard?lang={}", lang.code())),
+        ],
+    )
+        .into_response()
+}
+
+pub async fn logout() -> Response {
+    (
+        StatusCode::SEE_OTHER,
+        [
+            (
+                header::SET_COOKIE,
+                format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+            ),
+            (header::LOCATION, "/dashboard".to_string()),
+        ],
+    )
+        .into_response()
+}
+
+/// The log head as Server-Sent Events (`event: head`, the position as data): sent at once,
+/// then after each commit. Pages refresh themselves on it. Carries no event content.
+pub async fn live(State(state): State<AppState>) -> Response {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    struct Follow {
+        head: tokio::sync::watch::Receiver<u64>,
+        stopping: tokio::sync::watch::Receiver<bool>,
+        first: bool,
+    }
+    let follow = Follow {
+        head: state.inner.head.clone(),
+        stopping: state.inner.stopping.subscribe(),
+        first: true,
+    };
+    let stream = futures_util::stream::unfold(follow, |mut f| async move {
+        if !f.first {
+            tokio::select! {
+                changed = f.head.changed() => if changed.is_err() { return None },
+                _ = f.stopping.changed() => return None,
+            }
+        }
+        if *f.stopping.borrow() {
+            return None;
+        }
+        f.first = false;
+        let head = *f.head.borrow_and_update();
+        let msg = Event::default().event("head").data(head.to_string());
+        Some((Ok::<Event, std::convert::Infallible>(msg), f))
+    });
+    Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}

@@ -1,0 +1,208 @@
+//! Thai and English: the language switch, dates (Buddhist era in Thai), unit names.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Timelike};
+use indicators::spec::Text;
+
+/// The language of a page. Thai is the default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Th,
+    En,
+}
+
+impl Lang {
+    /// `th` or `en` (anything else is Thai).
+    pub fn parse(s: Option<&str>) -> Lang {
+        match s {
+            Some("en") => Lang::En,
+            _ => Lang::Th,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Th => "th",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Th => Lang::En,
+            Lang::En => Lang::Th,
+        }
+    }
+
+    /// The Thai or the English of a pair.
+    pub fn t(self, th: &'static str, en: &'static str) -> &'static str {
+        match self {
+            Lang::Th => th,
+            Lang::En => en,
+        }
+    }
+
+    /// The Thai or the English of a [`Text`].
+    pub fn text(self, t: &Text) -> &str {
+        match self {
+            Lang::Th => &t.th,
+            Lang::En => &t.en,
+        }
+    }
+}
+
+const TH_MONTHS: [&str; 12] = [
+    "ม.ค.",
+    "ก.พ.",
+    "มี.ค.",
+    "เม.ย.",
+    "พ.ค.",
+    "มิ.ย.",
+    "ก.ค.",
+    "ส.ค.",
+    "ก.ย.",
+    "ต.ค.",
+    "พ.ย.",
+    "ธ.ค.",
+];
+const EN_MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// The short name of a month (1-12).
+pub fn month_name(lang: Lang, month: u32) -> &'static str {
+    let i = (month.clamp(1, 12) - 1) as usize;
+    match lang {
+        Lang::Th => TH_MONTHS[i],
+        Lang::En => EN_MONTHS[i],
+    }
+}
+
+/// A year as the language writes it: B.E. in Thai, C.E. in English.
+pub fn year(lang: Lang, ce: i32) -> i32 {
+    match lang {
+        Lang::Th => ce + 543,
+        Lang::En => ce,
+    }
+}
+
+/// `5 ต.ค. 2566` / `5 Oct 2023`.
+pub fn date(lang: Lang, d: NaiveDate) -> String {
+    format!(
+        "{} {} {}",
+        d.day(),
+        month_name(lang, d.month()),
+        year(lang, d.year())
+    )
+}
+
+/// A month label from `YYYY-MM`: `ต.ค. 2566` / `Oct 2023` (the text itself if malformed).
+pub fn month_label(lang: Lang, ym: &str) -> String {
+    match ym
+        .split_once('-')
+        .and_then(|(y, m)| Some((y.parse::<i32>().ok()?, m.parse().ok()?)))
+    {
+        Some((y, m)) => format!("{} {}", month_name(lang, m), year(lang, y)),
+        None => ym.to_string(),
+    }
+}
+
+/// An instant in Bangkok time: `5 ต.ค. 2566 14:05` / `5 Oct 2023 14:05`.
+pub fn instant(lang: Lang, t: &DateTime<FixedOffset>) -> String {
+    let local = t.with_timezone(&calendar::bangkok());
+    format!(
+        "{} {:02}:{:02}",
+        date(lang, local.date_naive()),
+        local.hour(),
+        local.minute()
+    )
+}
+
+/// The fiscal year as written: `ปีงบประมาณ 2567` / `FY 2024`.
+pub fn fiscal_year(lang: Lang, fy: calendar::FiscalYear) -> String {
+    match lang {
+        Lang::Th => format!("ปีงบประมาณ {}", fy.be()),
+        Lang::En => format!("FY {}", fy.ce()),
+    }
+}
+
+/// A unit's name in the language, or its id when it has none.
+pub fn unit_name<'a>(lang: Lang, unit: &'a str, names: &'a BTreeMap<String, Text>) -> &'a str {
+    names.get(unit).map_or(unit, |t| lang.text(t))
+}
+
+/// A complaint status.
+pub fn status(lang: Lang, s: lifecycle::Status) -> &'static str {
+    use lifecycle::Status::*;
+    match s {
+        New => lang.t("ใหม่", "new"),
+        Received => lang.t("รับเรื่อง", "received"),
+        Forwarded => lang.t("ส่งต่อแล้ว", "forwarded"),
+        Acknowledged => lang.t("รับทราบแล้ว", "acknowledged"),
+        InProgress => lang.t("กำลังดำเนินการ", "in progress"),
+        Closed => lang.t("ยุติเรื่อง", "closed"),
+        Reopened => lang.t("เปิดเรื่องใหม่", "reopened"),
+    }
+}
+
+/// An obligation of the overdue list.
+pub fn obligation(lang: Lang, k: projections::ObligationKind) -> &'static str {
+    use projections::ObligationKind::*;
+    match k {
+        AckOverdue => lang.t("ยังไม่ตอบรับ (R1)", "not acknowledged (R1)"),
+        FirstProgressOverdue => lang.t("ยังไม่รายงานผลครั้งแรก (R2)", "no first progress (R2)"),
+        CheckpointMissed => lang.t("ขาดรายงานความคืบหน้า (R3)", "checkpoint missed (R3)"),
+        Stale => lang.t("ไม่มีความเคลื่อนไหว", "stale"),
+    }
+}
+
+/// Why a complaint was reopened.
+pub fn reopen_reason(lang: Lang, r: event_model::ReopenReason) -> &'static str {
+    use event_model::ReopenReason::*;
+    match r {
+        NotFixed => lang.t("ยังไม่ได้แก้ไข", "not fixed"),
+        Dissatisfied => lang.t("ไม่พอใจผล", "dissatisfied"),
+        Other => lang.t("อื่น ๆ", "other"),
+    }
+}
+
+/// An event type, as a timeline entry's heading.
+pub fn event_type(lang: Lang, t: event_model::EventType) -> &'static str {
+    use event_model::EventType::*;
+    match t {
+        Received => lang.t("รับเรื่อง", "received"),
+        Forwarded => lang.t("ส่งต่อ", "forwarded"),
+        Acknowledged => lang.t("ตอบรับ", "acknowledged"),
+        ProgressReported => lang.t("รายงานความคืบหน้า", "progress reported"),
+        Closed => lang.t("ยุติเรื่อง", "closed"),
+        Reopened => lang.t("เปิดเรื่องใหม่", "reopened"),
+        SpotChecked => lang.t("สุ่มตรวจ", "spot-checked"),
+        MonthlyReportSubmitted => lang.t("ส่งรายงานประจำเดือน", "monthly report submitted"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thai_dates_are_buddhist_era() {
+        let d = NaiveDate::from_ymd_opt(2023, 10, 5).unwrap();
+        assert_eq!(date(Lang::Th, d), "5 ต.ค. 2566");
+        assert_eq!(date(Lang::En, d), "5 Oct 2023");
+        assert_eq!(month_label(Lang::Th, "2024-02"), "ก.พ. 2567");
+        assert_eq!(month_label(Lang::En, "bad"), "bad");
+        let t = DateTime::parse_from_rfc3339("2023-10-04T23:30:00Z").unwrap();
+        // 06:30 on the 5th in Bangkok.
+        assert_eq!(instant(Lang::Th, &t), "5 ต.ค. 2566 06:30");
+    }
+
+    #[test]
+    fn thai_is_the_default() {
+        assert_eq!(Lang::parse(None), Lang::Th);
+        assert_eq!(Lang::parse(Some("xx")), Lang::Th);
+        assert_eq!(Lang::parse(Some("en")), Lang::En);
+    }
+}

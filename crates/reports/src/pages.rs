@@ -1,0 +1,781 @@
+//! The dashboard's pages (and the printed reports' bodies) as HTML.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use chrono::{DateTime, FixedOffset};
+use event_model::{EventData, RecordedEvent};
+use indicators::evaluate::{StepResult, UnitResult};
+use indicators::spec::Text;
+use indicators::IndicatorReport;
+use projections::complaint::PublicInfo;
+use projections::{ComplaintView, OverdueItem, OverdueReport};
+
+use crate::html::{count, esc, num, page, pct, url_part, Chrome};
+use crate::i18n::{self, Lang};
+use crate::model::{league, LeagueSort, Overview, Share, SMALL_COUNT};
+use crate::svg;
+
+fn card(s: &mut String, label: &str, value: &str, id: &str) {
+    let _ = write!(
+        s,
+        "<div class=\"card\" id=\"{id}\"><div class=\"v\">{value}</div><div class=\"k\">{label}</div></div>"
+    );
+}
+
+fn share_cell(sh: &Share) -> String {
+    format!(
+        "{} <span class=\"meta\">({}/{})</span>",
+        pct(sh.pct()),
+        count(sh.met),
+        count(sh.met + sh.missed)
+    )
+}
+
+fn yes_no(lang: Lang, v: Option<bool>) -> String {
+    match v {
+        Some(true) => format!("<span class=\"good\">✓ {}</span>", lang.t("ทันเวลา", "met")),
+        Some(false) => format!("<span class=\"bad\">✗ {}</span>", lang.t("ไม่ทัน", "missed")),
+        None => format!("<span class=\"meta\">{}</span>", lang.t("รอ", "pending")),
+    }
+}
+
+/// The monthly received/closed chart and its table.
+pub fn trend(lang: Lang, o: &Overview) -> String {
+    let received = lang.t("รับเรื่อง", "received");
+    let closed = lang.t("ยุติเรื่อง", "closed");
+    let groups: Vec<svg::Group> = o
+        .months
+        .iter()
+        .map(|m| svg::Group {
+            label: i18n::month_label(lang, &m.month)
+                .split(' ')
+                .next()
+                .unwrap_or("")
+                .to_string(),
+            values: vec![m.received, m.closed],
+        })
+        .collect();
+    let mut s = svg::grouped_bars(
+        lang.t("เรื่องรับและยุติรายเดือน", "Complaints received and closed by month"),
+        lang.t(
+            "กราฟแท่งจำนวนเรื่องที่รับและยุติในแต่ละเดือนของปีงบประมาณ ตัวเลขอยู่ในตารางถัดไป",
+            "Bars of complaints received and closed in each month of the fiscal year; the figures are in the table below.",
+        ),
+        &[received, closed],
+        &groups,
+    );
+    let _ = write!(
+        s,
+        "<details><summary>{}</summary><div class=\"scroll\"><table><thead><tr><th scope=\"col\">{}</th>\
+         <th scope=\"col\" class=\"n\">{received}</th><th scope=\"col\" class=\"n\">{closed}</th></tr></thead><tbody>",
+        lang.t("ตัวเลขรายเดือน", "Monthly figures"),
+        lang.t("เดือน", "Month"),
+    );
+    for m in &o.months {
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            i18n::month_label(lang, &m.month),
+            count(m.received),
+            count(m.closed)
+        );
+    }
+    s.push_str("</tbody></table></div></details>");
+    s
+}
+
+/// The overview of a fiscal year.
+pub fn overview(c: &Chrome, o: &Overview) -> String {
+    let l = c.lang;
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<h1>{} {}</h1><p class=\"meta\">{} {}</p><div class=\"cards\">",
+        l.t("ภาพรวม", "Overview,"),
+        i18n::fiscal_year(l, o.fiscal_year),
+        l.t("ณ", "as of"),
+        i18n::instant(l, &o.as_of)
+    );
+    card(
+        &mut s,
+        l.t("เรื่องที่รับ", "received"),
+        &count(o.received),
+        "received",
+    );
+    card(&mut s, l.t("ยุติแล้ว", "closed"), &count(o.closed), "closed");
+    card(&mut s, l.t("ยังไม่ยุติ", "open"), &count(o.open), "open");
+    card(
+        &mut s,
+        l.t("แก้ไขสำเร็จ", "resolved"),
+        &pct(o.resolved_pct()),
+        "resolved",
+    );
+    card(
+        &mut s,
+        l.t("R1 ตอบรับทันเวลา", "R1 acknowledged on time"),
+        &pct(o.r1.pct()),
+        "r1",
+    );
+    card(
+        &mut s,
+        l.t("R2 รายงานผลครั้งแรกทันเวลา", "R2 first progress on time"),
+        &pct(o.r2.pct()),
+        "r2",
+    );
+    card(
+        &mut s,
+        l.t("R3 รายงานความคืบหน้าตามรอบ", "R3 checkpoints met"),
+        &pct(o.r3.pct()),
+        "r3",
+    );
+    s.push_str("</div>");
+    let _ = write!(
+        s,
+        "<h2>{}</h2>{}",
+        l.t("แนวโน้มรายเดือน", "Trend by month"),
+        trend(l, o)
+    );
+    let _ = write!(
+        s,
+        "<h2>{}</h2><div class=\"scroll\"><table id=\"indicators\"><thead><tr><th scope=\"col\">{}</th>\
+         <th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th>\
+         <th scope=\"col\" class=\"n\">{}</th></tr></thead><tbody>",
+        l.t("ตัวชี้วัด", "Indicators"),
+        l.t("ตัวชี้วัด", "Indicator"),
+        l.t("จำนวนเรื่อง", "Complaints"),
+        l.t("ร้อยละ", "Share"),
+        l.t("ระดับ", "Level"),
+        l.t("คะแนน", "Score"),
+    );
+    for i in &o.indicators {
+        let _ = write!(
+            s,
+            "<tr><td><a href=\"{}\">{}</a></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            c.link("/dashboard/league", &[("spec", &i.spec)]),
+            esc(l.text(&i.title)),
+            count(i.complaints),
+            pct(i.pct),
+            i.level.map_or("–".into(), |v| v.to_string()),
+            num(i.score)
+        );
+    }
+    s.push_str("</tbody></table></div>");
+    let _ = write!(
+        s,
+        "<h2>{}</h2><div class=\"scroll\"><table><thead><tr><th scope=\"col\"></th><th scope=\"col\" class=\"n\">{}</th></tr></thead><tbody>\
+         <tr><th scope=\"row\">R1</th><td class=\"n\">{}</td></tr><tr><th scope=\"row\">R2</th><td class=\"n\">{}</td></tr>\
+         <tr><th scope=\"row\">R3</th><td class=\"n\">{}</td></tr></tbody></table></div>",
+        l.t("ความตรงต่อเวลา (ทันเวลา/ที่ครบกำหนดแล้ว)", "Timeliness (met / due so far)"),
+        l.t("ทันเวลา", "On time"),
+        share_cell(&o.r1),
+        share_cell(&o.r2),
+        share_cell(&o.r3)
+    );
+    page(c, &i18n::fiscal_year(l, o.fiscal_year), "overview", &s)
+}
+
+/// The league table of one indicator.
+pub fn league_table(
+    c: &Chrome,
+    rep: &IndicatorReport,
+    sort: LeagueSort,
+    prefix: &str,
+    specs: &[(&str, &Text)],
+) -> String {
+    let l = c.lang;
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<h1>{}: {}</h1><form class=\"inline\" method=\"get\" action=\"/dashboard/league\">\
+         <input type=\"hidden\" name=\"lang\" value=\"{}\"><input type=\"hidden\" name=\"fy\" value=\"{}\">\
+         <label>{}<select name=\"spec\" id=\"spec\">",
+        l.t("ตารางอันดับ", "League table"),
+        esc(l.text(&rep.spec_title)),
+        l.code(),
+        c.fiscal_year,
+        l.t("ตัวชี้วัด", "Indicator"),
+    );
+    for (id, title) in specs {
+        let sel = if *id == rep.spec { " selected" } else { "" };
+        let _ = write!(
+            s,
+            "<option value=\"{}\"{sel}>{}</option>",
+            esc(id),
+            esc(l.text(title))
+        );
+    }
+    let _ = write!(
+        s,
+        "</select></label><label>{}<select name=\"units\" id=\"units\">",
+        l.t("หน่วยงาน", "Units")
+    );
+    for (v, th, en) in [
+        ("district:", "สำนักงานเขต 50 เขต", "The 50 district offices"),
+        ("", "ทุกหน่วยงาน", "All units"),
+        ("department:", "สำนัก", "Departments"),
+    ] {
+        let sel = if v == prefix { " selected" } else { "" };
+        let _ = write!(s, "<option value=\"{v}\"{sel}>{}</option>", l.t(th, en));
+    }
+    let _ = write!(
+        s,
+        "</select></label><input type=\"hidden\" name=\"sort\" value=\"{}\"><button type=\"submit\">{}</button></form>",
+        sort.as_str(),
+        l.t("แสดง", "Show")
+    );
+    let _ = write!(
+        s,
+        "<p class=\"meta\">{} <span class=\"flag\">{}</span> = {} {SMALL_COUNT} {}</p>",
+        l.t("หมายเหตุ:", "Note:"),
+        l.t("น้อย", "few"),
+        l.t("มีเรื่องน้อยกว่า", "fewer than"),
+        l.t(
+            "เรื่อง เทียบกับหน่วยงานที่มีเรื่องมากไม่ได้",
+            "complaints: not comparable with large units"
+        )
+    );
+    let head = |key: LeagueSort, label: &str, numeric: bool| -> String {
+        let aria = if key == sort {
+            " aria-sort=\"descending\""
+        } else {
+            ""
+        };
+        let aria = if key == sort && key == LeagueSort::Unit {
+            " aria-sort=\"ascending\""
+        } else {
+            aria
+        };
+        format!(
+            "<th scope=\"col\"{}{aria}><a href=\"{}\">{}</a></th>",
+            if numeric { " class=\"n\"" } else { "" },
+            c.link(
+                "/dashboard/league",
+                &[
+                    ("spec", &rep.spec),
+                    ("units", prefix),
+                    ("sort", key.as_str())
+                ]
+            ),
+            esc(label)
+        )
+    };
+    let _ = write!(
+        s,
+        "<div class=\"scroll\"><table id=\"league\"><thead><tr><th scope=\"col\" class=\"n\">#</th>{}{}{}<th scope=\"col\" class=\"n\">{}</th>{}</tr></thead><tbody>",
+        head(LeagueSort::Unit, l.t("หน่วยงาน", "Unit"), false),
+        head(LeagueSort::Complaints, l.t("จำนวนเรื่อง", "Complaints"), true),
+        head(LeagueSort::Share, l.t("ร้อยละ", "Share"), true),
+        l.t("ระดับ", "Level"),
+        head(LeagueSort::Score, l.t("คะแนน", "Score"), true),
+    );
+    let names = indicators::spec::bangkok_unit_names();
+    for row in league(rep, names.keys().map(String::as_str), sort, prefix) {
+        let u = row.result;
+        let name = u.and_then(|u| u.name.as_ref()).map_or_else(
+            || i18n::unit_name(l, row.unit, &names).to_string(),
+            |t| l.text(t).to_string(),
+        );
+        let _ = write!(
+            s,
+            "<tr data-unit=\"{}\"><td class=\"n\">{}</td><td><a href=\"{}\">{}</a>{}</td><td class=\"n\">{}</td><td class=\"n\">{} {}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            esc(row.unit),
+            row.rank,
+            c.link(&format!("/dashboard/units/{}", url_part(row.unit)), &[]),
+            esc(&name),
+            if row.small {
+                format!(" <span class=\"flag\" title=\"{}\">{}</span>", l.t("เรื่องน้อย เทียบไม่ได้", "few complaints: not comparable"), l.t("น้อย", "few"))
+            } else {
+                String::new()
+            },
+            count(u.map_or(0, |u| u.total)),
+            svg::share_bar(u.and_then(|u| u.pct)),
+            pct(u.and_then(|u| u.pct)),
+            u.and_then(|u| u.level).map_or("–".into(), |v| v.to_string()),
+            num(u.and_then(|u| u.score.or(u.points)))
+        );
+    }
+    s.push_str("</tbody></table></div>");
+    page(c, l.t("ตารางอันดับ", "League table"), "league", &s)
+}
+
+fn steps_table(l: Lang, steps: &[StepResult]) -> String {
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<div class=\"scroll\"><table><thead><tr><th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th>\
+         <th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th>\
+         <th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead><tbody>",
+        l.t("ขั้น", "Step"),
+        l.t("ผ่าน/ทั้งหมด", "Met/total"),
+        l.t("รอ", "Pending"),
+        l.t("ร้อยละ", "Share"),
+        l.t("คะแนนขั้น", "Points"),
+        l.t("หักคะแนน", "Deductions"),
+        l.t("คะแนน", "Score"),
+    );
+    for st in steps {
+        let deductions: Vec<String> = st
+            .deductions
+            .iter()
+            .map(|d| {
+                format!(
+                    "−{:.2} {} ({})",
+                    d.amount,
+                    i18n::month_label(l, &d.month),
+                    esc(&d.reason)
+                )
+            })
+            .collect();
+        let _ = write!(
+            s,
+            "<tr><td>{}{}</td><td class=\"n\">{}/{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
+            esc(&st.id),
+            st.note.as_ref().map_or(String::new(), |n| format!(" <span class=\"meta\">{}</span>", esc(n))),
+            count(st.correct),
+            count(st.total),
+            count(st.pending),
+            pct(st.pct),
+            num(st.points),
+            if deductions.is_empty() { "–".into() } else { deductions.join("<br>") },
+            num(st.score)
+        );
+    }
+    s.push_str("</tbody></table></div>");
+    s
+}
+
+fn complaint_link(c: &Chrome, id: &str) -> String {
+    format!(
+        "<a href=\"{}\" class=\"mono\">{}</a>",
+        c.link(&format!("/dashboard/complaints/{}", url_part(id)), &[]),
+        esc(id)
+    )
+}
+
+/// What a unit page shows, besides its name.
+pub struct UnitPage<'a> {
+    pub unit: &'a str,
+    pub name: &'a str,
+    /// Each indicator's report and this unit's line in it (if the indicator covers it).
+    pub results: Vec<(&'a IndicatorReport, Option<&'a UnitResult>)>,
+    /// Its open complaints, oldest first.
+    pub backlog: Vec<&'a ComplaintView>,
+    /// Its overdue obligations as of the page's instant.
+    pub overdue: Vec<&'a OverdueItem>,
+    pub as_of: DateTime<FixedOffset>,
+}
+
+/// A unit's page (also the body of the unit report).
+pub fn unit_body(c: &Chrome, p: &UnitPage<'_>) -> String {
+    let l = c.lang;
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<h1>{}</h1><p class=\"meta\"><span class=\"mono\">{}</span> · {} · {} {}</p>",
+        esc(p.name),
+        esc(p.unit),
+        i18n::fiscal_year(l, calendar::FiscalYear::from_ce(c.fiscal_year)),
+        l.t("ณ", "as of"),
+        i18n::instant(l, &p.as_of)
+    );
+    let _ = write!(
+        s,
+        "<h2>{}</h2>",
+        l.t("คะแนนตามตัวชี้วัด", "Scores by indicator")
+    );
+    for (rep, unit) in &p.results {
+        let _ = write!(s, "<h3>{}</h3>", esc(l.text(&rep.spec_title)));
+        let Some(u) = unit else {
+            let _ = write!(
+                s,
+                "<p class=\"meta\">{}</p>",
+                l.t(
+                    "ตัวชี้วัดนี้ไม่ครอบคลุมหน่วยงานนี้",
+                    "This indicator does not cover this unit."
+                )
+            );
+            continue;
+        };
+        let _ = write!(
+            s,
+            "<p>{}: <strong>{}</strong> · {}: {} · {}: {}{}</p>",
+            l.t("คะแนนรวม", "Score"),
+            num(u.score.or(u.points)),
+            l.t("ร้อยละ", "share"),
+            pct(u.pct),
+            l.t("ระดับ", "level"),
+            u.level.map_or("–".into(), |v| v.to_string()),
+            if u.total < SMALL_COUNT {
+                format!(
+                    " <span class=\"flag\">{} {}</span>",
+                    count(u.total),
+                    l.t("เรื่อง", "complaints")
+                )
+            } else {
+                String::new()
+            }
+        );
+        s.push_str(&steps_table(l, &u.steps));
+        if !u.failed.is_empty() {
+            let _ = write!(
+                s,
+                "<details><summary>{}</summary><ul>",
+                l.t(
+                    "เรื่องที่ไม่ผ่านแต่ละเกณฑ์",
+                    "Complaints that failed each criterion"
+                )
+            );
+            for (criterion, ids) in &u.failed {
+                let links: Vec<String> = ids
+                    .iter()
+                    .take(200)
+                    .map(|id| complaint_link(c, id))
+                    .collect();
+                let _ = write!(
+                    s,
+                    "<li><strong>{}</strong> ({}): {}{}</li>",
+                    esc(criterion),
+                    count(ids.len() as u64),
+                    links.join(", "),
+                    if ids.len() > 200 { " …" } else { "" }
+                );
+            }
+            s.push_str("</ul></details>");
+        }
+    }
+    let _ = write!(
+        s,
+        "<h2>{} ({})</h2>",
+        l.t("เรื่องค้างดำเนินการ เก่าสุดก่อน", "Backlog, oldest first"),
+        count(p.backlog.len() as u64)
+    );
+    let mut overdue_of: BTreeMap<&str, Vec<&OverdueItem>> = BTreeMap::new();
+    for it in &p.overdue {
+        overdue_of
+            .entry(it.complaint_id.as_str())
+            .or_default()
+            .push(it);
+    }
+    let _ = write!(
+        s,
+        "<div class=\"scroll\"><table id=\"backlog\"><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>\
+         <th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
+        l.t("เรื่อง", "Complaint"),
+        l.t("รับเมื่อ", "Received"),
+        l.t("ประเภท", "Category"),
+        l.t("สถานะ", "Status"),
+        l.t("เกินกำหนด", "Overdue"),
+    );
+    for v in &p.backlog {
+        let over = overdue_of.get(v.complaint_id.as_str());
+        let _ = write!(
+            s,
+            "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            if over.is_some() {
+                " class=\"overdue\""
+            } else {
+                ""
+            },
+            complaint_link(c, &v.complaint_id),
+            v.received_at
+                .as_ref()
+                .map_or("–".into(), |t| i18n::instant(l, &t.0)),
+            esc(&v.category),
+            i18n::status(l, v.status),
+            over.map_or(String::new(), |items| items
+                .iter()
+                .map(|it| format!(
+                    "<span class=\"bad\">{}</span> {} {} ({} {})",
+                    i18n::obligation(l, it.kind),
+                    l.t("ครบกำหนด", "due"),
+                    i18n::date(l, it.due),
+                    it.days_overdue,
+                    l.t("วัน", "days")
+                ))
+                .collect::<Vec<_>>()
+                .join("<br>"))
+        );
+    }
+    s.push_str("</tbody></table></div>");
+    s
+}
+
+/// A unit's dashboard page.
+pub fn unit(c: &Chrome, p: &UnitPage<'_>) -> String {
+    page(c, p.name, "league", &unit_body(c, p))
+}
+
+/// One complaint: its rounds with deadlines, and its events as a timeline with each hash
+/// link checked. `chain_ok[i]` says whether `events[i]`'s hash matches its content and its
+/// predecessor's hash.
+pub fn complaint(
+    c: &Chrome,
+    v: &ComplaintView,
+    public: Option<PublicInfo<'_>>,
+    events: &[RecordedEvent],
+    chain_ok: &[bool],
+) -> String {
+    let l = c.lang;
+    let names = indicators::spec::bangkok_unit_names();
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<h1>{} <span class=\"mono\">{}</span></h1>",
+        l.t("เรื่องร้องทุกข์", "Complaint"),
+        esc(&v.complaint_id)
+    );
+    if let Some(p) = &public {
+        if !p.subject.is_empty() {
+            let _ = write!(s, "<p><strong>{}</strong></p>", esc(p.subject));
+        }
+    }
+    let _ = write!(
+        s,
+        "<dl class=\"cards\"><div class=\"card\"><dt class=\"k\">{}</dt><dd id=\"status\">{}</dd></div>\
+         <div class=\"card\"><dt class=\"k\">{}</dt><dd>{}</dd></div><div class=\"card\"><dt class=\"k\">{}</dt><dd>{}</dd></div>\
+         <div class=\"card\"><dt class=\"k\">{}</dt><dd>{}</dd></div><div class=\"card\"><dt class=\"k\">{}</dt><dd>{}</dd></div></dl>",
+        l.t("สถานะ", "Status"),
+        i18n::status(l, v.status),
+        l.t("ผู้รับผิดชอบ", "Assigned to"),
+        v.unit.as_deref().map_or("–".into(), |u| esc(i18n::unit_name(l, u, &names))),
+        l.t("ประเภท", "Category"),
+        esc(&v.category),
+        l.t("เขต", "District"),
+        esc(&v.district),
+        l.t("รับเมื่อ", "Received"),
+        v.received_at.as_ref().map_or("–".into(), |t| i18n::instant(l, &t.0)),
+    );
+    let _ = write!(
+        s,
+        "<h2>{}</h2><div class=\"scroll\"><table id=\"rounds\"><thead><tr><th scope=\"col\">#</th><th scope=\"col\">{}</th>\
+         <th scope=\"col\">{}</th><th scope=\"col\">R1 {}</th><th scope=\"col\">R2 {}</th><th scope=\"col\">R3 {}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
+        l.t("รอบการส่งต่อและกำหนดเวลา", "Rounds and deadlines"),
+        l.t("หน่วยงาน", "Unit"),
+        l.t("ส่งต่อเมื่อ", "Forwarded"),
+        l.t("ตอบรับ", "acknowledge"),
+        l.t("รายงานผลครั้งแรก", "first progress"),
+        l.t("รายงานตามรอบ", "checkpoints"),
+        l.t("ผล", "Outcome"),
+    );
+    for (i, r) in v.rounds.iter().enumerate() {
+        let checkpoints: Vec<String> = r
+            .checkpoints
+            .iter()
+            .map(|k| format!("{} {}", i18n::date(l, k.date), yes_no(l, k.met)))
+            .collect();
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td>{}{}</td><td>{}</td><td>{} {}</td><td>{} {}</td><td>{}</td><td>{}</td></tr>",
+            i + 1,
+            esc(i18n::unit_name(l, &r.unit, &names)),
+            if r.external { format!(" <span class=\"meta\">({})</span>", l.t("ภายนอก", "external")) } else { String::new() },
+            i18n::instant(l, &r.forwarded_at.0),
+            r.ack_due.map_or("–".into(), |d| format!("{} {}", l.t("ภายใน", "due"), i18n::date(l, d))),
+            yes_no(l, r.ack_on_time),
+            r.first_progress_due.map_or("–".into(), |d| format!("{} {}", l.t("ภายใน", "due"), i18n::date(l, d))),
+            yes_no(l, r.first_progress_on_time),
+            if checkpoints.is_empty() { "–".into() } else { checkpoints.join("<br>") },
+            r.outcome.map_or("–".into(), |o| esc(o.as_str())),
+        );
+    }
+    s.push_str("</tbody></table></div>");
+    let all_ok = chain_ok.iter().all(|ok| *ok);
+    let _ = write!(
+        s,
+        "<h2>{}</h2><p id=\"chain\" class=\"{}\">{}</p><ol class=\"timeline\" id=\"timeline\">",
+        l.t("ประวัติเหตุการณ์", "Event history"),
+        if all_ok { "good" } else { "bad" },
+        if all_ok {
+            l.t(
+                "✓ ห่วงโซ่แฮชของทุกเหตุการณ์ตรงกับเนื้อหา",
+                "✓ Every event's hash matches its content and the hash before it",
+            )
+        } else {
+            l.t(
+                "✗ พบเหตุการณ์ที่แฮชไม่ตรง: บันทึกอาจถูกแก้ไข",
+                "✗ An event's hash does not match: the log may have been altered",
+            )
+        }
+    );
+    for (e, ok) in events.iter().zip(chain_ok) {
+        let detail = match &e.data {
+            EventData::Received(d) => format!(
+                "{} · {}{}",
+                esc(d.channel.as_str()),
+                esc(&d.subject),
+                match (&d.complainant.name, &d.complainant.contact) {
+                    (None, None) => String::new(),
+                    (n, k) => format!(
+                        " · {} {}",
+                        esc(n.as_deref().unwrap_or("")),
+                        esc(k.as_deref().unwrap_or(""))
+                    ),
+                }
+            ),
+            EventData::Forwarded(d) => format!(
+                "→ {}{}",
+                esc(i18n::unit_name(l, &d.to_unit, &names)),
+                if d.external {
+                    l.t(" (ภายนอก)", " (external)")
+                } else {
+                    ""
+                }
+            ),
+            EventData::Acknowledged(d) => esc(i18n::unit_name(l, &d.unit, &names)),
+            EventData::ProgressReported(d) => format!(
+                "{}: {}",
+                esc(i18n::unit_name(l, &d.unit, &names)),
+                esc(&d.note)
+            ),
+            EventData::Closed(d) => format!("{} · {}", esc(d.outcome.as_str()), esc(&d.answer)),
+            EventData::Reopened(d) => i18n::reopen_reason(l, d.reason).to_string(),
+            EventData::SpotChecked(d) => {
+                if d.consistent {
+                    l.t("สอดคล้อง", "consistent").into()
+                } else {
+                    l.t("ไม่สอดคล้อง", "not consistent").into()
+                }
+            }
+            EventData::MonthlyReportSubmitted(d) => esc(&d.month),
+        };
+        let _ = write!(
+            s,
+            "<li data-position=\"{}\"><strong>{}</strong> <span class=\"meta\">{} · {} · #{}</span><br>{detail}<br>\
+             <span class=\"meta mono\">{} {}…</span> {}</li>",
+            e.position,
+            i18n::event_type(l, e.event_type()),
+            i18n::instant(l, &e.occurred_at),
+            esc(&e.actor),
+            e.position,
+            l.t("แฮช", "hash"),
+            &e.hash.to_hex()[..16],
+            if *ok { "<span class=\"good\">✓</span>".to_string() } else { format!("<span class=\"bad\">✗ {}</span>", l.t("ไม่ตรง", "mismatch")) }
+        );
+    }
+    s.push_str("</ol>");
+    page(c, &v.complaint_id, "", &s)
+}
+
+/// The overdue list, with its filters.
+pub fn overdue(
+    c: &Chrome,
+    rep: &OverdueReport,
+    unit: Option<&str>,
+    kind: Option<projections::ObligationKind>,
+    as_of_text: &str,
+) -> String {
+    use projections::ObligationKind::*;
+    let l = c.lang;
+    let names = indicators::spec::bangkok_unit_names();
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<h1>{}</h1><form class=\"inline\" method=\"get\" action=\"/dashboard/overdue\">\
+         <input type=\"hidden\" name=\"lang\" value=\"{}\"><input type=\"hidden\" name=\"fy\" value=\"{}\">\
+         <label>{}<input name=\"as_of\" id=\"as_of\" value=\"{}\" placeholder=\"2024-03-01T09:00:00+07:00\"></label>\
+         <label>{}<input name=\"unit\" id=\"unit\" value=\"{}\" placeholder=\"district:bang-rak\"></label><label>{}<select name=\"kind\" id=\"kind\"><option value=\"\">{}</option>",
+        l.t("เรื่องเกินกำหนด", "Overdue obligations"),
+        l.code(),
+        c.fiscal_year,
+        l.t("ณ เวลา (ว่าง = ขณะนี้)", "As of (empty = now)"),
+        esc(as_of_text),
+        l.t("หน่วยงาน", "Unit"),
+        esc(unit.unwrap_or("")),
+        l.t("ประเภท", "Kind"),
+        l.t("ทั้งหมด", "all"),
+    );
+    for k in [AckOverdue, FirstProgressOverdue, CheckpointMissed, Stale] {
+        let sel = if Some(k) == kind { " selected" } else { "" };
+        let _ = write!(
+            s,
+            "<option value=\"{}\"{sel}>{}</option>",
+            k.as_str(),
+            i18n::obligation(l, k)
+        );
+    }
+    let _ = write!(
+        s,
+        "</select></label><button type=\"submit\">{}</button></form>",
+        l.t("แสดง", "Show")
+    );
+    let shown: usize = rep
+        .units
+        .iter()
+        .map(|u| {
+            u.items
+                .iter()
+                .filter(|i| kind.is_none_or(|k| i.kind == k))
+                .count()
+        })
+        .sum();
+    let _ = write!(
+        s,
+        "<p id=\"overdue-total\">{} <strong>{}</strong> {}</p>",
+        l.t("รวม", "In all"),
+        count(shown as u64),
+        l.t("รายการ", "obligations")
+    );
+    for u in &rep.units {
+        let items: Vec<&OverdueItem> = u
+            .items
+            .iter()
+            .filter(|i| kind.is_none_or(|k| i.kind == k))
+            .collect();
+        if items.is_empty() {
+            continue;
+        }
+        let _ = write!(
+            s,
+            "<h2><a href=\"{}\">{}</a> ({})</h2><div class=\"scroll\"><table><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>\
+             <th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead><tbody>",
+            c.link(&format!("/dashboard/units/{}", url_part(&u.unit)), &[]),
+            esc(i18n::unit_name(l, &u.unit, &names)),
+            count(items.len() as u64),
+            l.t("เรื่อง", "Complaint"),
+            l.t("ประเภท", "Kind"),
+            l.t("ครบกำหนด", "Due"),
+            l.t("เกินมาแล้ว (วัน)", "Days overdue"),
+        );
+        for it in items {
+            let _ = write!(
+                s,
+                "<tr class=\"overdue\"><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
+                complaint_link(c, &it.complaint_id),
+                i18n::obligation(l, it.kind),
+                i18n::date(l, it.due),
+                it.days_overdue
+            );
+        }
+        s.push_str("</tbody></table></div>");
+    }
+    page(c, l.t("เรื่องเกินกำหนด", "Overdue"), "overdue", &s)
+}
+
+/// The sign-in form.
+pub fn login(c: &Chrome, error: Option<&str>) -> String {
+    let l = c.lang;
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<h1>{}</h1><p>{}</p>",
+        l.t("เข้าสู่ระบบ", "Sign in"),
+        l.t(
+            "ใส่โทเค็นที่ได้รับจากผู้ดูแลระบบ เพื่อดูข้อมูลตามสิทธิ์ของท่าน",
+            "Enter the token your administrator gave you to see what your role may see."
+        )
+    );
+    if let Some(e) = error {
+        let _ = write!(s, "<p class=\"bad\" role=\"alert\">{}</p>", esc(e));
+    }
+    let _ = write!(
+        s,
+        "<form method=\"post\" action=\"/dashboard/login\"><input type=\"hidden\" name=\"lang\" value=\"{}\">\
+         <label for=\"token\">{}</label><input id=\"token\" name=\"token\" type=\"password\" autocomplete=\"off\" required>\
+         <button type=\"submit\">{}</button></form>",
+        l.code(),
+        l.t("โทเค็น", "Token"),
+        l.t("เข้าสู่ระบบ", "Sign in")
+    );
+    page(c, l.t("เข้าสู่ระบบ", "Sign in"), "", &s)
+}
