@@ -1,6 +1,7 @@
 //! The integration tests of Rongtook: one binary, one module per area.
 
 mod architecture;
+mod browser;
 mod cli;
 mod fixtures;
 mod http;

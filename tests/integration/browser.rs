@@ -1,0 +1,201 @@
+//! The dashboard end to end in a real browser: Debian's headless Chromium driven by
+//! playwright-core (`tests/e2e/dashboard.cjs`) against the real server on a loopback port,
+//! over a generated fiscal year. Screenshots land in `target/e2e-artifacts/`.
+//!
+//! What it needs is installed when missing: playwright-core (pinned by
+//! `tests/e2e/package-lock.json`) under `target/e2e/`, and Chromium with `apt-get` when the
+//! tests run as root. Without them the test fails and says what to install: it never passes
+//! without driving the browser.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use event_store::{Durability, EventStore, SqliteStore};
+use tests::{workspace_root, Scratch};
+
+fn chromium() -> PathBuf {
+    let path = std::env::var_os("RONGTOOK_CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    if path.exists() {
+        return path;
+    }
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    if root {
+        for args in [
+            &["install", "-y", "--no-install-recommends", "chromium"][..],
+            &["update"][..],
+            &["install", "-y", "--no-install-recommends", "chromium"][..],
+        ] {
+            let _ = Command::new("apt-get")
+                .args(args)
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .status();
+            if path.exists() {
+                return path;
+            }
+        }
+    }
+    panic!(
+        "the browser test needs Chromium at {} (Debian: `apt-get install -y chromium`, or set RONGTOOK_CHROMIUM)",
+        path.display()
+    );
+}
+
+/// Thai fonts, so that the screenshots are legible (best effort: the checks do not need them).
+fn thai_fonts() {
+    let has = || {
+        Command::new("fc-list")
+            .arg(":lang=th")
+            .output()
+            .is_ok_and(|o| !o.stdout.is_empty())
+    };
+    if !has() {
+        let _ = Command::new("apt-get")
+            .args([
+                "install",
+                "-y",
+                "--no-install-recommends",
+                "fonts-thai-tlwg",
+            ])
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status();
+    }
+}
+
+/// `target/e2e/node_modules`, with the pinned playwright-core installed.
+fn node_modules() -> PathBuf {
+    let src = workspace_root().join("tests/e2e");
+    let dir = workspace_root().join("target/e2e");
+    let installed = dir.join("node_modules/playwright-core/package.json");
+    let wanted = std::fs::read_to_string(src.join("package-lock.json")).unwrap();
+    let current = std::fs::read_to_string(dir.join("package-lock.json")).unwrap_or_default();
+    if !installed.exists() || current != wanted {
+        std::fs::create_dir_all(&dir).unwrap();
+        for f in ["package.json", "package-lock.json"] {
+            std::fs::copy(src.join(f), dir.join(f)).unwrap();
+        }
+        let mut ok = false;
+        for _ in 0..3 {
+            let status = Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+                .current_dir(&dir)
+                .status();
+            match status {
+                Ok(s) if s.success() => {
+                    ok = true;
+                    break;
+                }
+                Ok(_) => std::thread::sleep(std::time::Duration::from_secs(3)),
+                Err(e) => panic!("the browser test needs Node.js and npm: {e}"),
+            }
+        }
+        assert!(
+            ok,
+            "npm ci of tests/e2e/package-lock.json failed three times"
+        );
+    }
+    dir.join("node_modules")
+}
+
+/// A log holding a generated fiscal year 2567, with an admin and an intake token.
+fn demo_log(db: &Path) -> (String, String) {
+    let events: Vec<_> = generator::Generator::new(
+        generator::GenConfig {
+            fiscal_year: calendar::FiscalYear::from_ce(2024),
+            complaints: 600,
+            seed: 11,
+        },
+        calendar::Calendar::builtin(),
+    )
+    .collect();
+    let mut store = SqliteStore::open(db, Durability::Full).unwrap();
+    let at = chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap();
+    store.append(&events, at).unwrap();
+    let mut tokens = Vec::new();
+    for role in ["admin", "intake"] {
+        let token = format!("rtk_e2e_{role}");
+        store
+            .insert_token(
+                &http_api::token_hash(&token),
+                role,
+                None,
+                role,
+                "2026-01-01T00:00:00Z",
+            )
+            .unwrap();
+        tokens.push(token);
+    }
+    (tokens[0].clone(), tokens[1].clone())
+}
+
+#[test]
+fn the_dashboard_works_in_headless_chromium() {
+    let chromium = chromium();
+    thai_fonts();
+    let modules = node_modules();
+    let dir = Scratch::new("browser");
+    let db = dir.path("log.db");
+    let (admin, intake) = demo_log(&db);
+    let shots = workspace_root().join("target/e2e-artifacts");
+    let _ = std::fs::remove_dir_all(&shots);
+    std::fs::create_dir_all(&shots).unwrap();
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (state, writer) = http_api::AppState::start(
+        db,
+        Durability::Full,
+        calendar::Calendar::builtin(),
+        Default::default(),
+    )
+    .unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = rt.spawn(http_api::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+
+    let out = Command::new("node")
+        .arg(workspace_root().join("tests/e2e/dashboard.cjs"))
+        .args([
+            &format!("http://{addr}"),
+            &admin,
+            &intake,
+            shots.to_str().unwrap(),
+            chromium.to_str().unwrap(),
+        ])
+        .env("NODE_PATH", &modules)
+        .output()
+        .expect("the browser test needs Node.js (`node`)");
+    let _ = stop.send(());
+    rt.block_on(server).unwrap().unwrap();
+    drop(rt);
+    writer.join().unwrap();
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "the browser script failed:\n{log}");
+    // Each step checked something and left a screenshot.
+    assert!(log.matches("ok - ").count() >= 15, "{log}");
+    let pngs = std::fs::read_dir(&shots)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.path().extension().is_some_and(|x| x == "png")
+                && e.metadata().is_ok_and(|m| m.len() > 1000)
+        })
+        .count();
+    assert!(pngs >= 8, "{pngs} screenshots in {}", shots.display());
+}
