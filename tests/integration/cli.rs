@@ -643,3 +643,165 @@ fn the_chunked_replay_writes_the_same_bytes_as_the_whole_one() {
         assert_eq!(a, std::fs::read(whole.join(f)).unwrap(), "{f} differs");
     }
 }
+
+/// Parses the CSV of `rongtook report --unit`: rows of each section.
+fn report_rows(csv: &str, section: &str) -> Vec<Vec<String>> {
+    csv.trim_start_matches('\u{feff}')
+        .lines()
+        .map(|l| l.split(',').map(str::to_string).collect::<Vec<_>>())
+        .filter(|r| r[0] == section)
+        .collect()
+}
+
+#[test]
+fn reports_agree_with_the_replay_and_print_on_a4() {
+    let dir = Scratch::new("report");
+    let db = generated_log(&dir, 800, 5);
+    let out = dir.path("replay");
+    ok(&[
+        "replay",
+        "--db",
+        s(&db),
+        "--fiscal-year",
+        "2567",
+        "--out",
+        s(&out),
+        "--spec",
+        "bma-complaint-3step",
+    ]);
+    let indicators: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("indicators.json")).unwrap()).unwrap();
+    let complaints: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(out.join("complaints.json")).unwrap()).unwrap();
+    let unit = "district:bang-rak";
+    let csv_path = dir.path("unit.csv");
+    ok(&[
+        "report",
+        "--db",
+        s(&db),
+        "--fiscal-year",
+        "2567",
+        "--spec",
+        "bma-complaint-3step",
+        "--unit",
+        unit,
+        "--format",
+        "csv",
+        "--out",
+        s(&csv_path),
+    ]);
+    let csv = std::fs::read_to_string(&csv_path).unwrap();
+    assert!(csv.starts_with('\u{feff}'), "CSV starts with a BOM");
+    // The unit's steps are those of the replay's indicator results.
+    let replayed = indicators["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["unit"] == unit)
+        .unwrap();
+    let steps = report_rows(&csv, "score");
+    assert_eq!(steps.len(), replayed["steps"].as_array().unwrap().len());
+    for (row, st) in steps.iter().zip(replayed["steps"].as_array().unwrap()) {
+        assert_eq!(row[3], st["id"].as_str().unwrap());
+        assert_eq!(row[4], st["correct"].to_string(), "{row:?}");
+        assert_eq!(row[5], st["total"].to_string(), "{row:?}");
+        assert_eq!(
+            row[10],
+            format!("{:.2}", st["score"].as_f64().unwrap()),
+            "{row:?}"
+        );
+    }
+    // The backlog is the unit's open complaints of the replay.
+    let open: usize = complaints
+        .iter()
+        .filter(|c| {
+            c["unit"] == unit && !["closed", "new"].contains(&c["status"].as_str().unwrap())
+        })
+        .count();
+    assert!(open > 0);
+    assert_eq!(report_rows(&csv, "backlog").len(), open);
+    // A month: the unit's complaints received in it.
+    let month_path = dir.path("month.csv");
+    ok(&[
+        "report",
+        "--db",
+        s(&db),
+        "--fiscal-year",
+        "2567",
+        "--spec",
+        "bma-complaint-3step",
+        "--unit",
+        unit,
+        "--month",
+        "2024-03",
+        "--format",
+        "csv",
+        "--out",
+        s(&month_path),
+    ]);
+    let of_month = complaints
+        .iter()
+        .filter(|c| {
+            c["received_at"].as_str().unwrap().starts_with("2024-03")
+                && c["rounds"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|r| r["unit"] == unit)
+        })
+        .count();
+    let month_csv = std::fs::read_to_string(&month_path).unwrap();
+    assert_eq!(
+        report_rows(&month_csv, "period มี.ค. 2567").len(),
+        of_month,
+        "{month_csv}"
+    );
+    // The evaluation as printable HTML: A4 print styles, the chart, every district office.
+    let html_path = dir.path("eval.html");
+    ok(&[
+        "report",
+        "--db",
+        s(&db),
+        "--fiscal-year",
+        "2567",
+        "--spec",
+        "bma-complaint-3step",
+        "--format",
+        "html",
+        "--lang",
+        "en",
+        "--out",
+        s(&html_path),
+    ]);
+    let html = std::fs::read_to_string(&html_path).unwrap();
+    assert!(html.contains("<html lang=\"en\">") && html.contains("size:A4"));
+    assert!(html.contains("<svg class=\"chart\"") && !html.contains("<nav"));
+    assert!(html.contains("Bang Rak District Office"));
+    // Bad input: exit 2, a clear line, no file.
+    let bad = dir.path("bad.html");
+    for (args, says) in [
+        (vec!["--month", "2025-03"], "outside fiscal year 2567"),
+        (vec!["--month", "March"], "is not YYYY-MM"),
+        (vec!["--quarter", "5"], "quarters 1 to 4"),
+        (vec!["--unit", "district:atlantis"], "not a known unit"),
+        (vec!["--lang", "fr"], "use th or en"),
+    ] {
+        let mut all = vec![
+            "report",
+            "--db",
+            s(&db),
+            "--fiscal-year",
+            "2567",
+            "--spec",
+            "bma-timeliness",
+            "--out",
+            s(&bad),
+        ];
+        all.extend(args);
+        let o = rongtook(&all);
+        assert_eq!(o.status.code(), Some(2), "{all:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(says), "{all:?}: {err}");
+        assert!(!bad.exists());
+    }
+}

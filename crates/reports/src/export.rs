@@ -182,7 +182,7 @@ pub fn unit_csv(p: &UnitPage<'_>, period: Option<(&str, &[&ComplaintView])>) -> 
     for (rep, u) in &p.results {
         let Some(u) = u else { continue };
         for st in &u.steps {
-            let taken: f64 = st.deductions.iter().map(|d| d.amount).sum();
+            let taken: f64 = st.deductions.iter().fold(0.0, |t, d| t + d.amount);
             csv_row(
                 &mut s,
                 &[

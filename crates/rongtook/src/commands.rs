@@ -357,16 +357,16 @@ pub fn load_spec(name_or_file: &str) -> anyhow::Result<indicators::Spec> {
 }
 
 /// The log folded for a fiscal year's replay.
-struct YearFold {
-    fy: calendar::FiscalYear,
-    as_of: DateTime<FixedOffset>,
-    head: event_store::Head,
-    fold: ComplaintFold,
-    events: u64,
+pub struct YearFold {
+    pub fy: calendar::FiscalYear,
+    pub as_of: DateTime<FixedOffset>,
+    pub head: event_store::Head,
+    pub fold: ComplaintFold,
+    pub events: u64,
 }
 
 /// Folds the log as of `as_of` (default: the first instant after the fiscal year).
-fn fold_year(
+pub fn fold_year(
     store: &SqliteStore,
     fiscal_year: &str,
     as_of: Option<&str>,

@@ -8,6 +8,7 @@ pub mod import;
 pub mod input;
 pub mod load;
 pub mod render;
+pub mod report;
 pub mod serve;
 
 use std::path::PathBuf;
@@ -243,6 +244,10 @@ enum Command {
     },
     /// Load-test the HTTP API on loopback: appends/s and latency at N concurrent clients.
     Load(load::LoadArgs),
+    /// Write a report: the fiscal-year evaluation of an indicator, or one unit's report
+    /// (scores step by step, backlog, the complaints of a month or quarter), as printable
+    /// HTML, Markdown or CSV.
+    Report(report::ReportArgs),
     /// Run the HTTP API on the log (appends, complaints, the event feed).
     Serve {
         #[arg(long)]
@@ -379,6 +384,7 @@ fn run() -> anyhow::Result<ExitCode> {
         } => commands::demo(&db, &fiscal_year, complaints, seed),
         Command::Bench(args) => bench::run(&args),
         Command::Load(args) => load::run(&args),
+        Command::Report(args) => report::run(&args),
         Command::Import { source } => import::run(source),
         Command::Token { action } => commands::token(action),
         Command::Serve {
