@@ -20,6 +20,9 @@ use event_store::EventStore;
 
 use crate::{auth, blocking, fold_as_of, now, AppState, Caller, Problem};
 
+/// Backlog rows a unit page shows (the oldest); the report has them all.
+const BACKLOG_ROWS: usize = 500;
+
 /// The cookie that carries a signed-in viewer's token.
 const COOKIE: &str = "rongtook_token";
 
@@ -320,6 +323,7 @@ pub async fn unit(
                 .collect(),
             backlog,
             overdue: items,
+            backlog_limit: Some(BACKLOG_ROWS),
             as_of: data.as_of,
         };
         let c = chrome(

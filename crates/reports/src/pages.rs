@@ -363,6 +363,8 @@ pub struct UnitPage<'a> {
     pub backlog: Vec<&'a ComplaintView>,
     /// Its overdue obligations as of the page's instant.
     pub overdue: Vec<&'a OverdueItem>,
+    /// Show at most this many backlog rows (the dashboard); `None` shows all (reports).
+    pub backlog_limit: Option<usize>,
     pub as_of: DateTime<FixedOffset>,
 }
 
@@ -467,7 +469,8 @@ pub fn unit_body(c: &Chrome, p: &UnitPage<'_>) -> String {
         l.t("สถานะ", "Status"),
         l.t("เกินกำหนด", "Overdue"),
     );
-    for v in &p.backlog {
+    let shown = p.backlog_limit.unwrap_or(usize::MAX).min(p.backlog.len());
+    for v in &p.backlog[..shown] {
         let over = overdue_of.get(v.complaint_id.as_str());
         let _ = write!(
             s,
@@ -498,6 +501,15 @@ pub fn unit_body(c: &Chrome, p: &UnitPage<'_>) -> String {
         );
     }
     s.push_str("</tbody></table></div>");
+    if shown < p.backlog.len() {
+        let _ = write!(
+            s,
+            "<p class=\"meta\" id=\"backlog-more\">{} {} <code>rongtook report --unit {}</code></p>",
+            count((p.backlog.len() - shown) as u64),
+            l.t("เรื่องที่ใหม่กว่าไม่ได้แสดง รายการเต็มอยู่ใน", "newer complaints not shown; the full list is in"),
+            esc(p.unit)
+        );
+    }
     s
 }
 

@@ -35,6 +35,13 @@ pub struct BenchArgs {
     /// plain-SQLite yardstick.
     #[arg(long)]
     pub streaming: bool,
+    /// The dashboard only: append the year, serve it on loopback and time its pages (the
+    /// first, cold request, then warm ones: p50, p95, max).
+    #[arg(long, conflicts_with = "streaming")]
+    pub dashboard: bool,
+    /// Warm requests per dashboard page.
+    #[arg(long, default_value_t = 50)]
+    pub requests: usize,
 }
 
 /// `--spec ID` for every built-in indicator.
@@ -77,6 +84,123 @@ fn replay_child(
         .map(|b| format!("{:.0} MiB", b / 1048576.0))
         .unwrap_or(peak.to_string());
     Ok((wall, peak_mib))
+}
+
+/// One GET over a fresh loopback connection; returns the status and the body length.
+fn get(addr: std::net::SocketAddr, path: &str) -> anyhow::Result<(u16, usize)> {
+    use std::io::{Read, Write};
+    let mut c = std::net::TcpStream::connect(addr)?;
+    c.set_read_timeout(Some(Duration::from_secs(120)))?;
+    write!(
+        c,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut raw = Vec::new();
+    c.read_to_end(&mut raw)?;
+    let text = String::from_utf8_lossy(&raw);
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map_or(0, |(_, b)| b.len());
+    Ok((status, body))
+}
+
+/// `bench --dashboard`: the pages of a generated year, served on loopback.
+fn dashboard(args: &BenchArgs, dir: &Path) -> anyhow::Result<ExitCode> {
+    let db = dir.join("dashboard.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    println!(
+        "rongtook bench --dashboard: {} complaints, FY {}, seed {}",
+        args.complaints, args.fiscal_year, args.seed
+    );
+    let t = Instant::now();
+    let mut store = SqliteStore::open(&db, Durability::Full)?;
+    let mut events = generator(&args.fiscal_year, args.complaints, args.seed)?.map(Ok);
+    let r = store
+        .append_iter(&mut events, now())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    drop(store);
+    println!(
+        "generate+append   {} events in {:.2?}",
+        r.appended,
+        t.elapsed()
+    );
+    let t = Instant::now();
+    let (state, writer) = http_api::AppState::start(
+        db.clone(),
+        Durability::Full,
+        Calendar::builtin(),
+        DeadlineRules::default(),
+    )?;
+    println!(
+        "server start      live projections folded in {:.2?}",
+        t.elapsed()
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = rt.spawn(http_api::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    let fy = crate::input::parse_fiscal_year(&args.fiscal_year)?.be();
+    let pages = [
+        ("overview", format!("/dashboard?fy={fy}")),
+        ("overview (en)", format!("/dashboard?fy={fy}&lang=en")),
+        (
+            "league table",
+            format!("/dashboard/league?fy={fy}&spec=bma-timeliness"),
+        ),
+        (
+            "unit",
+            format!("/dashboard/units/district:bang-rak?fy={fy}"),
+        ),
+    ];
+    let outcome = (|| -> anyhow::Result<()> {
+        for (i, (label, path)) in pages.iter().enumerate() {
+            let t = Instant::now();
+            let (status, bytes) = get(addr, path)?;
+            anyhow::ensure!(status == 200, "{path}: status {status}");
+            let first = t.elapsed();
+            let mut times: Vec<Duration> = (0..args.requests.max(1))
+                .map(|_| {
+                    let t = Instant::now();
+                    get(addr, path).map(|_| t.elapsed())
+                })
+                .collect::<anyhow::Result<_>>()?;
+            times.sort();
+            let q = |p: f64| times[((times.len() - 1) as f64 * p).round() as usize];
+            println!(
+                "{label:<17} first request {first:.2?}{} | warm x{}: p50 {:.2?}, p95 {:.2?}, max {:.2?} ({} KiB)",
+                if i == 0 { " (computes the year's figures)" } else { "" },
+                times.len(),
+                q(0.5),
+                q(0.95),
+                times[times.len() - 1],
+                bytes / 1024
+            );
+        }
+        Ok(())
+    })();
+    let _ = stop.send(());
+    rt.block_on(server)??;
+    drop(rt);
+    let _ = writer.join();
+    println!(
+        "bench process     peak RSS {:.0} MiB",
+        peak_rss_bytes().unwrap_or(0) as f64 / 1048576.0
+    );
+    if !args.keep {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    outcome?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `bench --streaming`: a year too large to hold in memory.
@@ -220,6 +344,9 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     if args.streaming {
         return streaming(args, &dir);
+    }
+    if args.dashboard {
+        return dashboard(args, &dir);
     }
     let db = |name: &str| {
         let p = dir.join(name);

@@ -195,6 +195,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<ExitCode> {
                 results: vec![(&rep, rep.units.iter().find(|u| &u.unit == unit))],
                 backlog,
                 overdue: items,
+                backlog_limit: None,
                 as_of: yf.as_of,
             };
             let of_period: Vec<&ComplaintView> = selected

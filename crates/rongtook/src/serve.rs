@@ -55,7 +55,9 @@ pub fn run(
             Ok(l) => l,
             Err(e) => bad_input!("cannot listen on {addr}: {e}"),
         };
-        tracing::info!(address = %listener.local_addr()?, db = %db.display(), "listening");
+        let local = listener.local_addr()?;
+        tracing::info!(address = %local, db = %db.display(), "listening");
+        eprintln!("dashboard: http://{local}/dashboard");
         http_api::serve(listener, state, shutdown_signal()).await?;
         tracing::info!("stopped accepting requests; finishing appends");
         anyhow::Ok(())
