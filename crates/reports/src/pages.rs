@@ -213,7 +213,7 @@ pub fn league_table(
     for (v, th, en) in [
         ("district:", "สำนักงานเขต 50 เขต", "The 50 district offices"),
         ("", "ทุกหน่วยงาน", "All units"),
-        ("department:", "สำนัก", "Departments"),
+        ("dept:", "สำนัก", "Departments"),
     ] {
         let sel = if v == prefix { " selected" } else { "" };
         let _ = write!(s, "<option value=\"{v}\"{sel}>{}</option>", l.t(th, en));
