@@ -318,6 +318,83 @@ impl EventData {
         })
     }
 
+    /// Decodes only the fields the projection folds read (channel, category, district, units,
+    /// outcomes, reasons, months, spot-check verdicts), skipping the texts they never read
+    /// without allocating them: a `received` comes back with an empty subject, no detail,
+    /// location or external reference and an anonymous complainant; notes, answers and
+    /// evidence come back empty. For folding stored (already validated) payloads only: never
+    /// for output, and never for a fold that keeps public information.
+    pub fn from_json_projected(event_type: EventType, json: &str) -> Result<EventData, FieldError> {
+        use projected as p;
+        fn de<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, FieldError> {
+            serde_json::from_str(json).map_err(|e| FieldError {
+                path: String::new(),
+                message: e.to_string(),
+            })
+        }
+        Ok(match event_type {
+            EventType::Received => {
+                let d: p::Received = de(json)?;
+                EventData::Received(Received {
+                    category: d.category,
+                    channel: d.channel,
+                    complainant: Complainant {
+                        anonymous: true,
+                        contact: None,
+                        name: None,
+                        wants_update: false,
+                    },
+                    detail: None,
+                    district: d.district,
+                    external_ref: None,
+                    location: None,
+                    subject: String::new(),
+                })
+            }
+            EventType::Forwarded => {
+                let d: p::Forwarded = de(json)?;
+                EventData::Forwarded(Forwarded {
+                    external: d.external,
+                    note: None,
+                    to_unit: d.to_unit,
+                })
+            }
+            EventType::Acknowledged => EventData::Acknowledged(de(json)?),
+            EventType::ProgressReported => {
+                let d: p::Unit = de(json)?;
+                EventData::ProgressReported(ProgressReported {
+                    evidence: Vec::new(),
+                    note: String::new(),
+                    unit: d.unit,
+                })
+            }
+            EventType::Closed => {
+                let d: p::Closed = de(json)?;
+                EventData::Closed(Closed {
+                    answer: String::new(),
+                    evidence: Vec::new(),
+                    outcome: d.outcome,
+                    unit: d.unit,
+                })
+            }
+            EventType::Reopened => {
+                let d: p::Reopened = de(json)?;
+                EventData::Reopened(Reopened {
+                    note: None,
+                    reason: d.reason,
+                })
+            }
+            EventType::SpotChecked => {
+                let d: p::SpotChecked = de(json)?;
+                EventData::SpotChecked(SpotChecked {
+                    consistent: d.consistent,
+                    note: None,
+                })
+            }
+            EventType::MonthlyReportSubmitted => EventData::MonthlyReportSubmitted(de(json)?),
+        })
+    }
+
     /// The unit named in the payload, if any.
     pub fn unit(&self) -> Option<&str> {
         match self {
@@ -336,4 +413,47 @@ impl EventData {
 pub struct FieldError {
     pub path: String,
     pub message: String,
+}
+
+/// The fields of each payload that the projection folds read; the others are skipped.
+mod projected {
+    use serde::Deserialize;
+
+    use super::{Channel, Outcome, ReopenReason};
+
+    #[derive(Deserialize)]
+    pub struct Received {
+        pub category: String,
+        pub channel: Channel,
+        pub district: String,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Forwarded {
+        #[serde(default)]
+        pub external: bool,
+        pub to_unit: String,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Unit {
+        pub unit: String,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Closed {
+        pub outcome: Outcome,
+        #[serde(default)]
+        pub unit: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Reopened {
+        pub reason: ReopenReason,
+    }
+
+    #[derive(Deserialize)]
+    pub struct SpotChecked {
+        pub consistent: bool,
+    }
 }

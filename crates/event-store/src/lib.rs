@@ -99,6 +99,17 @@ pub trait EventStore {
     /// Calls `f` with every event after `after`, in position order; returns how many.
     fn scan(&self, after: u64, f: &mut dyn FnMut(RecordedEvent)) -> Result<u64, StoreError>;
 
+    /// Like [`scan`](EventStore::scan), for projection folds: payloads may be decoded with
+    /// only the fields the folds read (`EventData::from_json_projected`), texts left empty.
+    /// Never for output. A backend may simply scan.
+    fn scan_for_folds(
+        &self,
+        after: u64,
+        f: &mut dyn FnMut(RecordedEvent),
+    ) -> Result<u64, StoreError> {
+        self.scan(after, f)
+    }
+
     /// Walks the hash chain from the first event and reports the first position that does not
     /// match.
     fn verify(&self) -> Result<VerifyReport, StoreError>;

@@ -46,6 +46,14 @@ pub struct SqliteStore {
     path: Option<std::path::PathBuf>,
 }
 
+/// How much of each payload a read decodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Decode {
+    Full,
+    /// Only what the projection folds read (`EventData::from_json_projected`).
+    ForFolds,
+}
+
 /// The stored columns, in the order [`decode_row`] reads them. `prev_hash` is not stored: it is
 /// the previous position's `hash`.
 const SELECT_COLUMNS: &str = "position, event_id, stream, version, type, occurred_at, recorded_at, actor, schema_version, data, hash";
@@ -149,7 +157,24 @@ impl SqliteStore {
 
     /// Up to `limit` events after position `after`, in order (the catch-up feed).
     pub fn read_after(&self, after: u64, limit: u64) -> Result<Vec<RecordedEvent>, StoreError> {
-        read_range(&self.conn, after, after.saturating_add(limit))
+        read_range(&self.conn, after, after.saturating_add(limit), Decode::Full)
+    }
+
+    fn scan_decoding(
+        &self,
+        after: u64,
+        decode: Decode,
+        f: &mut dyn FnMut(RecordedEvent),
+    ) -> Result<u64, StoreError> {
+        match &self.path {
+            // A file: read and decode on other connections in their own threads while the
+            // caller folds, handing over batches.
+            Some(path) => scan_pipelined(path, &self.conn, after, decode, f),
+            None => scan_rows(&self.conn, after, decode, &mut |e| {
+                f(e);
+                true
+            }),
+        }
     }
 
     /// An in-memory log (tests, fixtures).
@@ -494,7 +519,11 @@ fn blob<'r>(row: &'r rusqlite::Row<'_>, i: usize, position: u64) -> Result<&'r [
 
 /// Decodes one row selected with [`SELECT_COLUMNS`], borrowing its columns; `prev_hash` is the
 /// hash of the position before it.
-fn decode_row(row: &rusqlite::Row<'_>, prev_hash: Hash) -> Result<RecordedEvent, StoreError> {
+fn decode_row(
+    row: &rusqlite::Row<'_>,
+    prev_hash: Hash,
+    decode: Decode,
+) -> Result<RecordedEvent, StoreError> {
     let position = row.get::<_, i64>(0)? as u64;
     let id = Uuid::from_slice(blob(row, 1, position)?)
         .map_err(|e| corrupt(position, format!("event_id: {e}")))?;
@@ -504,8 +533,11 @@ fn decode_row(row: &rusqlite::Row<'_>, prev_hash: Hash) -> Result<RecordedEvent,
     let schema_version = row.get::<_, i64>(8)? as u32;
     let data_text = upcast(schema_version, event_type, text(row, 9, position)?)
         .map_err(|m| corrupt(position, m))?;
-    let data = EventData::from_json(event_type, data_text)
-        .map_err(|e| corrupt(position, format!("data.{}: {}", e.path, e.message)))?;
+    let data = match decode {
+        Decode::Full => EventData::from_json(event_type, data_text),
+        Decode::ForFolds => EventData::from_json_projected(event_type, data_text),
+    }
+    .map_err(|e| corrupt(position, format!("data.{}: {}", e.path, e.message)))?;
     let hash_of = |i: usize, name: &str| -> Result<Hash, StoreError> {
         Hash::from_slice(blob(row, i, position)?)
             .ok_or_else(|| corrupt(position, format!("{name} is not 32 bytes")))
@@ -565,21 +597,21 @@ impl EventStore for SqliteStore {
                         .ok_or_else(|| corrupt(position, "hash is not 32 bytes"))?
                 }
             };
-            out.push(decode_row(row, prev)?);
+            out.push(decode_row(row, prev, Decode::Full)?);
         }
         Ok(out)
     }
 
     fn scan(&self, after: u64, f: &mut dyn FnMut(RecordedEvent)) -> Result<u64, StoreError> {
-        match &self.path {
-            // A file: read and decode on a second connection in its own thread while the
-            // caller folds, handing over batches.
-            Some(path) => scan_pipelined(path, &self.conn, after, f),
-            None => scan_rows(&self.conn, after, &mut |e| {
-                f(e);
-                true
-            }),
-        }
+        self.scan_decoding(after, Decode::Full, f)
+    }
+
+    fn scan_for_folds(
+        &self,
+        after: u64,
+        f: &mut dyn FnMut(RecordedEvent),
+    ) -> Result<u64, StoreError> {
+        self.scan_decoding(after, Decode::ForFolds, f)
     }
 
     fn verify(&self) -> Result<VerifyReport, StoreError> {
@@ -706,6 +738,7 @@ fn load_stream_head(
 fn scan_rows(
     conn: &Connection,
     after: u64,
+    decode: Decode,
     f: &mut dyn FnMut(RecordedEvent) -> bool,
 ) -> Result<u64, StoreError> {
     let mut stmt = conn.prepare_cached(&format!(
@@ -716,7 +749,7 @@ fn scan_rows(
     let mut n = 0;
     while let Some(row) = rows.next()? {
         n += 1;
-        let e = decode_row(row, prev)?;
+        let e = decode_row(row, prev, decode)?;
         prev = e.hash;
         if !f(e) {
             break;
@@ -737,6 +770,7 @@ fn scan_pipelined(
     path: &Path,
     conn: &Connection,
     after: u64,
+    decode: Decode,
     f: &mut dyn FnMut(RecordedEvent),
 ) -> Result<u64, StoreError> {
     let head = read_head(conn)?.position;
@@ -769,7 +803,7 @@ fn scan_pipelined(
                 while c < chunks {
                     let lo = after + c * SCAN_CHUNK;
                     let hi = (lo + SCAN_CHUNK).min(head);
-                    let chunk = read_range(&conn, lo, hi);
+                    let chunk = read_range(&conn, lo, hi, decode);
                     let failed = chunk.is_err();
                     if tx.send(chunk).is_err() || failed {
                         return;
@@ -791,7 +825,12 @@ fn scan_pipelined(
 }
 
 /// The events with `lo < position <= hi`, decoded.
-fn read_range(conn: &Connection, lo: u64, hi: u64) -> Result<Vec<RecordedEvent>, StoreError> {
+fn read_range(
+    conn: &Connection,
+    lo: u64,
+    hi: u64,
+    decode: Decode,
+) -> Result<Vec<RecordedEvent>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {SELECT_COLUMNS} FROM events WHERE position > ?1 AND position <= ?2 ORDER BY position"
     ))?;
@@ -799,7 +838,7 @@ fn read_range(conn: &Connection, lo: u64, hi: u64) -> Result<Vec<RecordedEvent>,
     let mut out = Vec::with_capacity((hi - lo) as usize);
     let mut prev = hash_at(conn, lo)?;
     while let Some(row) = rows.next()? {
-        let e = decode_row(row, prev)?;
+        let e = decode_row(row, prev, decode)?;
         prev = e.hash;
         out.push(e);
     }

@@ -277,7 +277,8 @@ pub fn fold_log(
 ) -> anyhow::Result<(ComplaintFold, u64)> {
     let mut fold = ComplaintFold::new(as_of);
     let mut n = 0u64;
-    store.scan(0, &mut |e| {
+    // The fold keeps no public information: decode only what it reads.
+    store.scan_for_folds(0, &mut |e| {
         fold.apply(e);
         n += 1;
         if let Some(pb) = pb {
