@@ -100,7 +100,8 @@ pub trait EventStore {
     fn scan(&self, after: u64, f: &mut dyn FnMut(RecordedEvent)) -> Result<u64, StoreError>;
 
     /// Like [`scan`](EventStore::scan), for projection folds: payloads may be decoded with
-    /// only the fields the folds read (`EventData::from_json_projected`), texts left empty.
+    /// only the fields the folds read (`EventData::from_json_projected`), texts and the actor
+    /// left empty.
     /// Never for output. A backend may simply scan.
     fn scan_for_folds(
         &self,

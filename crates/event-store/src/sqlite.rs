@@ -50,7 +50,7 @@ pub struct SqliteStore {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Decode {
     Full,
-    /// Only what the projection folds read (`EventData::from_json_projected`).
+    /// Only what the projection folds read (`EventData::from_json_projected`; no actor).
     ForFolds,
 }
 
@@ -554,7 +554,11 @@ fn decode_row(
         version: row.get::<_, i64>(3)? as u64,
         occurred_at: instant(5, "occurred_at")?,
         recorded_at: instant(6, "recorded_at")?,
-        actor: text(row, 7, position)?.to_string(),
+        // The folds never read who recorded an event.
+        actor: match decode {
+            Decode::Full => text(row, 7, position)?.to_string(),
+            Decode::ForFolds => String::new(),
+        },
         schema_version,
         data,
         prev_hash,
