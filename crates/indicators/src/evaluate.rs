@@ -352,6 +352,11 @@ pub fn evaluate(
     }
 
     let empty = Vec::new();
+    // Only spot-checked complaints matter to spot-check deductions: found once, not per unit.
+    let spot_checked: Vec<&ComplaintView> = complaints
+        .iter()
+        .filter(|c| !c.spot_checks.is_empty())
+        .collect();
     let months = fy_months(fy);
     let names = crate::spec::bangkok_unit_names();
     let mut unit_results = Vec::new();
@@ -397,7 +402,7 @@ pub fn evaluate(
                 result.deductions.extend(deduction_lines(
                     d,
                     unit,
-                    complaints,
+                    &spot_checked,
                     reports.get(*unit),
                     &months,
                     today,
@@ -581,7 +586,7 @@ fn undeducted_step(step: &crate::spec::Step, correct: u64, total: u64, pending: 
 fn deduction_lines(
     d: &Deduction,
     unit: &str,
-    complaints: &[ComplaintView],
+    spot_checked: &[&ComplaintView],
     reports: Option<&BTreeMap<String, Timestamp>>,
     months: &[NaiveDate],
     today: NaiveDate,
@@ -610,7 +615,7 @@ fn deduction_lines(
             let keys: BTreeSet<String> = months.iter().map(|m| month_key(*m)).collect();
             // month -> (consistent, checked), over the unit's closes of that month.
             let mut tally: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
-            for c in complaints {
+            for c in spot_checked {
                 let closes: BTreeSet<String> = c
                     .rounds
                     .iter()

@@ -471,8 +471,10 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         log_head_hash: String::new(),
         calendar_version: cal.version().to_string(),
     };
+    let mut each = Vec::new();
     for (id, _) in indicators::BUILTIN {
         let spec = indicators::builtin(id).expect("built-in");
+        let t = Instant::now();
         std::hint::black_box(indicators::evaluate(
             &spec,
             &views,
@@ -481,8 +483,10 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
             fy.end_instant(),
             provenance.clone(),
         ));
+        each.push(format!("{id} {:.2?}", t.elapsed()));
     }
     let specs_t = t.elapsed();
+    println!("each spec         {}", each.join(", "));
     println!(
         "indicators        the four built-in specs scored in {specs_t:.2?}: replay with them {:.2?} = {:.2}x the replay alone",
         total + specs_t,
