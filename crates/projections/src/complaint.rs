@@ -249,12 +249,15 @@ impl ComplaintFold {
         rules: &DeadlineRules,
         fiscal_year: Option<FiscalYear>,
     ) -> Vec<ComplaintView> {
-        self.views_of(&self.ids_in(fiscal_year), cal, rules)
+        // Judged straight from the sorted entries: no second look-up per complaint.
+        let entries = self.entries_in(fiscal_year);
+        let as_of = self.as_of;
+        judge_spread(&entries, |(id, c)| Some(view(id, c, as_of, cal, rules)))
     }
 
-    /// The ids of the complaints of a fiscal year (or all), sorted.
-    pub fn ids_in(&self, fiscal_year: Option<FiscalYear>) -> Vec<&str> {
-        let mut ids: Vec<&str> = self
+    /// The complaints of a fiscal year (or all) with their accumulators, sorted by id.
+    fn entries_in(&self, fiscal_year: Option<FiscalYear>) -> Vec<(&str, &ComplaintAcc)> {
+        let mut entries: Vec<(&str, &ComplaintAcc)> = self
             .complaints
             .iter()
             .filter(|(_, c)| match fiscal_year {
@@ -266,10 +269,18 @@ impl ComplaintFold {
                             .any(|r| fy.contains(local_date(&r.forwarded_at)))
                 }
             })
-            .map(|(id, _)| id.as_str())
+            .map(|(id, c)| (id.as_str(), c))
             .collect();
-        ids.sort_unstable();
-        ids
+        entries.sort_unstable_by_key(|(id, _)| *id);
+        entries
+    }
+
+    /// The ids of the complaints of a fiscal year (or all), sorted.
+    pub fn ids_in(&self, fiscal_year: Option<FiscalYear>) -> Vec<&str> {
+        self.entries_in(fiscal_year)
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect()
     }
 
     /// These complaints judged as of the fold's instant, in the order given (spread over the
@@ -291,29 +302,10 @@ impl ComplaintFold {
         rules: &DeadlineRules,
         as_of: DateTime<FixedOffset>,
     ) -> Vec<ComplaintView> {
-        let workers = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .clamp(1, 8);
-        let chunk = ids.len().div_ceil(workers).max(256);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = ids
-                .chunks(chunk)
-                .map(|part| {
-                    scope.spawn(move || {
-                        part.iter()
-                            .filter_map(|id| {
-                                self.complaints
-                                    .get(*id)
-                                    .map(|c| view(id, c, as_of, cal, rules))
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().expect("judging thread panicked"))
-                .collect()
+        judge_spread(ids, |id| {
+            self.complaints
+                .get(*id)
+                .map(|c| view(id, c, as_of, cal, rules))
         })
     }
 
@@ -475,6 +467,30 @@ fn unfulfilled(due: NaiveDate, round_end: Option<NaiveDate>, as_of: NaiveDate) -
     } else {
         None
     }
+}
+
+/// `judge` over `items` spread over the cores in contiguous parts, results in input order
+/// (`None`s skipped).
+fn judge_spread<T: Sync>(
+    items: &[T],
+    judge: impl Fn(&T) -> Option<ComplaintView> + Sync,
+) -> Vec<ComplaintView> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    let chunk = items.len().div_ceil(workers).max(256);
+    let judge = &judge;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().filter_map(judge).collect::<Vec<_>>()))
+            .collect();
+        let mut out = Vec::with_capacity(items.len());
+        for h in handles {
+            out.append(&mut h.join().expect("judging thread panicked"));
+        }
+        out
+    })
 }
 
 fn round_view(r: &RoundAcc, as_of: NaiveDate, cal: &Calendar, rules: &DeadlineRules) -> RoundView {
