@@ -260,10 +260,11 @@ fn a_schema_2_log_is_upgraded_without_losing_anything() {
     c.execute("ATTACH DATABASE ?1 AS cur", [current.to_str().unwrap()])
         .unwrap();
     c.execute_batch(
-        "INSERT INTO main.events SELECT position, event_id, stream, version, type, occurred_at, \
-         recorded_at, actor, schema_version, data, \
-         COALESCE((SELECT p.hash FROM cur.events p WHERE p.position = e.position - 1), zeroblob(32)), hash \
-         FROM cur.events e ORDER BY position; DETACH DATABASE cur; PRAGMA user_version = 2;",
+        "INSERT INTO main.events SELECT e.position, e.event_id, e.stream, e.version, e.type, \
+         e.occurred_at, b.recorded_at, e.actor, e.schema_version, e.data, \
+         COALESCE((SELECT p.hash FROM cur.events p WHERE p.position = e.position - 1), zeroblob(32)), e.hash \
+         FROM cur.events e JOIN cur.batches b ON b.id = e.batch ORDER BY e.position; \
+         DETACH DATABASE cur; PRAGMA user_version = 2;",
     )
     .unwrap();
     drop(c);
@@ -300,6 +301,46 @@ fn a_schema_2_log_is_upgraded_without_losing_anything() {
         .collect::<Result<_, _>>()
         .unwrap();
     assert!(!columns.iter().any(|c| c == "prev_hash"), "{columns:?}");
+    // recorded_at is kept once per batch (schema 4), not in every row.
+    assert!(!columns.iter().any(|c| c == "recorded_at"), "{columns:?}");
+    assert!(columns.iter().any(|c| c == "batch"), "{columns:?}");
+}
+
+/// `recorded_at` is stored once per append: every event of a batch reads it back, a second
+/// append gets its own, and a batch of repeats leaves nothing behind.
+#[test]
+fn each_append_records_its_instant_once() {
+    let dir = Scratch::new("batches");
+    let db = dir.path("log.db");
+    let events = sample(40);
+    let (first, second) = events.split_at(events.len() / 2);
+    let later = DateTime::parse_from_rfc3339("2030-01-02T03:04:05.678Z").unwrap();
+    {
+        let mut s = SqliteStore::open(&db, Durability::Full).unwrap();
+        s.append(first, now()).unwrap();
+        s.append(second, later).unwrap();
+        assert_eq!(s.append(&events, later).unwrap().appended, 0);
+        let mut seen = Vec::new();
+        s.scan(0, &mut |e| seen.push(e.recorded_at)).unwrap();
+        assert_eq!(seen.len(), events.len());
+        assert!(seen[..first.len()].iter().all(|t| *t == now()));
+        assert!(seen[first.len()..].iter().all(|t| *t == later));
+        assert_eq!(s.verify().unwrap().first_bad, None);
+    }
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let batches: Vec<String> = c
+        .prepare("SELECT recorded_at FROM batches ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        batches,
+        ["2030-01-01T00:00:00Z", "2030-01-02T03:04:05.678Z"],
+        "one row per append that stored something"
+    );
+    assert!(c.execute("DELETE FROM batches", []).is_err(), "append-only");
 }
 
 /// Folding what `scan_for_folds` decodes (payload texts skipped) judges every complaint

@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_events.sql"),
     include_str!("../migrations/0002_tokens.sql"),
     include_str!("../migrations/0003_derived_prev_hash.sql"),
+    include_str!("../migrations/0004_batches.sql"),
 ];
 
 /// SQLite page cache per connection, in KiB (`PRAGMA cache_size = -N`). Appends touch the
@@ -56,7 +57,38 @@ enum Decode {
 
 /// The stored columns, in the order [`decode_row`] reads them. `prev_hash` is not stored: it is
 /// the previous position's `hash`.
-const SELECT_COLUMNS: &str = "position, event_id, stream, version, type, occurred_at, recorded_at, actor, schema_version, data, hash";
+const SELECT_COLUMNS: &str = "position, event_id, stream, version, type, occurred_at, batch, actor, schema_version, data, hash";
+
+/// The `recorded_at` of batches, looked up by batch id and remembered for the next rows
+/// (rows read in position order mostly share their batch).
+struct Batches<'c> {
+    conn: &'c Connection,
+    last: Option<(i64, String, DateTime<FixedOffset>)>,
+}
+
+impl<'c> Batches<'c> {
+    fn new(conn: &'c Connection) -> Batches<'c> {
+        Batches { conn, last: None }
+    }
+
+    /// The batch's `recorded_at`, as stored and parsed.
+    fn get(&mut self, id: i64, position: u64) -> Result<(&str, DateTime<FixedOffset>), StoreError> {
+        if self.last.as_ref().is_none_or(|(b, _, _)| *b != id) {
+            let text: Option<String> = self
+                .conn
+                .prepare_cached("SELECT recorded_at FROM batches WHERE id = ?1")?
+                .query_row([id], |r| r.get(0))
+                .optional()?;
+            let text = text.ok_or_else(|| corrupt(position, format!("batch {id} is missing")))?;
+            let at = event_model::parse_instant(&text).ok_or_else(|| {
+                corrupt(position, format!("recorded_at: `{text}` is not RFC 3339"))
+            })?;
+            self.last = Some((id, text, at));
+        }
+        let (_, text, at) = self.last.as_ref().expect("set above");
+        Ok((text, *at))
+    }
+}
 
 impl SqliteStore {
     /// Opens (creating if needed) a log file and brings its schema up to date.
@@ -338,6 +370,12 @@ fn append_batch(
     {
         let mut head = read_head(conn)?;
         let recorded_text = format_instant(&recorded_at);
+        // The batch row is written after the events, and only if one was appended: a batch
+        // of repeats leaves no trace.
+        let batch: i64 =
+            conn.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM batches", [], |r| {
+                r.get(0)
+            })?;
         let mut streams: FxMap<String, StreamHead> = FxMap::default();
         let mut find_id = conn.prepare_cached(
             "SELECT position, stream, version, type, occurred_at, actor, data FROM events WHERE event_id = ?1",
@@ -346,7 +384,7 @@ fn append_batch(
             "SELECT version, type, occurred_at, data, position, schema_version FROM events WHERE stream = ?1 ORDER BY version",
         )?;
         let mut insert = conn.prepare_cached(
-            "INSERT INTO events (position, event_id, stream, version, type, occurred_at, recorded_at, actor, schema_version, data, hash) \
+            "INSERT INTO events (position, event_id, stream, version, type, occurred_at, batch, actor, schema_version, data, hash) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )?;
         let mut scratch = Vec::with_capacity(1024);
@@ -409,7 +447,7 @@ fn append_batch(
                     version as i64,
                     event_type.as_str(),
                     occurred_text,
-                    recorded_text,
+                    batch,
                     ev.actor,
                     SCHEMA_VERSION,
                     data_text,
@@ -448,6 +486,12 @@ fn append_batch(
                 head = Head { position, hash };
                 break;
             }
+        }
+        if report.appended > 0 {
+            conn.execute(
+                "INSERT INTO batches (id, recorded_at) VALUES (?1, ?2)",
+                params![batch, recorded_text],
+            )?;
         }
     }
     Ok(report)
@@ -523,6 +567,7 @@ fn decode_row(
     row: &rusqlite::Row<'_>,
     prev_hash: Hash,
     decode: Decode,
+    batches: &mut Batches<'_>,
 ) -> Result<RecordedEvent, StoreError> {
     let position = row.get::<_, i64>(0)? as u64;
     let id = Uuid::from_slice(blob(row, 1, position)?)
@@ -553,7 +598,7 @@ fn decode_row(
         stream: text(row, 2, position)?.to_string(),
         version: row.get::<_, i64>(3)? as u64,
         occurred_at: instant(5, "occurred_at")?,
-        recorded_at: instant(6, "recorded_at")?,
+        recorded_at: batches.get(row.get(6)?, position)?.1,
         // The folds never read who recorded an event.
         actor: match decode {
             Decode::Full => text(row, 7, position)?.to_string(),
@@ -592,6 +637,7 @@ impl EventStore for SqliteStore {
         ))?;
         let mut rows = stmt.query([stream])?;
         let mut out = Vec::new();
+        let mut batches = Batches::new(&self.conn);
         while let Some(row) = rows.next()? {
             let prev = match row.get_ref(11)? {
                 rusqlite::types::ValueRef::Null => Hash::GENESIS,
@@ -601,7 +647,7 @@ impl EventStore for SqliteStore {
                         .ok_or_else(|| corrupt(position, "hash is not 32 bytes"))?
                 }
             };
-            out.push(decode_row(row, prev, Decode::Full)?);
+            out.push(decode_row(row, prev, Decode::Full, &mut batches)?);
         }
         Ok(out)
     }
@@ -625,6 +671,7 @@ impl EventStore for SqliteStore {
         let mut rows = stmt.query([])?;
         let mut prev = Head::default();
         let mut scratch = Vec::with_capacity(1024);
+        let mut batches = Batches::new(&self.conn);
         let mut checked = 0;
         while let Some(row) = rows.next()? {
             let position = row.get::<_, i64>(0)? as u64;
@@ -649,7 +696,10 @@ impl EventStore for SqliteStore {
             let version = row.get::<_, i64>(3)? as u64;
             let ty: String = row.get(4)?;
             let occurred: String = row.get(5)?;
-            let recorded: String = row.get(6)?;
+            let recorded = match batches.get(row.get(6)?, position) {
+                Ok((text, _)) => text.to_string(),
+                Err(e) => return bad(e.to_string()),
+            };
             let actor: String = row.get(7)?;
             let schema_version = row.get::<_, i64>(8)? as u32;
             let data: String = row.get(9)?;
@@ -750,10 +800,11 @@ fn scan_rows(
     ))?;
     let mut rows = stmt.query([after as i64])?;
     let mut prev = hash_at(conn, after)?;
+    let mut batches = Batches::new(conn);
     let mut n = 0;
     while let Some(row) = rows.next()? {
         n += 1;
-        let e = decode_row(row, prev, decode)?;
+        let e = decode_row(row, prev, decode, &mut batches)?;
         prev = e.hash;
         if !f(e) {
             break;
@@ -841,8 +892,9 @@ fn read_range(
     let mut rows = stmt.query([lo as i64, hi as i64])?;
     let mut out = Vec::with_capacity((hi - lo) as usize);
     let mut prev = hash_at(conn, lo)?;
+    let mut batches = Batches::new(conn);
     while let Some(row) = rows.next()? {
-        let e = decode_row(row, prev, decode)?;
+        let e = decode_row(row, prev, decode, &mut batches)?;
         prev = e.hash;
         out.push(e);
     }
