@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 use event_store::EventStore;
 
-use crate::{auth, blocking, fold_as_of, now, AppState, Caller, Problem};
+use crate::{auth, blocking, fold_as_of, now, provenance, AppState, Caller, Problem};
 
 /// Backlog rows a unit page shows (the oldest); the report has them all.
 const BACKLOG_ROWS: usize = 500;
@@ -80,6 +80,14 @@ fn problem_page(lang: Lang, p: Problem) -> Response {
     )
 }
 
+/// A rendered page, or its failure as a page in the same language.
+fn page_or_problem(lang: Lang, r: Result<String, Problem>) -> Response {
+    match r {
+        Ok(html) => Html(html).into_response(),
+        Err(p) => problem_page(lang, p),
+    }
+}
+
 fn cookie_token(headers: &HeaderMap) -> Option<String> {
     headers
         .get_all(header::COOKIE)
@@ -138,20 +146,7 @@ fn year_data(state: &AppState, fy: FiscalYear) -> Result<Arc<YearData>, Problem>
             guard.0.monthly_reports().clone(),
         )
     };
-    let head_hash = match head {
-        0 => event_model::Hash::GENESIS,
-        p => state
-            .reader()?
-            .read_after(p - 1, 1)
-            .map_err(|e| Problem::internal(e.to_string()))?
-            .first()
-            .map_or(event_model::Hash::GENESIS, |e| e.hash),
-    };
-    let provenance = indicators::Provenance {
-        log_head_position: head,
-        log_head_hash: head_hash.to_hex(),
-        calendar_version: cal.version().to_string(),
-    };
+    let provenance = provenance(state, head)?;
     let reports: Vec<IndicatorReport> = indicators::BUILTIN
         .iter()
         .map(|(id, _)| {
@@ -224,10 +219,7 @@ pub async fn overview(
         Ok(reports::pages::overview(&c, &data.overview))
     })
     .await;
-    match r {
-        Ok(html) => Html(html).into_response(),
-        Err(p) => problem_page(lang, p),
-    }
+    page_or_problem(lang, r)
 }
 
 pub async fn league(
@@ -275,10 +267,7 @@ pub async fn league(
         ))
     })
     .await;
-    match r {
-        Ok(html) => Html(html).into_response(),
-        Err(p) => problem_page(lang, p),
-    }
+    page_or_problem(lang, r)
 }
 
 pub async fn unit(
@@ -305,27 +294,15 @@ pub async fn unit(
             )));
         }
         let name = reports::i18n::unit_name(lang, &unit, &names).to_string();
-        let backlog = reports::model::backlog(&data.views, &unit);
-        let overdue = projections::overdue(backlog.iter().copied(), data.as_of, &state.inner.rules);
-        let items: Vec<&projections::OverdueItem> = overdue
-            .units
-            .iter()
-            .filter(|u| u.unit == unit)
-            .flat_map(|u| &u.items)
-            .collect();
-        let page = reports::pages::UnitPage {
-            unit: &unit,
-            name: &name,
-            results: data
-                .reports
-                .iter()
-                .map(|r| (r, r.units.iter().find(|u| u.unit == unit)))
-                .collect(),
-            backlog,
-            overdue: items,
-            backlog_limit: Some(BACKLOG_ROWS),
-            as_of: data.as_of,
-        };
+        let mut page = reports::pages::UnitPage::new(
+            &unit,
+            &name,
+            &data.views,
+            &data.reports,
+            data.as_of,
+            &state.inner.rules,
+        );
+        page.backlog_limit = Some(BACKLOG_ROWS);
         let c = chrome(
             &state,
             lang,
@@ -340,10 +317,7 @@ pub async fn unit(
         Ok(reports::pages::unit(&c, &page))
     })
     .await;
-    match r {
-        Ok(html) => Html(html).into_response(),
-        Err(p) => problem_page(lang, p),
-    }
+    page_or_problem(lang, r)
 }
 
 pub async fn complaint(
@@ -393,10 +367,7 @@ pub async fn complaint(
         ))
     })
     .await;
-    match r {
-        Ok(html) => Html(html).into_response(),
-        Err(p) => problem_page(lang, p),
-    }
+    page_or_problem(lang, r)
 }
 
 pub async fn overdue(
@@ -473,10 +444,7 @@ pub async fn overdue(
         ))
     })
     .await;
-    match r {
-        Ok(html) => Html(html).into_response(),
-        Err(p) => problem_page(lang, p),
-    }
+    page_or_problem(lang, r)
 }
 
 pub async fn login_form(State(state): State<AppState>, Query(q): Query<PageQuery>) -> Response {

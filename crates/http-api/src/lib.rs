@@ -744,6 +744,25 @@ struct IndicatorQuery {
     as_of: Option<String>,
 }
 
+/// Indicator provenance for results computed from the log up to `position`: that event's hash
+/// and the calendar's version.
+fn provenance(state: &AppState, position: u64) -> Result<indicators::Provenance, Problem> {
+    let hash = match position {
+        0 => event_model::Hash::GENESIS,
+        p => state
+            .reader()?
+            .read_after(p - 1, 1)
+            .map_err(|e| Problem::internal(e.to_string()))?
+            .first()
+            .map_or(event_model::Hash::GENESIS, |e| e.hash),
+    };
+    Ok(indicators::Provenance {
+        log_head_position: position,
+        log_head_hash: hash.to_hex(),
+        calendar_version: state.inner.calendar.version().to_string(),
+    })
+}
+
 async fn get_indicators(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -768,20 +787,7 @@ async fn get_indicators(
         let (fold, seen) = (&guard.0, guard.1);
         let views = fold.views(&state.inner.calendar, &state.inner.rules);
         // The provenance is the last event the fold has seen.
-        let head_hash = match seen {
-            0 => event_model::Hash::GENESIS,
-            p => state
-                .reader()?
-                .read_after(p - 1, 1)
-                .map_err(|e| Problem::internal(e.to_string()))?
-                .first()
-                .map_or(event_model::Hash::GENESIS, |e| e.hash),
-        };
-        let provenance = indicators::Provenance {
-            log_head_position: seen,
-            log_head_hash: head_hash.to_hex(),
-            calendar_version: state.inner.calendar.version().to_string(),
-        };
+        let provenance = provenance(&state, seen)?;
         let mut rep =
             indicators::evaluate(&spec, &views, fold.monthly_reports(), fy, as_of, provenance);
         if let Some(u) = unit {

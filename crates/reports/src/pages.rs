@@ -362,10 +362,43 @@ pub struct UnitPage<'a> {
     /// Its open complaints, oldest first.
     pub backlog: Vec<&'a ComplaintView>,
     /// Its overdue obligations as of the page's instant.
-    pub overdue: Vec<&'a OverdueItem>,
+    pub overdue: Vec<OverdueItem>,
     /// Show at most this many backlog rows (the dashboard); `None` shows all (reports).
     pub backlog_limit: Option<usize>,
     pub as_of: DateTime<FixedOffset>,
+}
+
+impl<'a> UnitPage<'a> {
+    /// A unit's page from the judged complaints (as of `as_of`) and the indicator reports:
+    /// its line in each, its backlog and the backlog's overdue obligations.
+    pub fn new(
+        unit: &'a str,
+        name: &'a str,
+        complaints: &'a [ComplaintView],
+        reports: impl IntoIterator<Item = &'a IndicatorReport>,
+        as_of: DateTime<FixedOffset>,
+        rules: &projections::DeadlineRules,
+    ) -> UnitPage<'a> {
+        let backlog = crate::model::backlog(complaints, unit);
+        let overdue = projections::overdue(backlog.iter().copied(), as_of, rules)
+            .units
+            .into_iter()
+            .filter(|u| u.unit == unit)
+            .flat_map(|u| u.items)
+            .collect();
+        UnitPage {
+            unit,
+            name,
+            results: reports
+                .into_iter()
+                .map(|r| (r, r.units.iter().find(|u| u.unit == unit)))
+                .collect(),
+            backlog,
+            overdue,
+            backlog_limit: None,
+            as_of,
+        }
+    }
 }
 
 /// A unit's page (also the body of the unit report).

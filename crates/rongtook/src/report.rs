@@ -181,23 +181,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<ExitCode> {
                 );
             }
             let name = reports::i18n::unit_name(lang, unit, &names).to_string();
-            let backlog = reports::model::backlog(&all, unit);
-            let overdue = projections::overdue(backlog.iter().copied(), yf.as_of, &rules);
-            let items: Vec<_> = overdue
-                .units
-                .iter()
-                .filter(|u| &u.unit == unit)
-                .flat_map(|u| &u.items)
-                .collect();
-            let page = reports::pages::UnitPage {
-                unit,
-                name: &name,
-                results: vec![(&rep, rep.units.iter().find(|u| &u.unit == unit))],
-                backlog,
-                overdue: items,
-                backlog_limit: None,
-                as_of: yf.as_of,
-            };
+            let page = reports::pages::UnitPage::new(unit, &name, &all, [&rep], yf.as_of, &rules);
             let of_period: Vec<&ComplaintView> = selected
                 .iter()
                 .filter(|c| c.rounds.iter().any(|r| &r.unit == unit))
