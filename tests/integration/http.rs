@@ -1189,3 +1189,43 @@ async fn the_dashboard_live_feed_announces_each_commit() {
     }
     assert_eq!(seen, "2");
 }
+
+#[tokio::test]
+async fn after_an_append_the_dashboard_answers_at_once_and_refreshes_in_the_background() {
+    let api = api(64 * 1024).await;
+    named_complaint(&api).await;
+    let uri = "/dashboard?fy=2567&lang=en";
+    let received_card = |n: u32| format!("id=\"received\"><div class=\"v\">{n}</div>");
+    let (_, _, first) = page(&api, "GET", uri, None, "").await;
+    assert!(
+        first.contains(&received_card(1)) && first.contains("data-head=\"2\""),
+        "{first}"
+    );
+    let (s, _, v) = call_as(
+        &api,
+        Some("intake"),
+        "POST",
+        "/v1/events",
+        &received("0190a000-0000-7000-8000-000000000301", "C-Q"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    // The figures it has, at once, saying which log position they reflect...
+    let (_, _, stale) = page(&api, "GET", uri, None, "").await;
+    assert!(
+        stale.contains(&received_card(1)) && stale.contains("data-head=\"2\""),
+        "{stale}"
+    );
+    // ...while fresh ones are computed in the background.
+    let mut fresh = None;
+    for _ in 0..200 {
+        let (_, _, p) = page(&api, "GET", uri, None, "").await;
+        if p.contains("data-head=\"3\"") {
+            fresh = Some(p);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let fresh = fresh.expect("fresh figures within 10 s");
+    assert!(fresh.contains(&received_card(2)), "{fresh}");
+}

@@ -118,29 +118,98 @@ fn fiscal_year(state: &AppState, q: &PageQuery) -> Result<FiscalYear, Problem> {
     )))
 }
 
-/// The year's judged complaints and indicator results: cached per (year, log head, day), so a
-/// warm page costs only its rendering.
+/// The year's judged complaints and indicator results, cached per (year, log head, day), so a
+/// warm page costs only its rendering. When events were appended since the cached figures
+/// were computed, those are answered at once and fresh ones computed in the background; pages
+/// hear of them on `/dashboard/live`. Only a year not yet computed today makes a request wait.
 fn year_data(state: &AppState, fy: FiscalYear) -> Result<Arc<YearData>, Problem> {
     let at = now();
     let head = state.inner.live.applied();
-    let key = (fy.ce(), head, calendar::local_date(&at));
-    // One computation at a time: concurrent first requests wait for it instead of repeating it.
-    let mut slot = state.inner.year_data.lock().expect("year data");
-    if let Some(d) = slot.iter().find(|d| d.key == key) {
-        return Ok(d.clone());
+    let day = calendar::local_date(&at);
+    let cached = |exact: bool| {
+        let slot = state.inner.year_data.lock().expect("year data");
+        slot.iter()
+            .find(|d| d.key.0 == fy.ce() && d.key.2 == day && (!exact || d.key.1 == head))
+            .cloned()
+    };
+    if let Some(d) = cached(true) {
+        return Ok(d);
     }
+    if let Some(stale) = cached(false) {
+        refresh_in_background(state, fy);
+        return Ok(stale);
+    }
+    // One computation at a time: concurrent first requests wait for it instead of repeating it.
+    let _computing = state.inner.computing.lock().expect("computing");
+    if let Some(d) = cached(false) {
+        return Ok(d);
+    }
+    let data = compute_year(state, fy)?;
+    keep(state, data.clone());
+    Ok(data)
+}
+
+/// Computes a year's figures again on a thread of its own (once at a time per year), then
+/// announces them on the live feed.
+fn refresh_in_background(state: &AppState, fy: FiscalYear) {
+    if !state
+        .inner
+        .refreshing
+        .lock()
+        .expect("refreshing")
+        .insert(fy.ce())
+    {
+        return;
+    }
+    let state = state.clone();
+    std::thread::spawn(move || {
+        let fresh = {
+            let _computing = state.inner.computing.lock().expect("computing");
+            compute_year(&state, fy)
+        };
+        match fresh {
+            Ok(data) => {
+                let position = data.key.1;
+                keep(&state, data);
+                state.inner.figures.send_replace(position);
+            }
+            Err(p) => tracing::error!(detail = %p.0.detail, "dashboard figures not refreshed"),
+        }
+        state
+            .inner
+            .refreshing
+            .lock()
+            .expect("refreshing")
+            .remove(&fy.ce());
+    });
+}
+
+/// Keeps `data` as the year's newest figures of the day.
+fn keep(state: &AppState, data: Arc<YearData>) {
+    let mut slot = state.inner.year_data.lock().expect("year data");
+    let (fy, _, day) = data.key;
+    slot.retain(|d| d.key.2 == day && d.key.0 != fy);
+    slot.insert(0, data);
+    slot.truncate(4);
+}
+
+/// The year's figures as of now (a past year: as the log stood at its end).
+fn compute_year(state: &AppState, fy: FiscalYear) -> Result<Arc<YearData>, Problem> {
+    let at = now();
     let (cal, rules) = (&state.inner.calendar, &state.inner.rules);
-    let (as_of, views, reports_of) = if fy.end_instant() > at {
+    let (head, as_of, views, reports_of) = if fy.end_instant() > at {
         // The current year: the live fold holds every event so far; judge it as of now.
         let fold = state.inner.live.fold.read().expect("live fold");
+        let head = state.inner.live.applied();
         let views = fold.views_of_at(&fold.ids_in(Some(fy)), cal, rules, at);
-        (at, views, fold.monthly_reports().clone())
+        (head, at, views, fold.monthly_reports().clone())
     } else {
         // A past year: as the log stood at the year's end.
         let end = fy.end_instant();
         let past = fold_as_of(state, end)?;
         let guard = past.lock().expect("past fold");
         (
+            guard.1,
             end,
             guard.0.views_in(cal, rules, Some(fy)),
             guard.0.monthly_reports().clone(),
@@ -155,17 +224,13 @@ fn year_data(state: &AppState, fy: FiscalYear) -> Result<Arc<YearData>, Problem>
         })
         .collect();
     let overview = Overview::compute(fy, as_of, &views, &reports);
-    let data = Arc::new(YearData {
-        key,
+    Ok(Arc::new(YearData {
+        key: (fy.ce(), head, calendar::local_date(&at)),
         as_of,
         views,
         reports,
         overview,
-    });
-    slot.retain(|d| d.key.1 == head && d.key.2 == key.2);
-    slot.insert(0, data.clone());
-    slot.truncate(4);
-    Ok(data)
+    }))
 }
 
 fn chrome(
@@ -215,7 +280,8 @@ pub async fn overview(
     let r = blocking(move || {
         let fy = fiscal_year(&state, &q)?;
         let data = year_data(&state, fy)?;
-        let c = chrome(&state, lang, here("/dashboard", &q, &[]), &viewer, fy);
+        let mut c = chrome(&state, lang, here("/dashboard", &q, &[]), &viewer, fy);
+        c.head = data.key.1;
         Ok(reports::pages::overview(&c, &data.overview))
     })
     .await;
@@ -247,7 +313,7 @@ pub async fn league(
             .iter()
             .map(|r| (r.spec.as_str(), &r.spec_title))
             .collect();
-        let c = chrome(
+        let mut c = chrome(
             &state,
             lang,
             here(
@@ -258,6 +324,7 @@ pub async fn league(
             &viewer,
             fy,
         );
+        c.head = data.key.1;
         Ok(reports::pages::league_table(
             &c,
             rep,
@@ -303,7 +370,7 @@ pub async fn unit(
             &state.inner.rules,
         );
         page.backlog_limit = Some(BACKLOG_ROWS);
-        let c = chrome(
+        let mut c = chrome(
             &state,
             lang,
             here(
@@ -314,6 +381,7 @@ pub async fn unit(
             &viewer,
             fy,
         );
+        c.head = data.key.1;
         Ok(reports::pages::unit(&c, &page))
     })
     .await;
@@ -514,23 +582,32 @@ pub async fn logout() -> Response {
 }
 
 /// The log head as Server-Sent Events (`event: head`, the position as data): sent at once,
-/// then after each commit. Pages refresh themselves on it. Carries no event content.
+/// then after each commit and each refresh of a year's figures. Pages refresh themselves
+/// when it differs from the position they show. Carries no event content.
 pub async fn live(State(state): State<AppState>) -> Response {
     use axum::response::sse::{Event, KeepAlive, Sse};
     struct Follow {
         head: tokio::sync::watch::Receiver<u64>,
+        figures: tokio::sync::watch::Receiver<u64>,
         stopping: tokio::sync::watch::Receiver<bool>,
         first: bool,
     }
     let follow = Follow {
         head: state.inner.head.clone(),
+        figures: state.inner.figures.subscribe(),
         stopping: state.inner.stopping.subscribe(),
         first: true,
     };
+    // A message after each commit, and after each refresh of a year's figures (pages showing
+    // older figures than the head then fetch the fresh ones).
     let stream = futures_util::stream::unfold(follow, |mut f| async move {
         if !f.first {
             tokio::select! {
                 changed = f.head.changed() => if changed.is_err() { return None },
+                changed = f.figures.changed() => {
+                    if changed.is_err() { return None }
+                    f.figures.borrow_and_update();
+                }
                 _ = f.stopping.changed() => return None,
             }
         }

@@ -92,6 +92,12 @@ struct Inner {
     stopping: tokio::sync::watch::Sender<bool>,
     /// The dashboard's per-year figures, newest first.
     year_data: std::sync::Mutex<Vec<Arc<dashboard::YearData>>>,
+    /// Held while a year's figures are computed: one computation at a time.
+    computing: std::sync::Mutex<()>,
+    /// Years whose figures are being refreshed in the background.
+    refreshing: std::sync::Mutex<std::collections::HashSet<i32>>,
+    /// The log position of the newest figures refreshed (for the dashboard's live feed).
+    figures: tokio::sync::watch::Sender<u64>,
     /// Token hash -> caller, with when it was checked.
     tokens: std::sync::RwLock<std::collections::HashMap<[u8; 32], (Caller, Instant)>>,
     db: PathBuf,
@@ -128,6 +134,9 @@ impl AppState {
                 stopping: tokio::sync::watch::channel(false).0,
                 tokens: Default::default(),
                 year_data: Default::default(),
+                computing: Default::default(),
+                refreshing: Default::default(),
+                figures: tokio::sync::watch::channel(0).0,
                 db,
                 writer,
                 calendar,
