@@ -101,8 +101,9 @@ fn node_modules() -> PathBuf {
     dir.join("node_modules")
 }
 
-/// A log holding a generated fiscal year 2567, with an admin and an intake token.
-fn demo_log(db: &Path) -> (String, String) {
+/// A log holding a generated fiscal year 2567, with a token for every role (as the HTTP
+/// tests make them).
+fn demo_log(db: &Path) -> std::collections::BTreeMap<&'static str, String> {
     let events: Vec<_> = generator::Generator::new(
         generator::GenConfig {
             fiscal_year: calendar::FiscalYear::from_ce(2024),
@@ -115,21 +116,8 @@ fn demo_log(db: &Path) -> (String, String) {
     let mut store = SqliteStore::open(db, Durability::Full).unwrap();
     let at = chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap();
     store.append(&events, at).unwrap();
-    let mut tokens = Vec::new();
-    for role in ["admin", "intake"] {
-        let token = format!("rtk_e2e_{role}");
-        store
-            .insert_token(
-                &http_api::token_hash(&token),
-                role,
-                None,
-                role,
-                "2026-01-01T00:00:00Z",
-            )
-            .unwrap();
-        tokens.push(token);
-    }
-    (tokens[0].clone(), tokens[1].clone())
+    drop(store);
+    crate::http::make_tokens(db)
 }
 
 #[test]
@@ -139,7 +127,7 @@ fn the_dashboard_works_in_headless_chromium() {
     let modules = node_modules();
     let dir = Scratch::new("browser");
     let db = dir.path("log.db");
-    let (admin, intake) = demo_log(&db);
+    let tokens = demo_log(&db);
     let shots = workspace_root().join("target/e2e-artifacts");
     let _ = std::fs::remove_dir_all(&shots);
     std::fs::create_dir_all(&shots).unwrap();
@@ -169,8 +157,8 @@ fn the_dashboard_works_in_headless_chromium() {
         .arg(workspace_root().join("tests/e2e/dashboard.cjs"))
         .args([
             &format!("http://{addr}"),
-            &admin,
-            &intake,
+            &tokens["admin"],
+            &tokens["intake"],
             shots.to_str().unwrap(),
             chromium.to_str().unwrap(),
         ])

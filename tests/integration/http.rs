@@ -31,7 +31,9 @@ struct Api {
 
 /// Creates tokens for every role in the log: intake, admin, evaluator, and units bang-rak and
 /// sathon.
-fn make_tokens(db: &std::path::Path) -> std::collections::BTreeMap<&'static str, String> {
+pub(crate) fn make_tokens(
+    db: &std::path::Path,
+) -> std::collections::BTreeMap<&'static str, String> {
     let store = event_store::SqliteStore::open(db, Durability::Full).unwrap();
     let mut out = std::collections::BTreeMap::new();
     for (name, role, unit) in [

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use indicators::IndicatorReport;
 use projections::ComplaintView;
 
-use crate::html::{count, esc, num, page, pct, Chrome};
+use crate::html::{count, esc, level, num, page, pct, Chrome};
 use crate::i18n::{self, Lang};
 use crate::model::{league, LeagueSort, Overview};
 use crate::pages::{trend, unit_body, UnitPage};
@@ -96,7 +96,7 @@ pub fn evaluation_html(c: &Chrome, o: &Overview, rep: &IndicatorReport, prefix: 
             if row.small { format!(" <span class=\"flag\">{}</span>", l.t("น้อย", "few")) } else { String::new() },
             count(u.map_or(0, |u| u.total)),
             pct(u.and_then(|u| u.pct)),
-            u.and_then(|u| u.level).map_or("–".into(), |v| v.to_string()),
+            level(u.and_then(|u| u.level)),
             num(u.and_then(|u| u.score.or(u.points)))
         );
     }
@@ -274,7 +274,7 @@ pub fn unit_md(l: Lang, p: &UnitPage<'_>, period: Option<(&str, &[&ComplaintView
             l.t("ร้อยละ", "share"),
             pct(u.pct),
             l.t("ระดับ", "level"),
-            u.level.map_or("–".into(), |v| v.to_string())
+            level(u.level)
         );
         s.push_str("| step | met/total | pending | pct | points | deductions | score |\n| --- | ---: | ---: | ---: | ---: | --- | ---: |\n");
         for st in &u.steps {

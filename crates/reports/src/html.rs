@@ -60,6 +60,27 @@ pub fn count(n: u64) -> String {
     out
 }
 
+/// A level, or a dash.
+pub fn level(v: Option<u32>) -> String {
+    v.map_or("–".into(), |x| x.to_string())
+}
+
+/// The opening of a scrollable table up to its body: `id` (if any), then one column heading
+/// per `(label, numeric)`, numeric ones right-aligned.
+pub fn table_start(id: Option<&str>, columns: &[(&str, bool)]) -> String {
+    let mut s = String::from("<div class=\"scroll\"><table");
+    if let Some(id) = id {
+        let _ = write!(s, " id=\"{}\"", esc(id));
+    }
+    s.push_str("><thead><tr>");
+    for (label, numeric) in columns {
+        let class = if *numeric { " class=\"n\"" } else { "" };
+        let _ = write!(s, "<th scope=\"col\"{class}>{}</th>", esc(label));
+    }
+    s.push_str("</tr></thead><tbody>");
+    s
+}
+
 /// Where a page is shown: the dashboard (navigation, live updates) or a printed report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Medium {

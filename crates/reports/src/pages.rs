@@ -11,7 +11,7 @@ use indicators::IndicatorReport;
 use projections::complaint::PublicInfo;
 use projections::{ComplaintView, OverdueItem, OverdueReport};
 
-use crate::html::{count, esc, num, page, pct, url_part, Chrome};
+use crate::html::{count, esc, level, num, page, pct, table_start, url_part, Chrome};
 use crate::i18n::{self, Lang};
 use crate::model::{league, LeagueSort, Overview, Share, SMALL_COUNT};
 use crate::svg;
@@ -67,10 +67,16 @@ pub fn trend(lang: Lang, o: &Overview) -> String {
     );
     let _ = write!(
         s,
-        "<details><summary>{}</summary><div class=\"scroll\"><table><thead><tr><th scope=\"col\">{}</th>\
-         <th scope=\"col\" class=\"n\">{received}</th><th scope=\"col\" class=\"n\">{closed}</th></tr></thead><tbody>",
+        "<details><summary>{}</summary>{}",
         lang.t("ตัวเลขรายเดือน", "Monthly figures"),
-        lang.t("เดือน", "Month"),
+        table_start(
+            None,
+            &[
+                (lang.t("เดือน", "Month"), false),
+                (received, true),
+                (closed, true)
+            ]
+        ),
     );
     for m in &o.months {
         let _ = write!(
@@ -138,15 +144,18 @@ pub fn overview(c: &Chrome, o: &Overview) -> String {
     );
     let _ = write!(
         s,
-        "<h2>{}</h2><div class=\"scroll\"><table id=\"indicators\"><thead><tr><th scope=\"col\">{}</th>\
-         <th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th>\
-         <th scope=\"col\" class=\"n\">{}</th></tr></thead><tbody>",
+        "<h2>{}</h2>{}",
         l.t("ตัวชี้วัด", "Indicators"),
-        l.t("ตัวชี้วัด", "Indicator"),
-        l.t("จำนวนเรื่อง", "Complaints"),
-        l.t("ร้อยละ", "Share"),
-        l.t("ระดับ", "Level"),
-        l.t("คะแนน", "Score"),
+        table_start(
+            Some("indicators"),
+            &[
+                (l.t("ตัวชี้วัด", "Indicator"), false),
+                (l.t("จำนวนเรื่อง", "Complaints"), true),
+                (l.t("ร้อยละ", "Share"), true),
+                (l.t("ระดับ", "Level"), true),
+                (l.t("คะแนน", "Score"), true),
+            ]
+        ),
     );
     for i in &o.indicators {
         let _ = write!(
@@ -156,7 +165,7 @@ pub fn overview(c: &Chrome, o: &Overview) -> String {
             esc(l.text(&i.title)),
             count(i.complaints),
             pct(i.pct),
-            i.level.map_or("–".into(), |v| v.to_string()),
+            level(i.level),
             num(i.score)
         );
     }
@@ -291,7 +300,7 @@ pub fn league_table(
             count(u.map_or(0, |u| u.total)),
             svg::share_bar(u.and_then(|u| u.pct)),
             pct(u.and_then(|u| u.pct)),
-            u.and_then(|u| u.level).map_or("–".into(), |v| v.to_string()),
+            level(u.and_then(|u| u.level)),
             num(u.and_then(|u| u.score.or(u.points)))
         );
     }
@@ -301,19 +310,18 @@ pub fn league_table(
 
 fn steps_table(l: Lang, steps: &[StepResult]) -> String {
     let mut s = String::new();
-    let _ = write!(
-        s,
-        "<div class=\"scroll\"><table><thead><tr><th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th>\
-         <th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th>\
-         <th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead><tbody>",
-        l.t("ขั้น", "Step"),
-        l.t("ผ่าน/ทั้งหมด", "Met/total"),
-        l.t("รอ", "Pending"),
-        l.t("ร้อยละ", "Share"),
-        l.t("คะแนนขั้น", "Points"),
-        l.t("หักคะแนน", "Deductions"),
-        l.t("คะแนน", "Score"),
-    );
+    s.push_str(&table_start(
+        None,
+        &[
+            (l.t("ขั้น", "Step"), false),
+            (l.t("ผ่าน/ทั้งหมด", "Met/total"), true),
+            (l.t("รอ", "Pending"), true),
+            (l.t("ร้อยละ", "Share"), true),
+            (l.t("คะแนนขั้น", "Points"), true),
+            (l.t("หักคะแนน", "Deductions"), false),
+            (l.t("คะแนน", "Score"), true),
+        ],
+    ));
     for st in steps {
         let deductions: Vec<String> = st
             .deductions
@@ -440,7 +448,7 @@ pub fn unit_body(c: &Chrome, p: &UnitPage<'_>) -> String {
             l.t("ร้อยละ", "share"),
             pct(u.pct),
             l.t("ระดับ", "level"),
-            u.level.map_or("–".into(), |v| v.to_string()),
+            level(u.level),
             if u.total < SMALL_COUNT {
                 format!(
                     " <span class=\"flag\">{} {}</span>",
@@ -492,16 +500,16 @@ pub fn unit_body(c: &Chrome, p: &UnitPage<'_>) -> String {
             .or_default()
             .push(it);
     }
-    let _ = write!(
-        s,
-        "<div class=\"scroll\"><table id=\"backlog\"><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>\
-         <th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
-        l.t("เรื่อง", "Complaint"),
-        l.t("รับเมื่อ", "Received"),
-        l.t("ประเภท", "Category"),
-        l.t("สถานะ", "Status"),
-        l.t("เกินกำหนด", "Overdue"),
-    );
+    s.push_str(&table_start(
+        Some("backlog"),
+        &[
+            (l.t("เรื่อง", "Complaint"), false),
+            (l.t("รับเมื่อ", "Received"), false),
+            (l.t("ประเภท", "Category"), false),
+            (l.t("สถานะ", "Status"), false),
+            (l.t("เกินกำหนด", "Overdue"), false),
+        ],
+    ));
     let shown = p.backlog_limit.unwrap_or(usize::MAX).min(p.backlog.len());
     for v in &p.backlog[..shown] {
         let over = overdue_of.get(v.complaint_id.as_str());
@@ -591,17 +599,27 @@ pub fn complaint(
         l.t("รับเมื่อ", "Received"),
         v.received_at.as_ref().map_or("–".into(), |t| i18n::instant(l, &t.0)),
     );
+    let (r1, r2, r3) = (
+        format!("R1 {}", l.t("ตอบรับ", "acknowledge")),
+        format!("R2 {}", l.t("รายงานผลครั้งแรก", "first progress")),
+        format!("R3 {}", l.t("รายงานตามรอบ", "checkpoints")),
+    );
     let _ = write!(
         s,
-        "<h2>{}</h2><div class=\"scroll\"><table id=\"rounds\"><thead><tr><th scope=\"col\">#</th><th scope=\"col\">{}</th>\
-         <th scope=\"col\">{}</th><th scope=\"col\">R1 {}</th><th scope=\"col\">R2 {}</th><th scope=\"col\">R3 {}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
+        "<h2>{}</h2>{}",
         l.t("รอบการส่งต่อและกำหนดเวลา", "Rounds and deadlines"),
-        l.t("หน่วยงาน", "Unit"),
-        l.t("ส่งต่อเมื่อ", "Forwarded"),
-        l.t("ตอบรับ", "acknowledge"),
-        l.t("รายงานผลครั้งแรก", "first progress"),
-        l.t("รายงานตามรอบ", "checkpoints"),
-        l.t("ผล", "Outcome"),
+        table_start(
+            Some("rounds"),
+            &[
+                ("#", false),
+                (l.t("หน่วยงาน", "Unit"), false),
+                (l.t("ส่งต่อเมื่อ", "Forwarded"), false),
+                (&r1, false),
+                (&r2, false),
+                (&r3, false),
+                (l.t("ผล", "Outcome"), false),
+            ]
+        ),
     );
     for (i, r) in v.rounds.iter().enumerate() {
         let checkpoints: Vec<String> = r
@@ -772,15 +790,19 @@ pub fn overdue(
         }
         let _ = write!(
             s,
-            "<h2><a href=\"{}\">{}</a> ({})</h2><div class=\"scroll\"><table><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>\
-             <th scope=\"col\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead><tbody>",
+            "<h2><a href=\"{}\">{}</a> ({})</h2>{}",
             c.link(&format!("/dashboard/units/{}", url_part(&u.unit)), &[]),
             esc(i18n::unit_name(l, &u.unit, &names)),
             count(items.len() as u64),
-            l.t("เรื่อง", "Complaint"),
-            l.t("ประเภท", "Kind"),
-            l.t("ครบกำหนด", "Due"),
-            l.t("เกินมาแล้ว (วัน)", "Days overdue"),
+            table_start(
+                None,
+                &[
+                    (l.t("เรื่อง", "Complaint"), false),
+                    (l.t("ประเภท", "Kind"), false),
+                    (l.t("ครบกำหนด", "Due"), false),
+                    (l.t("เกินมาแล้ว (วัน)", "Days overdue"), true),
+                ]
+            ),
         );
         for it in items {
             let _ = write!(
