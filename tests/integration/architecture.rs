@@ -192,3 +192,78 @@ fn architecture_document_names_every_crate() {
         );
     }
 }
+
+/// Every `.rs` file under `dir`, with its text.
+fn sources(dir: &Path) -> Vec<(std::path::PathBuf, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let text = fs::read_to_string(&p).unwrap();
+                out.push((p, text));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_read_model_reads_only_through_the_store_trait() {
+    let map = crates();
+    let deps = &map["read-model"];
+    for bad in [
+        "rusqlite",
+        "tokio",
+        "anyhow",
+        "axum",
+        "clap",
+        "indicatif",
+        "rand",
+        "reports",
+    ] {
+        assert!(!deps.contains(bad), "read-model depends on {bad}");
+    }
+    let src = workspace_root().join("crates/read-model/src");
+    for (p, text) in sources(&src) {
+        for bad in FORBIDDEN_SOURCE.iter().chain(&["SqliteStore", "Sqlite"]) {
+            assert!(!text.contains(bad), "{} mentions `{bad}`", p.display());
+        }
+    }
+}
+
+/// What only the read model does: folding the log, judging the overdue list, scoring
+/// indicators, stating provenance, parsing instants.
+const READ_PATH: &[&str] = &[
+    "ComplaintFold::new(",
+    "projections::overdue(",
+    "overdue_report(",
+    "indicators::evaluate(",
+    "Provenance {",
+    "parse_from_rfc3339",
+    "fn end_of_time",
+    "fn parse_instant",
+];
+
+#[test]
+fn no_entry_point_assembles_the_read_path_itself() {
+    let root = workspace_root().join("crates");
+    for face in ["rongtook", "http-api"] {
+        for (p, text) in sources(&root.join(face).join("src")) {
+            // The benchmark times each stage of the read path on its own.
+            if p.ends_with("bench.rs") {
+                continue;
+            }
+            for bad in READ_PATH {
+                assert!(
+                    !text.contains(bad),
+                    "{} does `{bad}` itself: ask read-model",
+                    p.display()
+                );
+            }
+        }
+    }
+}

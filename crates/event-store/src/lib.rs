@@ -96,6 +96,9 @@ pub trait EventStore {
     /// Every event of one stream, in version order.
     fn read_stream(&self, stream: &str) -> Result<Vec<RecordedEvent>, StoreError>;
 
+    /// Up to `limit` events after position `after`, in position order (the catch-up feed).
+    fn read_after(&self, after: u64, limit: u64) -> Result<Vec<RecordedEvent>, StoreError>;
+
     /// Calls `f` with every event after `after`, in position order; returns how many.
     fn scan(&self, after: u64, f: &mut dyn FnMut(RecordedEvent)) -> Result<u64, StoreError>;
 

@@ -187,11 +187,6 @@ impl SqliteStore {
         Ok(n == 1)
     }
 
-    /// Up to `limit` events after position `after`, in order (the catch-up feed).
-    pub fn read_after(&self, after: u64, limit: u64) -> Result<Vec<RecordedEvent>, StoreError> {
-        read_range(&self.conn, after, after.saturating_add(limit), Decode::Full)
-    }
-
     fn scan_decoding(
         &self,
         after: u64,
@@ -612,6 +607,10 @@ fn decode_row(
 }
 
 impl EventStore for SqliteStore {
+    fn read_after(&self, after: u64, limit: u64) -> Result<Vec<RecordedEvent>, StoreError> {
+        read_range(&self.conn, after, after.saturating_add(limit), Decode::Full)
+    }
+
     fn append_iter(
         &mut self,
         events: &mut dyn Iterator<Item = Result<NewEvent, WireError>>,

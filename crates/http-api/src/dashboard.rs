@@ -3,37 +3,24 @@
 //! names and contacts are shown only to a signed-in role that may see them (the token is kept
 //! in an HTTP-only cookie).
 
-use std::sync::Arc;
-
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use calendar::FiscalYear;
-use chrono::{DateTime, FixedOffset, NaiveDate};
-use indicators::IndicatorReport;
-use projections::ComplaintView;
 use reports::html::{Chrome, Medium};
-use reports::{Lang, LeagueSort, Overview};
+use reports::{Lang, LeagueSort};
 use serde::Deserialize;
 
-use event_store::EventStore;
-
-use crate::{auth, blocking, fold_as_of, now, provenance, AppState, Caller, Problem};
+use crate::auth::{self, Caller};
+use crate::dashboard_cache::year_data;
+use crate::problem::Problem;
+use crate::state::{blocking, now, parse_as_of, AppState};
 
 /// Backlog rows a unit page shows (the oldest); the report has them all.
 const BACKLOG_ROWS: usize = 500;
 
 /// The cookie that carries a signed-in viewer's token.
 const COOKIE: &str = "rongtook_token";
-
-/// Everything the pages of one fiscal year share, computed once per log head and day.
-pub struct YearData {
-    pub key: (i32, u64, NaiveDate),
-    pub as_of: DateTime<FixedOffset>,
-    pub views: Vec<ComplaintView>,
-    pub reports: Vec<IndicatorReport>,
-    pub overview: Overview,
-}
 
 #[derive(Deserialize, Default)]
 pub struct PageQuery {
@@ -111,126 +98,10 @@ fn fiscal_year(state: &AppState, q: &PageQuery) -> Result<FiscalYear, Problem> {
     if let Some(fy) = &q.fy {
         return FiscalYear::parse(fy).map_err(|e| Problem::bad_query(format!("fy: {e}")));
     }
-    let fold = state.inner.live.fold.read().expect("live fold");
-    let newest = fold.summaries().filter_map(|s| s.received_at).max();
+    let newest = state.model().newest_received();
     Ok(FiscalYear::of_date(calendar::local_date(
         &newest.unwrap_or_else(now),
     )))
-}
-
-/// The year's judged complaints and indicator results, cached per (year, log head, day), so a
-/// warm page costs only its rendering. When events were appended since the cached figures
-/// were computed, those are answered at once and fresh ones computed in the background; pages
-/// hear of them on `/dashboard/live`. Only a year not yet computed today makes a request wait.
-fn year_data(state: &AppState, fy: FiscalYear) -> Result<Arc<YearData>, Problem> {
-    let at = now();
-    let head = state.inner.live.applied();
-    let day = calendar::local_date(&at);
-    let cached = |exact: bool| {
-        let slot = state.inner.year_data.lock().expect("year data");
-        slot.iter()
-            .find(|d| d.key.0 == fy.ce() && d.key.2 == day && (!exact || d.key.1 == head))
-            .cloned()
-    };
-    if let Some(d) = cached(true) {
-        return Ok(d);
-    }
-    if let Some(stale) = cached(false) {
-        refresh_in_background(state, fy);
-        return Ok(stale);
-    }
-    // One computation at a time: concurrent first requests wait for it instead of repeating it.
-    let _computing = state.inner.computing.lock().expect("computing");
-    if let Some(d) = cached(false) {
-        return Ok(d);
-    }
-    let data = compute_year(state, fy)?;
-    keep(state, data.clone());
-    Ok(data)
-}
-
-/// Computes a year's figures again on a thread of its own (once at a time per year), then
-/// announces them on the live feed.
-fn refresh_in_background(state: &AppState, fy: FiscalYear) {
-    if !state
-        .inner
-        .refreshing
-        .lock()
-        .expect("refreshing")
-        .insert(fy.ce())
-    {
-        return;
-    }
-    let state = state.clone();
-    std::thread::spawn(move || {
-        let fresh = {
-            let _computing = state.inner.computing.lock().expect("computing");
-            compute_year(&state, fy)
-        };
-        match fresh {
-            Ok(data) => {
-                let position = data.key.1;
-                keep(&state, data);
-                state.inner.figures.send_replace(position);
-            }
-            Err(p) => tracing::error!(detail = %p.0.detail, "dashboard figures not refreshed"),
-        }
-        state
-            .inner
-            .refreshing
-            .lock()
-            .expect("refreshing")
-            .remove(&fy.ce());
-    });
-}
-
-/// Keeps `data` as the year's newest figures of the day.
-fn keep(state: &AppState, data: Arc<YearData>) {
-    let mut slot = state.inner.year_data.lock().expect("year data");
-    let (fy, _, day) = data.key;
-    slot.retain(|d| d.key.2 == day && d.key.0 != fy);
-    slot.insert(0, data);
-    slot.truncate(4);
-}
-
-/// The year's figures as of now (a past year: as the log stood at its end).
-fn compute_year(state: &AppState, fy: FiscalYear) -> Result<Arc<YearData>, Problem> {
-    let at = now();
-    let (cal, rules) = (&state.inner.calendar, &state.inner.rules);
-    let (head, as_of, views, reports_of) = if fy.end_instant() > at {
-        // The current year: the live fold holds every event so far; judge it as of now.
-        let fold = state.inner.live.fold.read().expect("live fold");
-        let head = state.inner.live.applied();
-        let views = fold.views_of_at(&fold.ids_in(Some(fy)), cal, rules, at);
-        (head, at, views, fold.monthly_reports().clone())
-    } else {
-        // A past year: as the log stood at the year's end.
-        let end = fy.end_instant();
-        let past = fold_as_of(state, end)?;
-        let guard = past.lock().expect("past fold");
-        (
-            guard.1,
-            end,
-            guard.0.views_in(cal, rules, Some(fy)),
-            guard.0.monthly_reports().clone(),
-        )
-    };
-    let provenance = provenance(state, head)?;
-    let reports: Vec<IndicatorReport> = indicators::BUILTIN
-        .iter()
-        .map(|(id, _)| {
-            let spec = indicators::builtin(id).expect("built-in");
-            indicators::evaluate(&spec, &views, &reports_of, fy, as_of, provenance.clone())
-        })
-        .collect();
-    let overview = Overview::compute(fy, as_of, &views, &reports);
-    Ok(Arc::new(YearData {
-        key: (fy.ce(), head, calendar::local_date(&at)),
-        as_of,
-        views,
-        reports,
-        overview,
-    }))
 }
 
 fn chrome(
@@ -249,7 +120,7 @@ fn chrome(
             r => r.name().to_string(),
         }),
         fiscal_year: fy.ce(),
-        head: state.inner.live.applied(),
+        head: state.model().applied(),
     }
 }
 
@@ -303,13 +174,15 @@ pub async fn league(
             .clone()
             .unwrap_or_else(|| indicators::BUILTIN[0].0.to_string());
         let rep = data
-            .reports
+            .figures
+            .indicators
             .iter()
             .find(|r| r.spec == spec)
             .ok_or_else(|| Problem::bad_query(format!("no indicator `{spec}`")))?;
         let prefix = q.units.clone().unwrap_or_else(|| "district:".into());
         let specs: Vec<(&str, &indicators::spec::Text)> = data
-            .reports
+            .figures
+            .indicators
             .iter()
             .map(|r| (r.spec.as_str(), &r.spec_title))
             .collect();
@@ -349,11 +222,7 @@ pub async fn unit(
         let fy = fiscal_year(&state, &q)?;
         let data = year_data(&state, fy)?;
         let names = indicators::spec::bangkok_unit_names();
-        let known = data
-            .views
-            .iter()
-            .any(|v| v.rounds.iter().any(|r| r.unit == unit))
-            || names.contains_key(&unit);
+        let known = data.figures.knows_unit(&unit) || names.contains_key(&unit);
         if !known {
             return Err(Problem::not_found(format!(
                 "no unit `{unit}` in {}",
@@ -364,10 +233,10 @@ pub async fn unit(
         let mut page = reports::pages::UnitPage::new(
             &unit,
             &name,
-            &data.views,
-            &data.reports,
-            data.as_of,
-            &state.inner.rules,
+            &data.figures.complaints,
+            &data.figures.indicators,
+            data.as_of(),
+            state.rules(),
         );
         page.backlog_limit = Some(BACKLOG_ROWS);
         let mut c = chrome(
@@ -399,10 +268,7 @@ pub async fn complaint(
     let sees_personal = viewer.as_ref().is_some_and(|c| c.role.sees_personal_data());
     let r = blocking(move || {
         let fy = fiscal_year(&state, &q)?;
-        let mut events = state
-            .reader()?
-            .read_stream(&id)
-            .map_err(|e| Problem::internal(e.to_string()))?;
+        let mut events = state.read(|store| store.read_stream(&id))?;
         // Checked before any redaction: the hash covers the stored content.
         let chain_ok: Vec<bool> = events
             .iter()
@@ -411,9 +277,10 @@ pub async fn complaint(
         if !sees_personal {
             events.iter_mut().for_each(auth::redact);
         }
-        let fold = state.inner.live.fold.read().expect("live fold");
+        let live = state.model().live().read();
+        let fold = &live.fold;
         let view = fold
-            .view_at(&id, &state.inner.calendar, &state.inner.rules, now())
+            .view_at(&id, state.calendar(), state.rules(), now())
             .ok_or_else(|| Problem::not_found(format!("no complaint `{id}`")))?;
         let c = chrome(
             &state,
@@ -462,36 +329,10 @@ pub async fn overdue(
             ),
         };
         let as_of_text = q.as_of.clone().unwrap_or_default();
-        let as_of = match as_of_text.trim() {
-            "" => None,
-            t => Some(event_model::parse_instant(t).ok_or_else(|| {
-                Problem::bad_query(format!(
-                    "as_of `{t}` is not an RFC 3339 instant with an offset"
-                ))
-            })?),
-        };
+        let as_of = parse_as_of(Some(&as_of_text))?;
         let unit = q.unit.clone().filter(|u| !u.trim().is_empty());
-        let (cal, rules) = (&state.inner.calendar, &state.inner.rules);
-        let mut report = match as_of {
-            None => {
-                let at = now();
-                let fold = state.inner.live.fold.read().expect("live fold");
-                let ids: Vec<&str> = fold
-                    .summaries()
-                    .filter(|s| s.status.is_open())
-                    .map(|s| s.complaint_id)
-                    .collect();
-                projections::overdue(&fold.views_of_at(&ids, cal, rules, at), at, rules)
-            }
-            Some(at) => {
-                let past = fold_as_of(&state, at)?;
-                let fold = &past.lock().expect("past fold").0;
-                projections::overdue(&fold.views(cal, rules), at, rules)
-            }
-        };
-        if let Some(u) = &unit {
-            report.units.retain(|x| &x.unit == u);
-        }
+        let report =
+            state.read(|store| state.model().overdue(store, as_of, now(), unit.as_deref()))?;
         let c = chrome(
             &state,
             lang,
@@ -593,9 +434,9 @@ pub async fn live(State(state): State<AppState>) -> Response {
         first: bool,
     }
     let follow = Follow {
-        head: state.inner.head.clone(),
-        figures: state.inner.figures.subscribe(),
-        stopping: state.inner.stopping.subscribe(),
+        head: state.head(),
+        figures: state.years().refreshed(),
+        stopping: state.stopping(),
         first: true,
     };
     // A message after each commit, and after each refresh of a year's figures (pages showing

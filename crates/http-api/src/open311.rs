@@ -13,7 +13,9 @@ use event_model::{format_instant, Channel, Complainant, EventData, Location, New
 use projections::ComplaintView;
 use serde::Serialize;
 
-use crate::{auth, blocking, AppState, Problem, Role};
+use crate::auth::{self, Role};
+use crate::problem::Problem;
+use crate::state::{blocking, AppState};
 
 /// How far back a request list reaches when no dates are given (GeoReport v2: 90 days).
 pub const DEFAULT_SPAN_DAYS: i64 = 90;
@@ -194,7 +196,7 @@ fn requests(state: &AppState, q: &BTreeMap<String, String>) -> Result<Vec<Record
             )));
         }
     }
-    let now = crate::now();
+    let now = crate::state::now();
     let end = q
         .get("end_date")
         .map(|v| parse_w3("end_date", v))
@@ -209,7 +211,8 @@ fn requests(state: &AppState, q: &BTreeMap<String, String>) -> Result<Vec<Record
         (None, Some(e)) => (e - Duration::days(DEFAULT_SPAN_DAYS), e),
         (None, None) => (now - Duration::days(DEFAULT_SPAN_DAYS), now),
     };
-    let fold = state.inner.live.fold.read().expect("live fold");
+    let live = state.model().live().read();
+    let fold = &live.fold;
     let mut found: Vec<(&str, bool)> = fold
         .summaries()
         .filter(|s| match &ids {
@@ -222,23 +225,19 @@ fn requests(state: &AppState, q: &BTreeMap<String, String>) -> Result<Vec<Record
                     && s.received_at.is_some_and(|t| t >= start && t <= end)
                     && statuses.as_ref().is_none_or(|st| {
                         st.iter()
-                            .any(|x| (x == "closed") == (s.status == lifecycle_closed()))
+                            .any(|x| (x == "closed") == (s.status == lifecycle::Status::Closed))
                     })
             }
         })
-        .map(|s| (s.complaint_id, s.status == lifecycle_closed()))
+        .map(|s| (s.complaint_id, s.status == lifecycle::Status::Closed))
         .collect();
     found.sort_unstable();
     found.truncate(MAX_REQUESTS);
     Ok(found
         .into_iter()
-        .filter_map(|(id, _)| fold.view_at(id, &state.inner.calendar, &state.inner.rules, now))
-        .map(|v| record(&fold, &v))
+        .filter_map(|(id, _)| fold.view_at(id, state.calendar(), state.rules(), now))
+        .map(|v| record(fold, &v))
         .collect())
-}
-
-fn lifecycle_closed() -> lifecycle::Status {
-    lifecycle::Status::Closed
 }
 
 /// The end of a due date in Bangkok, as an instant.
@@ -377,7 +376,7 @@ pub async fn submit(
     };
     let contact = f.phone.clone().or(f.email.clone());
     let anonymous = name.is_none() && contact.is_none();
-    let now = crate::now();
+    let now = crate::state::now();
     let id = uuid::Uuid::now_v7();
     let stream = format!("O311-{}", id.simple());
     let event = NewEvent {
@@ -414,7 +413,7 @@ pub async fn submit(
     };
     event_model::wire::check_form(&event)
         .map_err(|(field, msg)| Problem::malformed(msg, None, Some(id.to_string()), Some(field)))?;
-    state.inner.writer.append(vec![event]).await?;
+    state.writer().append(vec![event]).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(vec![Created {

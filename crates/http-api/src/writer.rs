@@ -30,7 +30,7 @@ impl Writer {
     pub fn start(
         db: &Path,
         durability: Durability,
-        live: std::sync::Arc<crate::live::Live>,
+        model: std::sync::Arc<read_model::ReadModel>,
         head: tokio::sync::watch::Sender<u64>,
     ) -> Result<(Writer, JoinHandle<()>), StoreError> {
         let mut store = SqliteStore::open(db, durability)?;
@@ -54,10 +54,10 @@ impl Writer {
                         Ok(outcomes) => {
                             // The live projections see the events before their senders hear
                             // back, so a read after a 2xx sees the write.
-                            if let Err(e) = live.catch_up(&store) {
+                            if let Err(e) = model.catch_up(&store) {
                                 tracing::error!(error = %e, "live projections could not catch up");
                             }
-                            head.send_replace(live.applied());
+                            head.send_replace(model.applied());
                             for (reply, outcome) in replies.into_iter().zip(outcomes) {
                                 let _ = reply.send(outcome);
                             }

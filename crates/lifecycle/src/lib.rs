@@ -23,6 +23,21 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status a complaint with at least one event can be in, in lifecycle order.
+    pub const LISTED: [Status; 6] = [
+        Status::Received,
+        Status::Forwarded,
+        Status::Acknowledged,
+        Status::InProgress,
+        Status::Closed,
+        Status::Reopened,
+    ];
+
+    /// A listed status by its name.
+    pub fn parse(name: &str) -> Option<Status> {
+        Status::LISTED.into_iter().find(|s| s.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::New => "new",

@@ -457,6 +457,34 @@ impl ComplaintView {
     }
 }
 
+/// Which of a fiscal year's complaints figures cover, by the local date they were received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    Year,
+    /// A quarter of the fiscal year, 1 to 4.
+    Quarter(u32),
+    /// A calendar month: year (C.E.) and month 1 to 12.
+    Month(i32, u32),
+}
+
+impl Period {
+    /// Whether a complaint of fiscal year `fy` falls in the period.
+    pub fn covers(&self, fy: FiscalYear, c: &ComplaintView) -> bool {
+        use chrono::Datelike;
+        match self {
+            Period::Year => true,
+            _ => c.received_at.as_ref().is_some_and(|t| {
+                let d = local_date(&t.0);
+                match self {
+                    Period::Quarter(q) => fy.contains(d) && FiscalYear::quarter_of(d) == *q,
+                    Period::Month(y, m) => d.year() == *y && d.month() == *m,
+                    Period::Year => true,
+                }
+            }),
+        }
+    }
+}
+
 /// Judges an obligation that has not been fulfilled: missed once the day after its due date
 /// has begun before the round ended (or, for an open round, before the evaluation date);
 /// otherwise pending or not applicable (`None`).

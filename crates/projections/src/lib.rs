@@ -9,8 +9,8 @@ pub mod overdue;
 pub mod rules;
 
 pub use complaint::{
-    CheckpointView, ComplaintFold, ComplaintView, RoundEnd, RoundView, SpotCheckView, Summary,
-    Timestamp,
+    CheckpointView, ComplaintFold, ComplaintView, Period, RoundEnd, RoundView, SpotCheckView,
+    Summary, Timestamp,
 };
 pub use overdue::{
     merge_overdue, overdue, ObligationKind, OverdueItem, OverdueReport, OverdueUnit,

@@ -183,6 +183,24 @@ pub fn event_type(lang: Lang, t: event_model::EventType) -> &'static str {
     }
 }
 
+/// What a period of a fiscal year is called: `None` for the whole year.
+pub fn period_label(
+    lang: Lang,
+    fy: calendar::FiscalYear,
+    period: projections::Period,
+) -> Option<String> {
+    use projections::Period;
+    match period {
+        Period::Year => None,
+        Period::Quarter(q) => Some(format!(
+            "{} {q} {}",
+            lang.t("ไตรมาส", "quarter"),
+            fiscal_year(lang, fy)
+        )),
+        Period::Month(y, m) => Some(month_label(lang, &format!("{y:04}-{m:02}"))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,13 +11,11 @@ use chrono::{DateTime, FixedOffset, Utc};
 use event_model::{parse_wire_event, to_wire_json, NewEvent, RecordedEvent};
 use event_store::{AppendError, Durability, EventStore, SqliteStore};
 use generator::{GenConfig, Generator};
-use projections::{
-    overdue as overdue_report, ComplaintFold, ComplaintView, DeadlineRules, OverdueReport,
-};
-use serde::Serialize;
+use projections::DeadlineRules;
+use read_model::{ComplaintAt, Folded, ReplayMeta, Replayed};
 
 use crate::input::{
-    load_calendar, load_rules, open, open_existing, parse_fiscal_year, parse_instant,
+    instant_arg, load_calendar, load_rules, open, open_existing, parse_fiscal_year,
 };
 use crate::{bad_input, BadInput, CalendarArgs};
 
@@ -188,24 +186,19 @@ pub fn state(
     cal: &CalendarArgs,
 ) -> anyhow::Result<ExitCode> {
     let as_of = match as_of {
-        Some(t) => parse_instant(t)?,
+        Some(t) => instant_arg(t)?,
         None => now(),
     };
     let rules = load_rules(cal)?;
     let cal = load_calendar(cal)?;
     let store = open_existing(db)?;
-    let events = store.read_stream(id)?;
-    if events.is_empty() {
-        bad_input!("no complaint `{id}` in {}", db.display());
-    }
-    let mut fold = ComplaintFold::new(as_of);
-    events.into_iter().for_each(|e| fold.apply(e));
-    match fold.view(id, &cal, &rules) {
-        Some(v) => {
+    match read_model::complaint_as_of(&store, id, as_of, &cal, &rules)? {
+        ComplaintAt::View(v) => {
             println!("{}", serde_json::to_string_pretty(&v)?);
             Ok(ExitCode::SUCCESS)
         }
-        None => bad_input!("complaint `{id}` has no events at or before {as_of}"),
+        ComplaintAt::Unknown => bad_input!("no complaint `{id}` in {}", db.display()),
+        ComplaintAt::NotYet => bad_input!("complaint `{id}` has no events at or before {as_of}"),
     }
 }
 
@@ -254,89 +247,6 @@ pub fn events(
     Ok(ExitCode::SUCCESS)
 }
 
-/// The header of a replay: what a result was derived from, so it can be re-derived.
-#[derive(Serialize)]
-pub struct ReplayMeta {
-    pub fiscal_year: i32,
-    pub fiscal_year_be: i32,
-    pub as_of: String,
-    pub log_head_position: u64,
-    pub log_head_hash: String,
-    pub events_replayed: u64,
-    pub calendar_version: String,
-    pub rules: DeadlineRules,
-    pub complaints: usize,
-    pub overdue_obligations: usize,
-}
-
-/// Folds the whole log as of an instant.
-pub fn fold_log(
-    store: &SqliteStore,
-    as_of: DateTime<FixedOffset>,
-    pb: Option<&indicatif::ProgressBar>,
-) -> anyhow::Result<(ComplaintFold, u64)> {
-    let mut fold = ComplaintFold::new(as_of);
-    let mut n = 0u64;
-    // The fold keeps no public information: decode only what it reads.
-    store.scan_for_folds(0, &mut |e| {
-        fold.apply(e);
-        n += 1;
-        if let Some(pb) = pb {
-            if n.is_multiple_of(65536) {
-                pb.set_position(n);
-            }
-        }
-    })?;
-    Ok((fold, n))
-}
-
-impl ReplayMeta {
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        fy: calendar::FiscalYear,
-        as_of: DateTime<FixedOffset>,
-        head: event_store::Head,
-        events_replayed: u64,
-        cal: &Calendar,
-        rules: &DeadlineRules,
-        complaints: usize,
-        overdue_obligations: usize,
-    ) -> ReplayMeta {
-        ReplayMeta {
-            fiscal_year: fy.ce(),
-            fiscal_year_be: fy.be(),
-            as_of: event_model::format_instant(&as_of),
-            log_head_position: head.position,
-            log_head_hash: head.hash.to_hex(),
-            events_replayed,
-            calendar_version: cal.version().to_string(),
-            rules: rules.clone(),
-            complaints,
-            overdue_obligations,
-        }
-    }
-}
-
-pub struct Replayed {
-    pub meta: ReplayMeta,
-    /// Every complaint of the log judged as of the instant (indicators count complaints by
-    /// forward date, which may differ from their receipt).
-    pub all: Vec<ComplaintView>,
-    pub fiscal_year: calendar::FiscalYear,
-    pub overdue: OverdueReport,
-    pub indicators: Vec<indicators::IndicatorReport>,
-}
-
-impl Replayed {
-    /// The complaints of the fiscal year, in id order.
-    pub fn complaints(&self) -> Vec<&ComplaintView> {
-        self.all
-            .iter()
-            .filter(|c| c.in_fiscal_year(self.fiscal_year))
-            .collect()
-    }
-}
-
 /// A built-in spec by id, or a spec file.
 pub fn load_spec(name_or_file: &str) -> anyhow::Result<indicators::Spec> {
     if let Some(s) = indicators::builtin(name_or_file) {
@@ -357,37 +267,30 @@ pub fn load_spec(name_or_file: &str) -> anyhow::Result<indicators::Spec> {
     }
 }
 
-/// The log folded for a fiscal year's replay.
-pub struct YearFold {
-    pub fy: calendar::FiscalYear,
-    pub as_of: DateTime<FixedOffset>,
-    pub head: event_store::Head,
-    pub fold: ComplaintFold,
-    pub events: u64,
+/// Folds the whole log as of `as_of`, with a progress bar on a terminal.
+pub fn fold_with_progress(
+    store: &SqliteStore,
+    as_of: DateTime<FixedOffset>,
+) -> anyhow::Result<Folded> {
+    let pb = progress_bar(Some(store.head()?.position), "replaying");
+    let folded = read_model::fold_log(store, as_of, &mut |n| pb.set_position(n))?;
+    pb.finish_and_clear();
+    Ok(folded)
 }
 
-/// Folds the log as of `as_of` (default: the first instant after the fiscal year).
+/// The fiscal year and the log folded as of `as_of` (default: the first instant after the
+/// fiscal year).
 pub fn fold_year(
     store: &SqliteStore,
     fiscal_year: &str,
     as_of: Option<&str>,
-) -> anyhow::Result<YearFold> {
+) -> anyhow::Result<(calendar::FiscalYear, Folded)> {
     let fy = parse_fiscal_year(fiscal_year)?;
     let as_of = match as_of {
-        Some(t) => parse_instant(t)?,
+        Some(t) => instant_arg(t)?,
         None => fy.end_instant(),
     };
-    let head = store.head()?;
-    let pb = progress_bar(Some(head.position), "replaying");
-    let (fold, events) = fold_log(store, as_of, Some(&pb))?;
-    pb.finish_and_clear();
-    Ok(YearFold {
-        fy,
-        as_of,
-        head,
-        fold,
-        events,
-    })
+    Ok((fy, fold_with_progress(store, as_of)?))
 }
 
 pub fn replay_store(
@@ -398,43 +301,8 @@ pub fn replay_store(
     rules: &DeadlineRules,
     specs: &[indicators::Spec],
 ) -> anyhow::Result<Replayed> {
-    let YearFold {
-        fy,
-        as_of,
-        head,
-        fold,
-        events: n,
-    } = fold_year(store, fiscal_year, as_of)?;
-    let all = fold.views(cal, rules);
-    let in_year = all.iter().filter(|c| c.in_fiscal_year(fy));
-    let complaints = in_year.clone().count();
-    let overdue = overdue_report(in_year, as_of, rules);
-    let provenance = indicators::Provenance {
-        log_head_position: head.position,
-        log_head_hash: head.hash.to_hex(),
-        calendar_version: cal.version().to_string(),
-    };
-    let indicators = specs
-        .iter()
-        .map(|spec| {
-            indicators::evaluate(
-                spec,
-                &all,
-                fold.monthly_reports(),
-                fy,
-                as_of,
-                provenance.clone(),
-            )
-        })
-        .collect();
-    let meta = ReplayMeta::new(fy, as_of, head, n, cal, rules, complaints, overdue.total);
-    Ok(Replayed {
-        meta,
-        all,
-        fiscal_year: fy,
-        overdue,
-        indicators,
-    })
+    let (fy, folded) = fold_year(store, fiscal_year, as_of)?;
+    Ok(read_model::replay(&folded, fy, cal, rules, specs))
 }
 
 /// Complaints judged and written per chunk by [`replay_streaming`].
@@ -451,33 +319,25 @@ pub fn replay_streaming(
     out: &Path,
     chunk_size: usize,
 ) -> anyhow::Result<ReplayMeta> {
-    let YearFold {
-        fy,
-        as_of,
-        head,
-        fold,
-        events: n,
-    } = fold_year(store, fiscal_year, as_of)?;
+    let (fy, folded) = fold_year(store, fiscal_year, as_of)?;
     fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let ids = fold.ids_in(Some(fy));
-    let parts = std::cell::RefCell::new(Vec::new());
+    let result = std::cell::RefCell::new(None);
     write_file(out, "complaints.json", &|w| {
         w.write_all(b"[")?;
-        for (c, chunk) in ids.chunks(chunk_size.max(1)).enumerate() {
-            let views = fold.views_of(chunk, cal, rules);
-            for (i, v) in views.iter().enumerate() {
-                w.write_all(if c == 0 && i == 0 { b"\n" } else { b",\n" })?;
+        let mut first = true;
+        let r = read_model::replay_in_chunks(&folded, fy, cal, rules, chunk_size, &mut |views| {
+            for v in views {
+                w.write_all(if first { b"\n" } else { b",\n" })?;
+                first = false;
                 serde_json::to_writer(&mut *w, v)?;
             }
-            parts
-                .borrow_mut()
-                .push(overdue_report(&views, as_of, rules));
-        }
-        w.write_all(if ids.is_empty() { b"]\n" } else { b"\n]\n" })?;
+            Ok::<(), anyhow::Error>(())
+        })?;
+        w.write_all(if first { b"]\n" } else { b"\n]\n" })?;
+        *result.borrow_mut() = Some(r);
         Ok(())
     })?;
-    let overdue = projections::merge_overdue(parts.into_inner(), as_of);
-    let meta = ReplayMeta::new(fy, as_of, head, n, cal, rules, ids.len(), overdue.total);
+    let (meta, overdue) = result.into_inner().expect("written");
     write_file(out, "overdue.json", &|w| pretty_json(w, &overdue))?;
     write_file(out, "meta.json", &|w| pretty_json(w, &meta))?;
     Ok(meta)
@@ -505,7 +365,7 @@ fn write_file(out: &Path, name: &str, f: Writer<'_>) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn pretty_json<T: Serialize>(w: &mut BufWriter<fs::File>, v: &T) -> anyhow::Result<()> {
+fn pretty_json<T: serde::Serialize>(w: &mut BufWriter<fs::File>, v: &T) -> anyhow::Result<()> {
     serde_json::to_writer_pretty(&mut *w, v)?;
     w.write_all(b"\n")?;
     Ok(())
@@ -514,16 +374,13 @@ fn pretty_json<T: Serialize>(w: &mut BufWriter<fs::File>, v: &T) -> anyhow::Resu
 pub fn write_replay(out: &Path, r: &Replayed, formats: &[Format]) -> anyhow::Result<()> {
     fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     write_file(out, "complaints.json", &|w| {
-        Ok(projections::write_json_lines(w, &r.complaints())?)
+        Ok(projections::write_json_lines(w, &r.figures.complaints)?)
     })?;
     write_file(out, "overdue.json", &|w| pretty_json(w, &r.overdue))?;
     write_file(out, "meta.json", &|w| pretty_json(w, &r.meta))?;
-    for rep in &r.indicators {
-        let stem = if r.indicators.len() == 1 {
-            "indicators".to_string()
-        } else {
-            format!("indicators-{}", rep.spec)
-        };
+    let n = r.figures.indicators.len();
+    for rep in &r.figures.indicators {
+        let stem = read_model::diff::indicator_stem(&rep.spec, n);
         write_file(out, &format!("{stem}.json"), &|w| pretty_json(w, rep))?;
         if formats.contains(&Format::Md) {
             write_file(out, &format!("{stem}.md"), &|w| {
@@ -566,7 +423,7 @@ pub fn replay(
     let r = replay_store(&store, fiscal_year, as_of, &cal, &rules, &specs)?;
     write_replay(out, &r, formats)?;
     print_replayed(&r.meta, out);
-    for rep in &r.indicators {
+    for rep in &r.figures.indicators {
         println!("{}", crate::render::one_line(rep));
     }
     Ok(ExitCode::SUCCESS)
@@ -604,8 +461,8 @@ pub fn sample(
     let cal = load_calendar(cal)?;
     let store = open_existing(db)?;
     // Every close in the log counts, whenever the sample is drawn.
-    let (fold, _) = fold_log(&store, end_of_time(), None)?;
-    let views = fold.views(&cal, &rules);
+    let folded = read_model::fold_log(&store, read_model::end_of_time(), &mut |_| {})?;
+    let views = folded.fold.views(&cal, &rules);
     let s = indicators::sample::draw(&views, month, seed, share);
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
@@ -650,10 +507,6 @@ pub fn sample(
     Ok(ExitCode::SUCCESS)
 }
 
-fn end_of_time() -> DateTime<FixedOffset> {
-    DateTime::parse_from_rfc3339("9999-12-31T23:59:59+07:00").expect("valid")
-}
-
 pub fn overdue(
     db: &Path,
     as_of: &str,
@@ -661,17 +514,13 @@ pub fn overdue(
     json: bool,
     cal: &CalendarArgs,
 ) -> anyhow::Result<ExitCode> {
-    let as_of = parse_instant(as_of)?;
+    let as_of = instant_arg(as_of)?;
     let rules = load_rules(cal)?;
     let cal = load_calendar(cal)?;
     let store = open_existing(db)?;
-    let (fold, _) = fold_log(&store, as_of, None)?;
-    let views = fold.views(&cal, &rules);
-    let mut report = overdue_report(&views, as_of, &rules);
-    if let Some(u) = unit {
-        report.units.retain(|x| x.unit == u);
-        report.total = report.units.iter().map(|x| x.count).sum();
-    }
+    let folded = read_model::fold_log(&store, as_of, &mut |_| {})?;
+    let views = folded.fold.views(&cal, &rules);
+    let report = read_model::overdue_of(&views, as_of, &rules, unit);
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     if json {
@@ -803,10 +652,7 @@ pub fn demo(db: &Path, fiscal_year: &str, complaints: u64, seed: u64) -> anyhow:
     }
     let cal = Calendar::builtin();
     let t = std::time::Instant::now();
-    let specs: Vec<indicators::Spec> = indicators::BUILTIN
-        .iter()
-        .map(|(n, _)| indicators::builtin(n).expect("built-in"))
-        .collect();
+    let specs = read_model::builtin_specs();
     let r = replay_store(
         &store,
         fiscal_year,
@@ -846,7 +692,7 @@ pub fn print_summary(r: &Replayed, elapsed: std::time::Duration) {
         elapsed,
         m.events_replayed as f64 / elapsed.as_secs_f64()
     );
-    let c = r.complaints();
+    let c = &r.figures.complaints;
     let closed = c.iter().filter(|x| x.status == Status::Closed).count();
     println!(
         "complaints: {} received/forwarded in the year, {} closed, {} open, {} stale",
@@ -876,7 +722,7 @@ pub fn print_summary(r: &Replayed, elapsed: std::time::Duration) {
     for u in units.iter().take(5) {
         println!("  {:<32} {:>6}", u.unit, u.count);
     }
-    for rep in &r.indicators {
+    for rep in &r.figures.indicators {
         println!("{}", crate::render::one_line(rep));
     }
 }

@@ -1,464 +1,41 @@
-//! `rongtook diff A B`: what changed between two replay output folders (two rule versions, two
-//! logs, two builds): complaints whose fields changed, units whose indicator results changed
-//! and the complaints that moved them, the overdue list, the provenance.
+//! `rongtook diff A B`: reads two replay output folders (or replays two logs) and hands them to
+//! the diff engine of `read-model`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::Context;
-use serde::Serialize;
-use serde_json::Value;
+use read_model::diff::{Diff, ReplayFiles};
 
 use crate::bad_input;
 
-#[derive(Debug, Serialize, PartialEq)]
-pub struct Change {
-    pub path: String,
-    pub old: Value,
-    pub new: Value,
-}
-
-#[derive(Debug, Serialize, Default)]
-pub struct ComplaintsDiff {
-    pub added: Vec<String>,
-    pub removed: Vec<String>,
-    pub changed: Vec<ComplaintChange>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct ComplaintChange {
-    pub complaint_id: String,
-    pub changes: Vec<Change>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct UnitChange {
-    pub unit: String,
-    /// `changed`, `added` or `removed`.
-    pub kind: &'static str,
-    pub changes: Vec<Change>,
-    /// Per criterion, complaints failing it in B and not in A: the cause of a drop.
-    pub newly_failed: BTreeMap<String, Vec<String>>,
-    /// Per criterion, complaints failing it in A and not in B.
-    pub no_longer_failed: BTreeMap<String, Vec<String>>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct IndicatorsDiff {
-    pub file: String,
-    pub spec: Value,
-    /// A changed spec id or content hash.
-    pub spec_changes: Vec<Change>,
-    pub units: Vec<UnitChange>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Diff {
-    pub identical: bool,
-    pub meta: Vec<Change>,
-    pub complaints: ComplaintsDiff,
-    pub overdue: Vec<Change>,
-    pub indicators: Vec<IndicatorsDiff>,
-    /// Output files found in only one of the folders.
-    pub only_in_a: Vec<String>,
-    pub only_in_b: Vec<String>,
-}
-
-/// Leaf-by-leaf differences of two JSON values, with paths like `rounds[0].ack_on_time`.
-pub fn leaf_changes(path: &str, a: &Value, b: &Value, out: &mut Vec<Change>) {
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            let keys: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
-            for k in keys {
-                let p = if path.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{path}.{k}")
-                };
-                leaf_changes(
-                    &p,
-                    x.get(k).unwrap_or(&Value::Null),
-                    y.get(k).unwrap_or(&Value::Null),
-                    out,
-                );
-            }
-        }
-        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
-            for (i, (u, v)) in x.iter().zip(y).enumerate() {
-                leaf_changes(&format!("{path}[{i}]"), u, v, out);
-            }
-        }
-        _ if a != b => out.push(Change {
-            path: path.to_string(),
-            old: a.clone(),
-            new: b.clone(),
-        }),
-        _ => {}
-    }
-}
-
-fn read_json(dir: &Path, name: &str) -> anyhow::Result<Option<Value>> {
-    let p = dir.join(name);
-    if !p.exists() {
-        return Ok(None);
-    }
-    let text = std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
-    match serde_json::from_str(&text) {
-        Ok(v) => Ok(Some(v)),
-        Err(e) => bad_input!("{}: not JSON: {e}", p.display()),
-    }
-}
-
-fn output_files(dir: &Path) -> anyhow::Result<BTreeSet<String>> {
+/// Reads every `.json` file of a replay output folder.
+fn read_folder(dir: &Path) -> anyhow::Result<ReplayFiles> {
     if !dir.is_dir() {
         bad_input!("{}: not a replay output folder", dir.display());
     }
-    let mut names = BTreeSet::new();
+    let mut files = BTreeMap::new();
     for e in std::fs::read_dir(dir)? {
-        let name = e?.file_name().to_string_lossy().to_string();
-        if name.ends_with(".json") {
-            names.insert(name);
+        let e = e?;
+        let name = e.file_name().to_string_lossy().to_string();
+        if !name.ends_with(".json") {
+            continue;
         }
+        let p = e.path();
+        let text =
+            std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
+        match serde_json::from_str(&text) {
+            Ok(v) => files.insert(name, v),
+            Err(e) => bad_input!("{}: not JSON: {e}", p.display()),
+        };
     }
-    if !names.contains("meta.json") {
+    if !files.contains_key("meta.json") {
         bad_input!(
             "{}: no meta.json: not a replay output folder",
             dir.display()
         );
     }
-    Ok(names)
-}
-
-fn by_key<'a>(v: &'a Value, key: &str) -> BTreeMap<String, &'a Value> {
-    v.as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|x| Some((x.get(key)?.as_str()?.to_string(), x)))
-        .collect()
-}
-
-fn failed_sets(unit: &Value) -> BTreeMap<String, BTreeSet<String>> {
-    unit.get("failed")
-        .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| {
-                    let ids = v
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|x| x.as_str().map(String::from))
-                        .collect();
-                    (k.clone(), ids)
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn unit_change(unit: &str, a: Option<&Value>, b: Option<&Value>) -> Option<UnitChange> {
-    let null = Value::Null;
-    let (av, bv) = (a.unwrap_or(&null), b.unwrap_or(&null));
-    let mut changes = Vec::new();
-    for key in ["total", "score", "pct", "level", "points"] {
-        leaf_changes(
-            key,
-            av.get(key).unwrap_or(&null),
-            bv.get(key).unwrap_or(&null),
-            &mut changes,
-        );
-    }
-    let steps = |v: &Value| {
-        by_key(v.get("steps").unwrap_or(&null), "id")
-            .into_iter()
-            .map(|(k, v)| (k, v.clone()))
-            .collect::<BTreeMap<_, _>>()
-    };
-    let (sa, sb) = (steps(av), steps(bv));
-    let ids: BTreeSet<&String> = sa.keys().chain(sb.keys()).collect();
-    for id in ids {
-        let (x, y) = (sa.get(id).unwrap_or(&null), sb.get(id).unwrap_or(&null));
-        for key in ["correct", "total", "pct", "points", "level", "score"] {
-            leaf_changes(
-                &format!("{id}.{key}"),
-                x.get(key).unwrap_or(&null),
-                y.get(key).unwrap_or(&null),
-                &mut changes,
-            );
-        }
-        let ded = |v: &Value| {
-            v.get("deductions")
-                .map(|d| d.as_array().map_or(0, Vec::len))
-                .unwrap_or(0)
-        };
-        if x.get("deductions") != y.get("deductions") {
-            changes.push(Change {
-                path: format!("{id}.deductions"),
-                old: ded(x).into(),
-                new: ded(y).into(),
-            });
-        }
-    }
-    let (fa, fb) = (failed_sets(av), failed_sets(bv));
-    let mut newly = BTreeMap::new();
-    let mut no_longer = BTreeMap::new();
-    let crits: BTreeSet<&String> = fa.keys().chain(fb.keys()).collect();
-    let empty = BTreeSet::new();
-    for c in crits {
-        let (x, y) = (fa.get(c).unwrap_or(&empty), fb.get(c).unwrap_or(&empty));
-        let n: Vec<String> = y.difference(x).cloned().collect();
-        let g: Vec<String> = x.difference(y).cloned().collect();
-        if !n.is_empty() {
-            newly.insert(c.clone(), n);
-        }
-        if !g.is_empty() {
-            no_longer.insert(c.clone(), g);
-        }
-    }
-    if changes.is_empty() && newly.is_empty() && no_longer.is_empty() && a.is_some() == b.is_some()
-    {
-        return None;
-    }
-    Some(UnitChange {
-        unit: unit.to_string(),
-        kind: match (a, b) {
-            (Some(_), Some(_)) => "changed",
-            (None, _) => "added",
-            (_, None) => "removed",
-        },
-        changes,
-        newly_failed: newly,
-        no_longer_failed: no_longer,
-    })
-}
-
-/// Compares two replay output folders.
-pub fn diff_dirs(a: &Path, b: &Path) -> anyhow::Result<Diff> {
-    let (fa, fb) = (output_files(a)?, output_files(b)?);
-    let mut meta = Vec::new();
-    leaf_changes(
-        "",
-        &read_json(a, "meta.json")?.unwrap_or_default(),
-        &read_json(b, "meta.json")?.unwrap_or_default(),
-        &mut meta,
-    );
-
-    let mut complaints = ComplaintsDiff::default();
-    if let (Some(x), Some(y)) = (
-        read_json(a, "complaints.json")?,
-        read_json(b, "complaints.json")?,
-    ) {
-        let (mx, my) = (by_key(&x, "complaint_id"), by_key(&y, "complaint_id"));
-        complaints.removed = mx
-            .keys()
-            .filter(|k| !my.contains_key(*k))
-            .cloned()
-            .collect();
-        complaints.added = my
-            .keys()
-            .filter(|k| !mx.contains_key(*k))
-            .cloned()
-            .collect();
-        for (id, u) in &mx {
-            if let Some(v) = my.get(id) {
-                let mut changes = Vec::new();
-                leaf_changes("", u, v, &mut changes);
-                if !changes.is_empty() {
-                    complaints.changed.push(ComplaintChange {
-                        complaint_id: id.clone(),
-                        changes,
-                    });
-                }
-            }
-        }
-    }
-
-    let mut overdue = Vec::new();
-    if let (Some(x), Some(y)) = (read_json(a, "overdue.json")?, read_json(b, "overdue.json")?) {
-        let null = Value::Null;
-        leaf_changes(
-            "total",
-            x.get("total").unwrap_or(&null),
-            y.get("total").unwrap_or(&null),
-            &mut overdue,
-        );
-        let counts = |v: &Value| -> BTreeMap<String, Value> {
-            by_key(v.get("units").unwrap_or(&null), "unit")
-                .into_iter()
-                .map(|(k, u)| (k, u.get("count").cloned().unwrap_or(Value::Null)))
-                .collect()
-        };
-        let (cx, cy) = (counts(&x), counts(&y));
-        let units: BTreeSet<&String> = cx.keys().chain(cy.keys()).collect();
-        for u in units {
-            leaf_changes(
-                &format!("{u}.count"),
-                cx.get(u).unwrap_or(&Value::from(0)),
-                cy.get(u).unwrap_or(&Value::from(0)),
-                &mut overdue,
-            );
-        }
-    }
-
-    let mut indicators = Vec::new();
-    for name in fa.intersection(&fb).filter(|n| n.starts_with("indicators")) {
-        let (x, y) = (
-            read_json(a, name)?.unwrap_or_default(),
-            read_json(b, name)?.unwrap_or_default(),
-        );
-        let null = Value::Null;
-        let (ux, uy) = (
-            by_key(x.get("units").unwrap_or(&null), "unit"),
-            by_key(y.get("units").unwrap_or(&null), "unit"),
-        );
-        let all: BTreeSet<&String> = ux.keys().chain(uy.keys()).collect();
-        let mut units: Vec<UnitChange> = all
-            .into_iter()
-            .filter_map(|u| unit_change(u, ux.get(u).copied(), uy.get(u).copied()))
-            .collect();
-        if let Some(o) = unit_change("overall", x.get("overall"), y.get("overall")) {
-            units.push(o);
-        }
-        let mut spec_changes = Vec::new();
-        for key in ["spec", "spec_hash"] {
-            leaf_changes(
-                key,
-                x.get(key).unwrap_or(&null),
-                y.get(key).unwrap_or(&null),
-                &mut spec_changes,
-            );
-        }
-        if !units.is_empty() || !spec_changes.is_empty() {
-            indicators.push(IndicatorsDiff {
-                file: name.clone(),
-                spec: y.get("spec").cloned().unwrap_or(Value::Null),
-                spec_changes,
-                units,
-            });
-        }
-    }
-    let only_in_a: Vec<String> = fa.difference(&fb).cloned().collect();
-    let only_in_b: Vec<String> = fb.difference(&fa).cloned().collect();
-    // Provenance alone (log head, calendar, spec hash) changing is a difference too.
-    let identical = meta.is_empty()
-        && complaints.added.is_empty()
-        && complaints.removed.is_empty()
-        && complaints.changed.is_empty()
-        && overdue.is_empty()
-        && indicators.is_empty()
-        && only_in_a.is_empty()
-        && only_in_b.is_empty();
-    Ok(Diff {
-        identical,
-        meta,
-        complaints,
-        overdue,
-        indicators,
-        only_in_a,
-        only_in_b,
-    })
-}
-
-fn show(v: &Value) -> String {
-    match v {
-        Value::Null => "-".into(),
-        Value::String(s) => s.clone(),
-        Value::Number(n) => match n.as_f64() {
-            Some(f) if n.is_f64() => format!("{f:.2}"),
-            _ => n.to_string(),
-        },
-        other => other.to_string(),
-    }
-}
-
-fn changes_line(cs: &[Change]) -> String {
-    cs.iter()
-        .map(|c| format!("{} {} -> {}", c.path, show(&c.old), show(&c.new)))
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-/// The readable rendering.
-pub fn render(d: &Diff, max_complaints: usize) -> String {
-    let mut s = String::new();
-    if d.identical {
-        s.push_str("identical\n");
-        return s;
-    }
-    if !d.meta.is_empty() {
-        s.push_str(&format!("provenance: {}\n", changes_line(&d.meta)));
-    }
-    for f in &d.only_in_a {
-        s.push_str(&format!("only in A: {f}\n"));
-    }
-    for f in &d.only_in_b {
-        s.push_str(&format!("only in B: {f}\n"));
-    }
-    for ind in &d.indicators {
-        s.push_str(&format!(
-            "\n{} ({}): {} units changed\n",
-            ind.file,
-            show(&ind.spec),
-            ind.units.len()
-        ));
-        if !ind.spec_changes.is_empty() {
-            s.push_str(&format!("  spec: {}\n", changes_line(&ind.spec_changes)));
-        }
-        for u in &ind.units {
-            s.push_str(&format!(
-                "  {:<32} {:<8} {}\n",
-                u.unit,
-                u.kind,
-                changes_line(&u.changes)
-            ));
-            for (c, ids) in &u.newly_failed {
-                s.push_str(&format!(
-                    "  {:<32} {:<8} newly failing {c}: {}\n",
-                    "",
-                    "",
-                    ids.join(", ")
-                ));
-            }
-            for (c, ids) in &u.no_longer_failed {
-                s.push_str(&format!(
-                    "  {:<32} {:<8} no longer failing {c}: {}\n",
-                    "",
-                    "",
-                    ids.join(", ")
-                ));
-            }
-        }
-    }
-    let c = &d.complaints;
-    s.push_str(&format!(
-        "\ncomplaints: {} changed, {} added, {} removed\n",
-        c.changed.len(),
-        c.added.len(),
-        c.removed.len()
-    ));
-    for ch in c.changed.iter().take(max_complaints) {
-        s.push_str(&format!(
-            "  {:<16} {}\n",
-            ch.complaint_id,
-            changes_line(&ch.changes)
-        ));
-    }
-    if c.changed.len() > max_complaints {
-        s.push_str(&format!(
-            "  ... {} more (see --json)\n",
-            c.changed.len() - max_complaints
-        ));
-    }
-    for id in c.added.iter().take(max_complaints) {
-        s.push_str(&format!("  {id:<16} added\n"));
-    }
-    for id in c.removed.iter().take(max_complaints) {
-        s.push_str(&format!("  {id:<16} removed\n"));
-    }
-    if !d.overdue.is_empty() {
-        s.push_str(&format!("\noverdue: {}\n", changes_line(&d.overdue)));
-    }
-    s
+    Ok(files)
 }
 
 /// One side of a diff: a replay output folder, or a log to replay with these specs and rules.
@@ -468,47 +45,40 @@ pub struct Side {
     pub rule_data: crate::CalendarArgs,
 }
 
-/// Replays the sides that are logs into scratch folders (removed afterwards), then diffs.
+/// Reads the sides that are folders, replays those that are logs, then diffs.
 pub fn diff_sides(
     sides: &[Side; 2],
     fiscal_year: Option<&str>,
     as_of: Option<&str>,
 ) -> anyhow::Result<Diff> {
-    let scratch = std::env::temp_dir().join(format!("rongtook-diff-{}", std::process::id()));
-    let result = (|| {
-        let mut dirs = Vec::new();
-        for (i, side) in sides.iter().enumerate() {
-            if side.path.is_dir() {
-                dirs.push(side.path.clone());
-                continue;
-            }
-            if !side.path.is_file() {
-                bad_input!(
-                    "{}: neither a replay output folder nor an event log",
-                    side.path.display()
-                );
-            }
-            let Some(fy) = fiscal_year else {
-                bad_input!(
-                    "{} is an event log: give --fiscal-year to replay it",
-                    side.path.display()
-                );
-            };
-            let rules = crate::input::load_rules(&side.rule_data)?;
-            let cal = crate::input::load_calendar(&side.rule_data)?;
-            let specs = side
-                .specs
-                .iter()
-                .map(|s| crate::commands::load_spec(s))
-                .collect::<anyhow::Result<Vec<_>>>()?;
-            let store = crate::input::open_existing(&side.path)?;
-            let r = crate::commands::replay_store(&store, fy, as_of, &cal, &rules, &specs)?;
-            let out = scratch.join(if i == 0 { "a" } else { "b" });
-            crate::commands::write_replay(&out, &r, &[])?;
-            dirs.push(out);
+    let mut files = Vec::new();
+    for side in sides {
+        if side.path.is_dir() {
+            files.push(read_folder(&side.path)?);
+            continue;
         }
-        diff_dirs(&dirs[0], &dirs[1])
-    })();
-    let _ = std::fs::remove_dir_all(&scratch);
-    result
+        if !side.path.is_file() {
+            bad_input!(
+                "{}: neither a replay output folder nor an event log",
+                side.path.display()
+            );
+        }
+        let Some(fy) = fiscal_year else {
+            bad_input!(
+                "{} is an event log: give --fiscal-year to replay it",
+                side.path.display()
+            );
+        };
+        let rules = crate::input::load_rules(&side.rule_data)?;
+        let cal = crate::input::load_calendar(&side.rule_data)?;
+        let specs = side
+            .specs
+            .iter()
+            .map(|s| crate::commands::load_spec(s))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let store = crate::input::open_existing(&side.path)?;
+        let r = crate::commands::replay_store(&store, fy, as_of, &cal, &rules, &specs)?;
+        files.push(read_model::diff::files_of(&r)?);
+    }
+    Ok(read_model::diff::diff(&files[0], &files[1]))
 }

@@ -3,26 +3,19 @@
 use std::path::Path;
 
 use anyhow::Context;
-use calendar::{bangkok, Calendar, FiscalYear};
-use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
+use calendar::{Calendar, FiscalYear};
+use chrono::{DateTime, FixedOffset};
 use event_store::{Durability, SqliteStore};
 
 use crate::{bad_input, CalendarArgs};
 
 /// An evaluation instant: RFC 3339 with an offset, or a local date `YYYY-MM-DD` meaning the
 /// end of that day in Bangkok (23:59:59).
-pub fn parse_instant(text: &str) -> anyhow::Result<DateTime<FixedOffset>> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Ok(t);
+pub fn instant_arg(text: &str) -> anyhow::Result<DateTime<FixedOffset>> {
+    match read_model::parse_instant(text) {
+        Ok(t) => Ok(t),
+        Err(e) => bad_input!("{e}"),
     }
-    if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        let t = bangkok()
-            .from_local_datetime(&d.and_hms_opt(23, 59, 59).expect("valid"))
-            .single()
-            .expect("fixed offset");
-        return Ok(t);
-    }
-    bad_input!("`{text}` is not an instant: give RFC 3339 with an offset (2024-03-01T17:00:00+07:00) or a date (2024-03-01)")
 }
 
 pub fn parse_fiscal_year(text: &str) -> anyhow::Result<FiscalYear> {

@@ -366,7 +366,7 @@ fn run() -> anyhow::Result<ExitCode> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&d)?);
             } else {
-                print!("{}", diff::render(&d, max_complaints));
+                print!("{}", read_model::diff::render(&d, max_complaints));
             }
             Ok(ExitCode::from(if d.identical { 0 } else { 1 }))
         }

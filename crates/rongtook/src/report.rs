@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use calendar::{local_date, FiscalYear};
-use chrono::Datelike;
+use calendar::FiscalYear;
 use projections::ComplaintView;
+use read_model::{Period, YearFigures};
 use reports::html::{Chrome, Medium};
 use reports::{Lang, Overview};
 
@@ -58,69 +58,33 @@ pub struct ReportArgs {
 }
 
 /// Which complaints a report covers.
-enum Period {
-    Year,
-    Quarter(u32),
-    Month(i32, u32),
-}
-
-impl Period {
-    fn from_args(a: &ReportArgs, fy: FiscalYear) -> anyhow::Result<Period> {
-        if let Some(q) = a.quarter {
-            if !(1..=4).contains(&q) {
-                bad_input!("--quarter {q}: a fiscal year has quarters 1 to 4");
-            }
-            return Ok(Period::Quarter(q));
+fn period_of(a: &ReportArgs, fy: FiscalYear) -> anyhow::Result<Period> {
+    if let Some(q) = a.quarter {
+        if !(1..=4).contains(&q) {
+            bad_input!("--quarter {q}: a fiscal year has quarters 1 to 4");
         }
-        let Some(m) = &a.month else {
-            return Ok(Period::Year);
-        };
-        let parsed = m
-            .split_once('-')
-            .and_then(|(y, mo)| Some((y.parse::<i32>().ok()?, mo.parse::<u32>().ok()?)))
-            .filter(|(y, mo)| (1..=12).contains(mo) && y.to_string().len() == 4);
-        let Some((y, mo)) = parsed else {
-            bad_input!("--month `{m}` is not YYYY-MM");
-        };
-        let first = chrono::NaiveDate::from_ymd_opt(y, mo, 1).expect("valid month");
-        if !fy.contains(first) {
-            bad_input!(
-                "--month {m} is outside fiscal year {} ({} to {})",
-                fy.be(),
-                fy.first_day(),
-                fy.last_day()
-            );
-        }
-        Ok(Period::Month(y, mo))
+        return Ok(Period::Quarter(q));
     }
-
-    fn covers(&self, fy: FiscalYear, c: &ComplaintView) -> bool {
-        match self {
-            Period::Year => true,
-            _ => c.received_at.as_ref().is_some_and(|t| {
-                let d = local_date(&t.0);
-                match self {
-                    Period::Quarter(q) => fy.contains(d) && FiscalYear::quarter_of(d) == *q,
-                    Period::Month(y, m) => d.year() == *y && d.month() == *m,
-                    Period::Year => true,
-                }
-            }),
-        }
+    let Some(m) = &a.month else {
+        return Ok(Period::Year);
+    };
+    let parsed = m
+        .split_once('-')
+        .and_then(|(y, mo)| Some((y.parse::<i32>().ok()?, mo.parse::<u32>().ok()?)))
+        .filter(|(y, mo)| (1..=12).contains(mo) && y.to_string().len() == 4);
+    let Some((y, mo)) = parsed else {
+        bad_input!("--month `{m}` is not YYYY-MM");
+    };
+    let first = chrono::NaiveDate::from_ymd_opt(y, mo, 1).expect("valid month");
+    if !fy.contains(first) {
+        bad_input!(
+            "--month {m} is outside fiscal year {} ({} to {})",
+            fy.be(),
+            fy.first_day(),
+            fy.last_day()
+        );
     }
-
-    fn label(&self, lang: Lang, fy: FiscalYear) -> Option<String> {
-        match self {
-            Period::Year => None,
-            Period::Quarter(q) => Some(format!(
-                "{} {q} {}",
-                lang.t("ไตรมาส", "quarter"),
-                reports::i18n::fiscal_year(lang, fy)
-            )),
-            Period::Month(y, m) => {
-                Some(reports::i18n::month_label(lang, &format!("{y:04}-{m:02}")))
-            }
-        }
-    }
+    Ok(Period::Month(y, mo))
 }
 
 pub fn run(a: &ReportArgs) -> anyhow::Result<ExitCode> {
@@ -133,57 +97,44 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<ExitCode> {
     let cal = load_calendar(&a.calendar)?;
     let spec = load_spec(&a.spec)?;
     let store = open_existing(&a.db)?;
-    let yf = fold_year(&store, &a.fiscal_year, a.as_of.as_deref())?;
-    let period = Period::from_args(a, yf.fy)?;
-    let all = yf.fold.views(&cal, &rules);
-    let selected: Vec<ComplaintView> = all
-        .iter()
-        .filter(|c| period.covers(yf.fy, c))
-        .cloned()
-        .collect();
-    let provenance = indicators::Provenance {
-        log_head_position: yf.head.position,
-        log_head_hash: yf.head.hash.to_hex(),
-        calendar_version: cal.version().to_string(),
-    };
-    let rep = indicators::evaluate(
-        &spec,
-        &selected,
-        yf.fold.monthly_reports(),
-        yf.fy,
-        yf.as_of,
-        provenance,
-    );
+    let (fy, folded) = fold_year(&store, &a.fiscal_year, a.as_of.as_deref())?;
+    let period = period_of(a, fy)?;
+    let as_of = folded.as_of();
+    let year = YearFigures::compute_for(&folded, fy, period, as_of, &cal, &rules, &[spec]);
+    let rep = &year.indicators[0];
     let chrome = Chrome {
         lang,
         medium: Medium::Print,
         here: String::new(),
         viewer: None,
-        fiscal_year: yf.fy.ce(),
-        head: yf.head.position,
+        fiscal_year: fy.ce(),
+        head: folded.head.position,
     };
-    let label = period.label(lang, yf.fy);
+    let label = reports::i18n::period_label(lang, fy, period);
+    let selected = year.in_period();
     let text = match &a.unit {
         None => match a.format {
             ReportFormat::Html => {
-                let o = Overview::compute(yf.fy, yf.as_of, &selected, std::slice::from_ref(&rep));
-                reports::export::evaluation_html(&chrome, &o, &rep, "")
+                let o = Overview::compute(fy, as_of, selected.iter().copied(), &year.indicators);
+                reports::export::evaluation_html(&chrome, &o, rep, "")
             }
-            ReportFormat::Csv => crate::render::csv(&rep),
-            ReportFormat::Md => crate::render::markdown(&rep),
+            ReportFormat::Csv => crate::render::csv(rep),
+            ReportFormat::Md => crate::render::markdown(rep),
         },
         Some(unit) => {
             let names = indicators::spec::bangkok_unit_names();
-            let seen = all.iter().any(|c| c.rounds.iter().any(|r| &r.unit == unit));
-            if !seen && !names.contains_key(unit) {
+            if !year.knows_unit(unit) && !names.contains_key(unit) {
                 bad_input!(
-                    "--unit `{unit}`: no complaint of the log was ever forwarded to it, and it is not a known unit"
+                    "--unit `{unit}`: no complaint of fiscal year {} was ever forwarded to it, and it is not a known unit",
+                    fy.be()
                 );
             }
             let name = reports::i18n::unit_name(lang, unit, &names).to_string();
-            let page = reports::pages::UnitPage::new(unit, &name, &all, [&rep], yf.as_of, &rules);
+            let page =
+                reports::pages::UnitPage::new(unit, &name, &year.complaints, [rep], as_of, &rules);
             let of_period: Vec<&ComplaintView> = selected
                 .iter()
+                .copied()
                 .filter(|c| c.rounds.iter().any(|r| &r.unit == unit))
                 .collect();
             let period = label.as_deref().map(|l| (l, &of_period[..]));
@@ -204,7 +155,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<ExitCode> {
         selected.len(),
         label.map(|l| format!(" of {l}")).unwrap_or_default(),
         rep.units.len(),
-        yf.head.position
+        folded.head.position
     );
     Ok(ExitCode::SUCCESS)
 }

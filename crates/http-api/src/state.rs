@@ -1,0 +1,236 @@
+//! What the handlers share: the read model, the writer, the token cache, and the watch channels
+//! that live feeds follow. Locks are behind accessors: a handler never sees a lock.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::time::Instant;
+
+use axum::http::HeaderMap;
+use calendar::Calendar;
+use chrono::{DateTime, FixedOffset};
+use event_store::{EventStore, SqliteStore};
+use projections::DeadlineRules;
+use read_model::ReadModel;
+
+use crate::auth::{self, token_hash, Caller, Role};
+use crate::dashboard_cache::YearCache;
+use crate::problem::Problem;
+use crate::writer::Writer;
+
+/// Largest request body accepted, in bytes (413 above).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+
+/// How long a checked token is trusted without asking the store again: a token revoked with
+/// `rongtook token revoke` stops working within this time.
+pub const TOKEN_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    model: Arc<ReadModel>,
+    /// The log head, announced by the writer after each commit (for live followers).
+    head: tokio::sync::watch::Receiver<u64>,
+    /// Set when the server begins to shut down: live streams end.
+    stopping: tokio::sync::watch::Sender<bool>,
+    /// The dashboard's per-year figures.
+    years: YearCache,
+    /// Token hash -> caller, with when it was checked.
+    tokens: RwLock<HashMap<[u8; 32], (Caller, Instant)>>,
+    db: PathBuf,
+    writer: Writer,
+    max_body_bytes: usize,
+}
+
+/// A poisoned lock still holds consistent data here (every critical section only replaces
+/// whole values), so it is used as is.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl AppState {
+    /// Opens the log at `db`: folds it into the live projections (logging how long that took)
+    /// and starts the writer thread. The thread ends once every clone of the state is dropped
+    /// and the queued appends are committed; join it after `serve` returns.
+    pub fn start(
+        db: PathBuf,
+        durability: event_store::Durability,
+        calendar: Calendar,
+        rules: DeadlineRules,
+    ) -> Result<(AppState, std::thread::JoinHandle<()>), event_store::StoreError> {
+        let t = Instant::now();
+        let model = Arc::new(ReadModel::load(
+            &SqliteStore::open(&db, durability)?,
+            calendar,
+            rules,
+        )?);
+        tracing::info!(
+            events = model.applied(),
+            millis = t.elapsed().as_millis() as u64,
+            "projections rebuilt from the log"
+        );
+        let (head_tx, head) = tokio::sync::watch::channel(model.applied());
+        let (writer, thread) = Writer::start(&db, durability, model.clone(), head_tx)?;
+        let state = AppState {
+            inner: Arc::new(Inner {
+                model,
+                head,
+                stopping: tokio::sync::watch::channel(false).0,
+                tokens: Default::default(),
+                years: YearCache::default(),
+                db,
+                writer,
+                max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            }),
+        };
+        Ok((state, thread))
+    }
+
+    /// The same state with another body limit.
+    pub fn with_max_body_bytes(self, max: usize) -> AppState {
+        let inner = Arc::try_unwrap(self.inner)
+            .unwrap_or_else(|_| panic!("set limits before sharing the state"));
+        AppState {
+            inner: Arc::new(Inner {
+                max_body_bytes: max,
+                ..inner
+            }),
+        }
+    }
+
+    pub(crate) fn max_body_bytes(&self) -> usize {
+        self.inner.max_body_bytes
+    }
+
+    /// The read model: live fold, past folds, calendar and rules.
+    pub(crate) fn model(&self) -> &ReadModel {
+        &self.inner.model
+    }
+
+    pub(crate) fn calendar(&self) -> &Calendar {
+        self.inner.model.calendar()
+    }
+
+    pub(crate) fn rules(&self) -> &DeadlineRules {
+        self.inner.model.rules()
+    }
+
+    pub(crate) fn writer(&self) -> &Writer {
+        &self.inner.writer
+    }
+
+    pub(crate) fn years(&self) -> &YearCache {
+        &self.inner.years
+    }
+
+    /// A follower of the log head.
+    pub(crate) fn head(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.head.clone()
+    }
+
+    /// A follower of the shutdown.
+    pub(crate) fn stopping(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.inner.stopping.subscribe()
+    }
+
+    /// Tells live streams to end.
+    pub(crate) fn stop(&self) {
+        self.inner.stopping.send_replace(true);
+    }
+
+    /// A read-only connection to the log.
+    pub(crate) fn reader(&self) -> Result<SqliteStore, Problem> {
+        SqliteStore::open_read_only(&self.inner.db).map_err(|e| Problem::internal(e.to_string()))
+    }
+
+    /// Runs `f` on a read-only connection to the log.
+    pub(crate) fn read<T>(
+        &self,
+        f: impl FnOnce(&dyn EventStore) -> Result<T, event_store::StoreError>,
+    ) -> Result<T, Problem> {
+        f(&self.reader()?).map_err(|e| Problem::internal(e.to_string()))
+    }
+
+    /// The caller behind a request's bearer token (401 without a valid one).
+    pub(crate) async fn caller(&self, headers: &HeaderMap) -> Result<Caller, Problem> {
+        self.caller_for_token(auth::bearer(headers)?).await
+    }
+
+    /// The caller a token stands for (401 for an unknown or revoked one).
+    pub(crate) async fn caller_for_token(&self, token: String) -> Result<Caller, Problem> {
+        let hash = token_hash(&token);
+        if let Some((caller, at)) = self
+            .inner
+            .tokens
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&hash)
+        {
+            if at.elapsed() < TOKEN_CACHE_TTL {
+                return Ok(caller.clone());
+            }
+        }
+        let state = self.clone();
+        let record = blocking(move || {
+            state
+                .reader()?
+                .find_token(&hash)
+                .map_err(|e| Problem::internal(e.to_string()))
+        })
+        .await?
+        .ok_or_else(|| auth::unauthorized("unknown or revoked token"))?;
+        let role = Role::parse(&record.role, record.unit.as_deref())
+            .ok_or_else(|| Problem::internal(format!("token {} has no valid role", record.id)))?;
+        let caller = Caller {
+            token_id: record.id,
+            role,
+        };
+        let mut cache = self.inner.tokens.write().unwrap_or_else(|p| p.into_inner());
+        cache.retain(|_, (_, at)| at.elapsed() < TOKEN_CACHE_TTL);
+        cache.insert(hash, (caller.clone(), Instant::now()));
+        Ok(caller)
+    }
+}
+
+/// Runs blocking work (the store, folds) off the async threads.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, Problem> + Send + 'static,
+) -> Result<T, Problem> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Problem::internal(format!("worker failed: {e}")))?
+}
+
+/// The current instant: the only clock of the read side.
+pub(crate) fn now() -> DateTime<FixedOffset> {
+    chrono::Utc::now().fixed_offset()
+}
+
+/// The unit a caller may look at: a unit token only its own (403 for another).
+pub(crate) fn unit_scope(
+    caller: &Caller,
+    asked: Option<String>,
+) -> Result<Option<String>, Problem> {
+    match (&caller.role, asked) {
+        (Role::Unit(u), Some(a)) if &a != u => Err(auth::forbidden(format!(
+            "a `unit` token for `{u}` may not read `{a}`"
+        ))),
+        (Role::Unit(u), _) => Ok(Some(u.clone())),
+        (_, a) => Ok(a),
+    }
+}
+
+/// An optional `as_of` query value: RFC 3339 or a date (the end of that day in Bangkok); an
+/// empty value is no value.
+pub(crate) fn parse_as_of(t: Option<&str>) -> Result<Option<DateTime<FixedOffset>>, Problem> {
+    match t.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(t) => read_model::parse_instant(t)
+            .map(Some)
+            .map_err(|e| Problem::bad_query(format!("as_of: {e}"))),
+    }
+}

@@ -1,0 +1,224 @@
+//! The read model a server keeps: the live fold, folds as of past instants, and the rule data
+//! they are judged with. Every question the HTTP API and the dashboard ask is one method here.
+
+use calendar::{Calendar, FiscalYear};
+use chrono::{DateTime, FixedOffset};
+use event_store::{EventStore, StoreError};
+use indicators::{IndicatorReport, Spec};
+use lifecycle::Status;
+use projections::{ComplaintView, DeadlineRules, OverdueReport};
+
+use crate::folded::{Folded, Live, PastFolds};
+use crate::query::{complaint_as_of, overdue_of, ComplaintAt, YearFigures};
+
+/// Which complaints a list holds.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    /// Complaints ever forwarded to this unit.
+    pub unit: Option<String>,
+    pub status: Option<Status>,
+    /// Only complaints with an overdue obligation now.
+    pub overdue: bool,
+}
+
+/// One page of a list, and how many complaints the whole list holds.
+#[derive(Debug, Clone)]
+pub struct ListPage {
+    pub total: usize,
+    pub complaints: Vec<ComplaintView>,
+}
+
+pub struct ReadModel {
+    live: Live,
+    past: PastFolds,
+    calendar: Calendar,
+    rules: DeadlineRules,
+}
+
+impl ReadModel {
+    /// Folds the whole log into the live fold.
+    pub fn load(
+        store: &dyn EventStore,
+        calendar: Calendar,
+        rules: DeadlineRules,
+    ) -> Result<ReadModel, StoreError> {
+        Ok(ReadModel {
+            live: Live::load(store)?,
+            past: PastFolds::default(),
+            calendar,
+            rules,
+        })
+    }
+
+    pub fn calendar(&self) -> &Calendar {
+        &self.calendar
+    }
+
+    pub fn rules(&self) -> &DeadlineRules {
+        &self.rules
+    }
+
+    /// The live fold: every event so far.
+    pub fn live(&self) -> &Live {
+        &self.live
+    }
+
+    /// The last position the live fold holds.
+    pub fn applied(&self) -> u64 {
+        self.live.applied()
+    }
+
+    /// Folds what was committed since into the live fold.
+    pub fn catch_up(&self, store: &dyn EventStore) -> Result<(), StoreError> {
+        self.live.catch_up(store)
+    }
+
+    /// One complaint judged as of `as_of`.
+    pub fn complaint(
+        &self,
+        store: &dyn EventStore,
+        id: &str,
+        as_of: DateTime<FixedOffset>,
+    ) -> Result<ComplaintAt, StoreError> {
+        complaint_as_of(store, id, as_of, &self.calendar, &self.rules)
+    }
+
+    /// One complaint of the live fold judged as of `now`.
+    pub fn complaint_now(&self, id: &str, now: DateTime<FixedOffset>) -> Option<ComplaintView> {
+        self.live
+            .read()
+            .fold
+            .view_at(id, &self.calendar, &self.rules, now)
+    }
+
+    /// The complaints that pass `filter`, sorted by id, judged as of `now`: page `page`
+    /// (from 1) of `per_page`.
+    pub fn complaints(
+        &self,
+        filter: &ListFilter,
+        now: DateTime<FixedOffset>,
+        page: usize,
+        per_page: usize,
+    ) -> ListPage {
+        let live = self.live.read();
+        let fold = &live.fold;
+        let mut ids: Vec<&str> = fold
+            .summaries()
+            .filter(|s| filter.unit.as_deref().is_none_or(|u| s.units.contains(&u)))
+            .filter(|s| filter.status.is_none_or(|st| s.status == st))
+            .filter(|s| !filter.overdue || s.status.is_open())
+            .map(|s| s.complaint_id)
+            .collect();
+        ids.sort_unstable();
+        let skip = page.saturating_sub(1).saturating_mul(per_page);
+        if filter.overdue {
+            let all: Vec<ComplaintView> = fold
+                .views_of_at(&ids, &self.calendar, &self.rules, now)
+                .into_iter()
+                .filter(|v| projections::overdue(std::iter::once(v), now, &self.rules).total > 0)
+                .collect();
+            ListPage {
+                total: all.len(),
+                complaints: all.into_iter().skip(skip).take(per_page).collect(),
+            }
+        } else {
+            let shown: Vec<&str> = ids.iter().skip(skip).take(per_page).copied().collect();
+            ListPage {
+                total: ids.len(),
+                complaints: fold.views_of_at(&shown, &self.calendar, &self.rules, now),
+            }
+        }
+    }
+
+    /// The overdue list as of `as_of` (a past instant: the log as it stood then), or of now
+    /// from the live fold's open complaints; of one unit only when `unit` is given.
+    pub fn overdue(
+        &self,
+        store: &dyn EventStore,
+        as_of: Option<DateTime<FixedOffset>>,
+        now: DateTime<FixedOffset>,
+        unit: Option<&str>,
+    ) -> Result<OverdueReport, StoreError> {
+        let (cal, rules) = (&self.calendar, &self.rules);
+        match as_of {
+            None => {
+                let live = self.live.read();
+                let ids: Vec<&str> = live
+                    .fold
+                    .summaries()
+                    .filter(|s| s.status.is_open())
+                    .map(|s| s.complaint_id)
+                    .collect();
+                let views = live.fold.views_of_at(&ids, cal, rules, now);
+                Ok(overdue_of(&views, now, rules, unit))
+            }
+            Some(at) => self.past.with(store, at, |f| {
+                overdue_of(&f.fold.views(cal, rules), at, rules, unit)
+            }),
+        }
+    }
+
+    /// `spec` scored for fiscal year `fy` on the log as it stood at `as_of`, of one unit only
+    /// when `unit` is given.
+    pub fn indicator(
+        &self,
+        store: &dyn EventStore,
+        spec: &Spec,
+        fy: FiscalYear,
+        as_of: DateTime<FixedOffset>,
+        unit: Option<&str>,
+    ) -> Result<IndicatorReport, StoreError> {
+        let mut rep = self.past.with(store, as_of, |f| {
+            YearFigures::compute(
+                f,
+                fy,
+                as_of,
+                &self.calendar,
+                &self.rules,
+                std::slice::from_ref(spec),
+            )
+        })?;
+        let mut rep = rep.indicators.pop().expect("one spec, one result");
+        if let Some(u) = unit {
+            rep.units.retain(|x| x.unit == u);
+        }
+        Ok(rep)
+    }
+
+    /// A fiscal year's figures as of now: a current year from the live fold judged as of
+    /// `now`, a past year as the log stood at the year's end.
+    pub fn year(
+        &self,
+        store: &dyn EventStore,
+        fy: FiscalYear,
+        now: DateTime<FixedOffset>,
+        specs: &[Spec],
+    ) -> Result<YearFigures, StoreError> {
+        let (cal, rules) = (&self.calendar, &self.rules);
+        if fy.end_instant() > now {
+            Ok(YearFigures::compute(
+                &self.live.read(),
+                fy,
+                now,
+                cal,
+                rules,
+                specs,
+            ))
+        } else {
+            let end = fy.end_instant();
+            self.past.with(store, end, |f: &Folded| {
+                YearFigures::compute(f, fy, end, cal, rules, specs)
+            })
+        }
+    }
+
+    /// When the newest complaint of the live fold was received.
+    pub fn newest_received(&self) -> Option<DateTime<FixedOffset>> {
+        self.live
+            .read()
+            .fold
+            .summaries()
+            .filter_map(|s| s.received_at)
+            .max()
+    }
+}
