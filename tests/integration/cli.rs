@@ -805,3 +805,91 @@ fn reports_agree_with_the_replay_and_print_on_a4() {
         assert!(!bad.exists());
     }
 }
+
+/// `(met, judged)` of the R3 checkpoints of the rounds forwarded in FY 2567 (B.E.), counted
+/// straight from a replay's `complaints.json`.
+fn r3_checkpoints_counted(complaints: &serde_json::Value) -> (u64, u64, u64) {
+    let (mut met, mut judged, mut rounds_all_met) = (0, 0, 0);
+    for c in complaints.as_array().unwrap() {
+        for r in c["rounds"].as_array().unwrap() {
+            let day = &r["forwarded_at"].as_str().unwrap()[..10];
+            assert!(r["forwarded_at"].as_str().unwrap().ends_with("+07:00"));
+            if !("2023-10-01"..="2024-09-30").contains(&day) {
+                continue;
+            }
+            let cps = r["checkpoints"].as_array().unwrap();
+            for k in cps {
+                match k["met"].as_bool() {
+                    Some(true) => (met, judged) = (met + 1, judged + 1),
+                    Some(false) => judged += 1,
+                    None => {}
+                }
+            }
+            if cps.iter().all(|k| k["met"] == true) {
+                rounds_all_met += 1;
+            }
+        }
+    }
+    (met, judged, rounds_all_met)
+}
+
+#[test]
+fn r3_is_one_share_per_checkpoint_in_the_summary_and_the_reports() {
+    let dir = Scratch::new("r3");
+    let db = generated_log(&dir, 600, 11);
+    let out = dir.path("replay");
+    ok(&[
+        "replay",
+        "--db",
+        s(&db),
+        "--fiscal-year",
+        "2567",
+        "--out",
+        s(&out),
+    ]);
+    let complaints: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("complaints.json")).unwrap())
+            .unwrap();
+    let (met, judged, rounds_all_met) = r3_checkpoints_counted(&complaints);
+    assert!(judged > 100, "the year has judged checkpoints: {judged}");
+    // Per round and per checkpoint really differ on this year, so the test tells them apart.
+    assert_ne!(met, rounds_all_met);
+    let pct = format!("{:.2}%", met as f64 * 100.0 / judged as f64);
+
+    let summary = ok(&["demo", "--db", s(&db), "--fiscal-year", "2567"]);
+    let line = summary
+        .lines()
+        .find(|l| l.starts_with("on time"))
+        .expect("an on-time line");
+    assert!(
+        line.contains(&format!("R3 checkpoints met {pct} ({met}/{judged})")),
+        "{line} (counted {met}/{judged})"
+    );
+
+    let html = dir.path("eval.html");
+    ok(&[
+        "report",
+        "--db",
+        s(&db),
+        "--fiscal-year",
+        "2567",
+        "--spec",
+        "bma-complaint-3step",
+        "--out",
+        s(&html),
+    ]);
+    let page = std::fs::read_to_string(&html).unwrap();
+    let cell = format!(
+        "{pct} <span class=\"meta\">({}/{})</span>",
+        reports::html::count(met),
+        reports::html::count(judged)
+    );
+    let row = page
+        .split("<tr>")
+        .find(|r| r.contains("<th scope=\"row\">R3 "))
+        .expect("the report has an R3 row");
+    assert!(
+        row.contains(&cell),
+        "the report's R3 row shows {cell}: {row}"
+    );
+}

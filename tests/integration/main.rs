@@ -5,6 +5,7 @@ mod browser;
 mod cli;
 mod fixtures;
 mod http;
+mod read_path;
 mod schemas;
 mod selections;
 mod store;

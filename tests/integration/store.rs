@@ -71,9 +71,12 @@ fn a_repeat_is_a_no_op_and_a_changed_repeat_is_a_conflict() {
 
 #[test]
 fn updates_and_deletes_are_refused_by_the_log() {
-    let mut s = SqliteStore::open_in_memory().unwrap();
+    let dir = Scratch::new("append-only");
+    let db = dir.path("log.db");
+    let mut s = SqliteStore::open(&db, Durability::Full).unwrap();
     s.append(&sample(3), now()).unwrap();
-    let c = s.connection();
+    // Another client of the same file, as any SQLite tool would be.
+    let c = rusqlite::Connection::open(&db).unwrap();
     let e = c
         .execute("UPDATE events SET actor = 'x' WHERE position = 1", [])
         .unwrap_err();
@@ -86,11 +89,14 @@ fn updates_and_deletes_are_refused_by_the_log() {
 
 #[test]
 fn verify_names_the_first_tampered_position() {
-    let mut s = SqliteStore::open_in_memory().unwrap();
+    let dir = Scratch::new("tamper");
+    let db = dir.path("log.db");
+    let mut s = SqliteStore::open(&db, Durability::Full).unwrap();
     s.append(&sample(10), now()).unwrap();
     assert_eq!(s.verify().unwrap().first_bad, None);
-    // Edit a row behind the triggers' back: the subject of a received event past the start.
-    let c = s.connection();
+    // Edit a row behind the triggers' back, from another connection: the subject of a
+    // received event past the start.
+    let c = rusqlite::Connection::open(&db).unwrap();
     let p: i64 = c
         .query_row(
             "SELECT min(position) FROM events WHERE type = 'received' AND position > 5",

@@ -3,6 +3,7 @@
 //!
 //! Pure: no I/O, no clock, no randomness.
 
+pub mod categories;
 pub mod fxhash;
 pub mod recorded;
 pub mod schema;

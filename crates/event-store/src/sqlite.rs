@@ -262,11 +262,6 @@ impl SqliteStore {
         Ok(outcomes)
     }
 
-    /// The underlying connection, for the store's own tests and tools.
-    pub fn connection(&self) -> &Connection {
-        &self.conn
-    }
-
     /// Number of events in the log.
     pub fn count(&self) -> Result<u64, StoreError> {
         Ok(self

@@ -78,37 +78,6 @@ pub const DEPARTMENTS: [&str; 6] = [
     "health",
 ];
 
-/// External agencies (no BMA unit is accountable for complaints forwarded to them).
-pub const EXTERNAL_AGENCIES: [&str; 3] = ["ext:mwa", "ext:mea", "ext:police"];
-
-/// The 24 complaint categories.
-pub const CATEGORIES: [&str; 24] = [
-    "road",
-    "sidewalk",
-    "cleanliness",
-    "flooding",
-    "drainage",
-    "electricity",
-    "obstruction",
-    "traffic",
-    "safety",
-    "trees",
-    "bridge",
-    "canal",
-    "noise",
-    "complaint",
-    "power_lines",
-    "signage",
-    "lighting",
-    "homeless",
-    "stray_animals",
-    "pm25",
-    "transit",
-    "suggestion",
-    "toilets",
-    "traffic_signs",
-];
-
 /// Every BMA unit the generator assigns complaints to.
 pub fn units() -> Vec<String> {
     DISTRICTS
@@ -335,7 +304,7 @@ impl Generator {
                 _ => Channel::Other,
             }
         };
-        let category = self.rng.pick(&CATEGORIES).to_string();
+        let category = self.rng.pick(&event_model::categories::CODES).to_string();
         let district = self.rng.pick(&DISTRICTS).to_string();
         let anonymous = if channel == Channel::Letter {
             self.rng.chance(0.5)

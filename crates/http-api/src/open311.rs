@@ -105,6 +105,9 @@ fn render_requests(records: &[Record], format: Format) -> Response {
 }
 
 fn service_name(code: &str) -> String {
+    if let Some(c) = event_model::categories::known(code) {
+        return c.en.to_string();
+    }
     let mut n = code.replace('_', " ");
     if let Some(first) = n.get_mut(0..1) {
         first.make_ascii_uppercase();
@@ -121,7 +124,7 @@ pub async fn root_file(
     let (stem, format) = split_format(&file)?;
     match stem {
         "services" => {
-            let records: Vec<Record> = generator::CATEGORIES
+            let records: Vec<Record> = event_model::categories::CODES
                 .iter()
                 .map(|c| {
                     vec![
@@ -245,22 +248,10 @@ fn due_instant(d: chrono::NaiveDate) -> String {
     format!("{d}T23:59:59+07:00")
 }
 
-/// The next deadline of the round in force: acknowledgement, first progress, or the next
-/// checkpoint not yet met.
+/// The next deadline of the round in force, as the projection states it
+/// ([`projections::RoundView::next_due`]).
 fn expected(v: &ComplaintView) -> Option<String> {
-    let r = v.rounds.last().filter(|r| r.end.is_none() && !r.external)?;
-    if r.acknowledged_at.is_none() {
-        return r.ack_due.map(due_instant);
-    }
-    if r.first_progress_at.is_none() {
-        return r.first_progress_due.map(due_instant);
-    }
-    let last = r
-        .checkpoints
-        .last()
-        .map(|c| c.date)
-        .or(r.first_progress_due)?;
-    Some(due_instant(calendar::next_checkpoint_after(last)))
+    v.rounds.last()?.next_due.map(due_instant)
 }
 
 fn record(fold: &projections::ComplaintFold, v: &ComplaintView) -> Record {
@@ -350,7 +341,7 @@ pub async fn submit(
             "submissions need an `intake` API key".into(),
         ));
     }
-    if !generator::CATEGORIES.contains(&f.service_code.as_str()) {
+    if !event_model::categories::CODES.contains(&f.service_code.as_str()) {
         return Err(Problem::malformed(
             format!(
                 "service_code `{}` is not a service (see services.json)",

@@ -78,11 +78,11 @@ fn round_verdict(c: Criterion, r: &RoundView) -> Verdict {
         // A round never acknowledged cannot report first progress: R2 follows its R1.
         Criterion::R2Met if r.acknowledged_at.is_none() => deadline(r.ack_on_time, r),
         Criterion::R2Met => deadline(r.first_progress_on_time, r),
-        Criterion::R3AllMet => combine(r.checkpoints.iter().map(|cp| match cp.met {
+        Criterion::R3AllMet => match r.r3_all_met() {
             Some(true) => Verdict::Met,
             Some(false) => Verdict::Failed,
             None => Verdict::Pending,
-        })),
+        },
         Criterion::ClosedWithAnswer | Criterion::Resolved => Verdict::Met,
     }
 }

@@ -422,6 +422,13 @@ pub struct RoundView {
     pub outcome: Option<Outcome>,
     pub ended_at: Option<Timestamp>,
     pub end: Option<RoundEnd>,
+    /// The round's next deadline as of the evaluation date, for those who show one (Open311's
+    /// `expected_datetime`): the acknowledgement while not acknowledged, the first progress
+    /// while none was reported, then the earliest R3 checkpoint from that date on whose
+    /// report is not in yet (with the rules' roll). `None` for an ended or external round.
+    /// Not part of the projection's JSON.
+    #[serde(skip)]
+    pub next_due: Option<NaiveDate>,
 }
 
 /// A complaint as of the evaluation instant.
@@ -541,6 +548,7 @@ fn round_view(r: &RoundAcc, as_of: NaiveDate, cal: &Calendar, rules: &DeadlineRu
         outcome: r.outcome,
         ended_at: r.ended_at.map(Timestamp),
         end: r.end,
+        next_due: None,
     };
     if r.external {
         // No BMA unit is accountable for an external round: no R1-R3 deadlines.
@@ -548,6 +556,9 @@ fn round_view(r: &RoundAcc, as_of: NaiveDate, cal: &Calendar, rules: &DeadlineRu
     }
     let ack_due = cal.nth_business_day_after(local_date(&r.forwarded_at), rules.ack_business_days);
     v.ack_due = Some(ack_due);
+    if r.end.is_none() && r.acknowledged_at.is_none() {
+        v.next_due = Some(ack_due);
+    }
     v.ack_on_time = match r.acknowledged_at {
         Some(t) => Some(local_date(&t) <= ack_due),
         None => unfulfilled(ack_due, end_date, as_of),
@@ -573,34 +584,55 @@ fn round_view(r: &RoundAcc, as_of: NaiveDate, cal: &Calendar, rules: &DeadlineRu
         Some(RoundEnd::Closed) => end_date,
         _ => None,
     };
-    let effective = |c: NaiveDate| match rules.checkpoint_on_non_business_day {
+    if r.end.is_none() && r.acknowledged_at.is_some() {
+        v.next_due = if r.first_progress_at.is_none() {
+            Some(r2_due)
+        } else {
+            checkpoints_after(r2_due, cal, rules)
+                .find(|(prev, due)| {
+                    *due >= as_of && !r.progress_dates.iter().any(|d| d > prev && d <= due)
+                })
+                .map(|(_, due)| due)
+        };
+    }
+    for (prev, due) in checkpoints_after(r2_due, cal, rules) {
+        if due > bound {
+            break;
+        }
+        let reported = r.progress_dates.iter().any(|d| *d > prev && *d <= due);
+        let met = if reported || closed_on == Some(due) {
+            Some(true)
+        } else if end_date.is_none() && as_of <= due {
+            None
+        } else {
+            Some(false)
+        };
+        v.checkpoints.push(CheckpointView { date: due, met });
+    }
+    v
+}
+
+/// The R3 checkpoints after an R2 deadline, in order, each with the checkpoint before it (the
+/// start of its reporting window): dates as due, that is after the rules' roll of a
+/// checkpoint on a weekend or holiday. Endless.
+fn checkpoints_after<'a>(
+    r2_due: NaiveDate,
+    cal: &'a Calendar,
+    rules: &'a DeadlineRules,
+) -> impl Iterator<Item = (NaiveDate, NaiveDate)> + 'a {
+    let effective = move |c: NaiveDate| match rules.checkpoint_on_non_business_day {
         CheckpointRoll::NextBusinessDay if !cal.is_business_day(c) => {
             cal.nth_business_day_after(c, 1)
         }
         _ => c,
     };
     // Start one checkpoint early: a rolled checkpoint may land after the R2 deadline.
-    let mut c = previous_checkpoint_before(next_checkpoint_after(r2_due));
-    loop {
-        let due = effective(c);
-        if due > bound {
-            break;
-        }
-        if due > r2_due {
-            let prev = effective(previous_checkpoint_before(c));
-            let reported = r.progress_dates.iter().any(|d| *d > prev && *d <= due);
-            let met = if reported || closed_on == Some(due) {
-                Some(true)
-            } else if end_date.is_none() && as_of <= due {
-                None
-            } else {
-                Some(false)
-            };
-            v.checkpoints.push(CheckpointView { date: due, met });
-        }
-        c = next_checkpoint_after(c);
-    }
-    v
+    std::iter::successors(
+        Some(previous_checkpoint_before(next_checkpoint_after(r2_due))),
+        |c| Some(next_checkpoint_after(*c)),
+    )
+    .map(move |c| (effective(previous_checkpoint_before(c)), effective(c)))
+    .filter(move |(_, due)| *due > r2_due)
 }
 
 fn view(

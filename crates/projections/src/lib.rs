@@ -7,6 +7,7 @@
 pub mod complaint;
 pub mod overdue;
 pub mod rules;
+pub mod shares;
 
 pub use complaint::{
     CheckpointView, ComplaintFold, ComplaintView, Period, RoundEnd, RoundView, SpotCheckView,
@@ -16,6 +17,7 @@ pub use overdue::{
     merge_overdue, overdue, ObligationKind, OverdueItem, OverdueReport, OverdueUnit,
 };
 pub use rules::{CheckpointRoll, DeadlineRules};
+pub use shares::{OnTime, Share};
 
 /// Writes a list as a canonical JSON array: one element per line, compact elements, so that
 /// large outputs stay diffable line by line.

@@ -70,6 +70,7 @@ pub fn evaluation_html(c: &Chrome, o: &Overview, rep: &IndicatorReport, prefix: 
         pct(o.resolved_pct())
     );
     s.push_str(&trend(l, o));
+    s.push_str(&crate::pages::timeliness_table(l, o));
     let _ = write!(
         s,
         "<h2>{}</h2><table><thead><tr><th class=\"n\">#</th><th>{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th></tr></thead><tbody>",
@@ -133,15 +134,7 @@ fn period_html(l: Lang, label: &str, list: &[&ComplaintView]) -> String {
     );
     for v in list {
         let r = v.rounds.last();
-        let r3 = r.map(|r| {
-            if r.checkpoints.iter().any(|k| k.met == Some(false)) {
-                Some(false)
-            } else if r.checkpoints.iter().any(|k| k.met.is_none()) {
-                None
-            } else {
-                Some(true)
-            }
-        });
+        let r3 = r.map(|r| r.r3_all_met());
         let _ = write!(
             s,
             "<tr><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",

@@ -7,33 +7,11 @@ use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
 use event_model::Outcome;
 use indicators::evaluate::UnitResult;
 use indicators::IndicatorReport;
-use projections::ComplaintView;
+pub use projections::Share;
+use projections::{ComplaintView, OnTime};
 
 /// Fewer complaints than this, and a unit's share is flagged as not comparable.
 pub const SMALL_COUNT: u64 = 30;
-
-/// Obligations met and missed; pending ones are in neither.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Share {
-    pub met: u64,
-    pub missed: u64,
-}
-
-impl Share {
-    fn add(&mut self, v: Option<bool>) {
-        match v {
-            Some(true) => self.met += 1,
-            Some(false) => self.missed += 1,
-            None => {}
-        }
-    }
-
-    /// The met share in percent, `None` with nothing judged.
-    pub fn pct(&self) -> Option<f64> {
-        let n = self.met + self.missed;
-        (n > 0).then(|| self.met as f64 * 100.0 / n as f64)
-    }
-}
 
 /// Complaints received and closed in one month.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,15 +105,12 @@ impl Overview {
             months: Vec::new(),
             indicators: Vec::new(),
         };
+        let mut on_time = OnTime::default();
         for c in complaints {
-            for r in &c.rounds {
-                if !fy.contains(local_date(&r.forwarded_at.0)) {
-                    continue;
-                }
-                o.r1.add(r.ack_on_time);
-                o.r2.add(r.first_progress_on_time);
-                r.checkpoints.iter().for_each(|k| o.r3.add(k.met));
-            }
+            c.rounds
+                .iter()
+                .filter(|r| fy.contains(local_date(&r.forwarded_at.0)))
+                .for_each(|r| on_time.add_round(r));
             if let Some(closed) = &c.closed_at {
                 let d = local_date(&closed.0);
                 if let Some(m) = by_month.get_mut(&month_key(d)) {
@@ -162,6 +137,7 @@ impl Overview {
                 o.open += 1;
             }
         }
+        (o.r1, o.r2, o.r3) = (on_time.r1, on_time.r2, on_time.r3);
         o.months = by_month.into_values().collect();
         o.indicators = reports
             .iter()

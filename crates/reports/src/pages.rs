@@ -170,18 +170,23 @@ pub fn overview(c: &Chrome, o: &Overview) -> String {
         );
     }
     s.push_str("</tbody></table></div>");
-    let _ = write!(
-        s,
-        "<h2>{}</h2><div class=\"scroll\"><table><thead><tr><th scope=\"col\"></th><th scope=\"col\" class=\"n\">{}</th></tr></thead><tbody>\
+    s.push_str(&timeliness_table(l, o));
+    page(c, &i18n::fiscal_year(l, o.fiscal_year), "overview", &s)
+}
+
+/// R1, R2 and R3 of the year's rounds: met / due so far (R3 per checkpoint, as everywhere).
+pub(crate) fn timeliness_table(l: Lang, o: &Overview) -> String {
+    format!(
+        "<h2>{}</h2><div class=\"scroll\"><table id=\"timeliness\"><thead><tr><th scope=\"col\"></th><th scope=\"col\" class=\"n\">{}</th></tr></thead><tbody>\
          <tr><th scope=\"row\">R1</th><td class=\"n\">{}</td></tr><tr><th scope=\"row\">R2</th><td class=\"n\">{}</td></tr>\
-         <tr><th scope=\"row\">R3</th><td class=\"n\">{}</td></tr></tbody></table></div>",
+         <tr><th scope=\"row\">R3 {}</th><td class=\"n\">{}</td></tr></tbody></table></div>",
         l.t("ความตรงต่อเวลา (ทันเวลา/ที่ครบกำหนดแล้ว)", "Timeliness (met / due so far)"),
         l.t("ทันเวลา", "On time"),
         share_cell(&o.r1),
         share_cell(&o.r2),
+        l.t("(นับรายจุดตรวจ)", "(per checkpoint)"),
         share_cell(&o.r3)
-    );
-    page(c, &i18n::fiscal_year(l, o.fiscal_year), "overview", &s)
+    )
 }
 
 /// The league table of one indicator.

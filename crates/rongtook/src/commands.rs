@@ -666,14 +666,6 @@ pub fn demo(db: &Path, fiscal_year: &str, complaints: u64, seed: u64) -> anyhow:
     Ok(ExitCode::SUCCESS)
 }
 
-fn pct(n: usize, d: usize) -> String {
-    if d == 0 {
-        "n/a".into()
-    } else {
-        format!("{:.1}%", n as f64 * 100.0 / d as f64)
-    }
-}
-
 pub fn print_summary(r: &Replayed, elapsed: std::time::Duration) {
     use lifecycle::Status;
     let m = &r.meta;
@@ -701,20 +693,16 @@ pub fn print_summary(r: &Replayed, elapsed: std::time::Duration) {
         c.len() - closed,
         c.iter().filter(|x| x.stale).count()
     );
-    let rounds: Vec<_> = c
-        .iter()
-        .flat_map(|x| x.rounds.iter())
-        .filter(|r| !r.external)
-        .collect();
-    let judged = |f: &dyn Fn(&projections::RoundView) -> Option<bool>| {
-        let met = rounds.iter().filter(|r| f(r) == Some(true)).count();
-        let all = rounds.iter().filter(|r| f(r).is_some()).count();
-        pct(met, all)
+    let on_time = projections::OnTime::of(c, r.figures.fiscal_year);
+    let pct = |s: projections::Share| match s.pct() {
+        Some(p) => format!("{p:.2}% ({}/{})", s.met, s.judged()),
+        None => "n/a".into(),
     };
-    println!("on time: R1 acknowledgement {}, R2 first progress {}, R3 rounds with every checkpoint met {}",
-        judged(&|r| r.ack_on_time),
-        judged(&|r| r.first_progress_on_time),
-        judged(&|r| if r.checkpoints.iter().any(|c| c.met.is_none()) { None } else { Some(r.checkpoints.iter().all(|c| c.met == Some(true))) }),
+    println!(
+        "on time (rounds forwarded in the year): R1 acknowledgement {}, R2 first progress {}, R3 checkpoints met {}",
+        pct(on_time.r1),
+        pct(on_time.r2),
+        pct(on_time.r3),
     );
     println!("overdue obligations: {}", r.overdue.total);
     let mut units: Vec<_> = r.overdue.units.iter().collect();
