@@ -244,29 +244,36 @@ fn unit_may_act(
 /// Applies an accepted event. Never fails; an event [`validate`] would refuse is applied as
 /// well as it can be (replays of a log only ever hold accepted events).
 pub fn evolve(state: &mut Lifecycle, data: &EventData) {
+    state.status = next_status(state.status, data);
     match data {
-        EventData::Received(_) => state.status = Status::Received,
         EventData::Forwarded(f) => {
             state.assignment = Some(Assignment {
                 unit: f.to_unit.clone(),
                 external: f.external,
                 acknowledged: false,
             });
-            state.status = Status::Forwarded;
         }
         EventData::Acknowledged(_) => {
             if let Some(a) = &mut state.assignment {
                 a.acknowledged = true;
             }
-            state.status = Status::Acknowledged;
         }
-        EventData::ProgressReported(_) => state.status = Status::InProgress,
-        EventData::Closed(_) => state.status = Status::Closed,
-        EventData::Reopened(_) => {
-            state.status = Status::Reopened;
-            state.assignment = None;
-        }
-        EventData::SpotChecked(_) | EventData::MonthlyReportSubmitted(_) => {}
+        EventData::Reopened(_) => state.assignment = None,
+        _ => {}
+    }
+}
+
+/// The status a complaint is in after an (accepted) event: the one transition table, used by
+/// [`evolve`] and by the projections' fold.
+pub fn next_status(current: Status, data: &EventData) -> Status {
+    match data {
+        EventData::Received(_) => Status::Received,
+        EventData::Forwarded(_) => Status::Forwarded,
+        EventData::Acknowledged(_) => Status::Acknowledged,
+        EventData::ProgressReported(_) => Status::InProgress,
+        EventData::Closed(_) => Status::Closed,
+        EventData::Reopened(_) => Status::Reopened,
+        EventData::SpotChecked(_) | EventData::MonthlyReportSubmitted(_) => current,
     }
 }
 

@@ -157,9 +157,9 @@ impl ComplaintFold {
         c.version = ev.version;
         let at = ev.occurred_at;
         c.updated_at = Some(at);
+        c.status = lifecycle::next_status(c.status, &ev.data);
         match ev.data {
             EventData::Received(d) => {
-                c.status = Status::Received;
                 c.channel = Some(d.channel);
                 c.category = d.category;
                 c.district = d.district;
@@ -185,20 +185,17 @@ impl ComplaintFold {
                     end: None,
                     outcome: None,
                 });
-                c.status = Status::Forwarded;
             }
             EventData::Acknowledged(_) => {
                 if let Some(r) = c.open_round() {
                     r.acknowledged_at.get_or_insert(at);
                 }
-                c.status = Status::Acknowledged;
             }
             EventData::ProgressReported(_) => {
                 if let Some(r) = c.open_round() {
                     r.first_progress_at.get_or_insert(at);
                     r.progress_dates.push(local_date(&at));
                 }
-                c.status = Status::InProgress;
             }
             EventData::Closed(d) => {
                 if let Some(r) = c.open_round() {
@@ -207,7 +204,6 @@ impl ComplaintFold {
                     r.end = Some(RoundEnd::Closed);
                     r.outcome = Some(d.outcome);
                 }
-                c.status = Status::Closed;
                 c.closed_at = Some(at);
                 c.outcome = Some(d.outcome);
                 if self.keep_public {
@@ -215,7 +211,6 @@ impl ComplaintFold {
                 }
             }
             EventData::Reopened(_) => {
-                c.status = Status::Reopened;
                 c.reopen_count += 1;
                 c.closed_at = None;
                 c.outcome = None;

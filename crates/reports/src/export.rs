@@ -4,13 +4,11 @@
 
 use std::fmt::Write;
 
-use indicators::IndicatorReport;
 use projections::ComplaintView;
 
 use crate::html::{count, esc, level, num, page, pct, Chrome};
 use crate::i18n::{self, Lang};
-use crate::model::{league, LeagueSort, Overview};
-use crate::pages::{trend, unit_body, UnitPage};
+use crate::pages::{unit_body, UnitPage};
 
 /// The byte-order mark that makes spreadsheets read a CSV file as UTF-8.
 pub const BOM: &str = "\u{feff}";
@@ -40,69 +38,6 @@ fn verdict(v: Option<bool>) -> &'static str {
         Some(false) => "missed",
         None => "pending",
     }
-}
-
-/// The fiscal-year evaluation of one indicator, printable: the year at a glance, the monthly
-/// chart, and every unit's line ranked.
-pub fn evaluation_html(c: &Chrome, o: &Overview, rep: &IndicatorReport, prefix: &str) -> String {
-    let l = c.lang;
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        "<h1>{}</h1><p>{} · {} {} · {} <span class=\"mono\">{}</span> · {} {}</p>",
-        esc(l.text(&rep.spec_title)),
-        i18n::fiscal_year(l, o.fiscal_year),
-        l.t("ณ", "as of"),
-        i18n::instant(l, &o.as_of),
-        l.t("เกณฑ์", "spec"),
-        esc(&rep.spec_hash[..16.min(rep.spec_hash.len())]),
-        l.t("ข้อมูลถึงลำดับ", "log position"),
-        rep.provenance.log_head_position
-    );
-    let _ = write!(
-        s,
-        "<p>{}: {} · {}: {} · {}: {}</p>",
-        l.t("เรื่องที่รับ", "received"),
-        count(o.received),
-        l.t("ยุติแล้ว", "closed"),
-        count(o.closed),
-        l.t("แก้ไขสำเร็จ", "resolved"),
-        pct(o.resolved_pct())
-    );
-    s.push_str(&trend(l, o));
-    s.push_str(&crate::pages::timeliness_table(l, o));
-    let _ = write!(
-        s,
-        "<h2>{}</h2><table><thead><tr><th class=\"n\">#</th><th>{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th></tr></thead><tbody>",
-        l.t("ผลรายหน่วยงาน", "Units"),
-        l.t("หน่วยงาน", "Unit"),
-        l.t("จำนวนเรื่อง", "Complaints"),
-        l.t("ร้อยละ", "Share"),
-        l.t("ระดับ", "Level"),
-        l.t("คะแนน", "Score"),
-    );
-    let names = indicators::spec::bangkok_unit_names();
-    for row in league(
-        rep,
-        names.keys().map(String::as_str),
-        LeagueSort::Score,
-        prefix,
-    ) {
-        let u = row.result;
-        let _ = write!(
-            s,
-            "<tr><td class=\"n\">{}</td><td>{}{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-            row.rank,
-            esc(u.and_then(|u| u.name.as_ref()).map_or_else(|| i18n::unit_name(l, row.unit, &names), |t| l.text(t))),
-            if row.small { format!(" <span class=\"flag\">{}</span>", l.t("น้อย", "few")) } else { String::new() },
-            count(u.map_or(0, |u| u.total)),
-            pct(u.and_then(|u| u.pct)),
-            level(u.and_then(|u| u.level)),
-            num(u.and_then(|u| u.score.or(u.points)))
-        );
-    }
-    s.push_str("</tbody></table>");
-    page(c, l.text(&rep.spec_title), "", &s)
 }
 
 /// A unit's report, printable; `period` lists the complaints of a month or quarter, if one

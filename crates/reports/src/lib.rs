@@ -6,6 +6,7 @@
 //! Pure: everything arrives as values (complaints, reports, the instant, the language); the
 //! output is a string. No I/O, no clock.
 
+pub mod evaluation;
 pub mod export;
 pub mod html;
 pub mod i18n;

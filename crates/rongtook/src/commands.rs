@@ -384,12 +384,12 @@ pub fn write_replay(out: &Path, r: &Replayed, formats: &[Format]) -> anyhow::Res
         write_file(out, &format!("{stem}.json"), &|w| pretty_json(w, rep))?;
         if formats.contains(&Format::Md) {
             write_file(out, &format!("{stem}.md"), &|w| {
-                Ok(w.write_all(crate::render::markdown(rep).as_bytes())?)
+                Ok(w.write_all(reports::evaluation::markdown(rep).as_bytes())?)
             })?;
         }
         if formats.contains(&Format::Csv) {
             write_file(out, &format!("{stem}.csv"), &|w| {
-                Ok(w.write_all(crate::render::csv(rep).as_bytes())?)
+                Ok(w.write_all(reports::evaluation::csv(rep).as_bytes())?)
             })?;
         }
     }

@@ -116,10 +116,10 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<ExitCode> {
         None => match a.format {
             ReportFormat::Html => {
                 let o = Overview::compute(fy, as_of, selected.iter().copied(), &year.indicators);
-                reports::export::evaluation_html(&chrome, &o, rep, "")
+                reports::evaluation::html(&chrome, &o, rep, "")
             }
-            ReportFormat::Csv => crate::render::csv(rep),
-            ReportFormat::Md => crate::render::markdown(rep),
+            ReportFormat::Csv => reports::evaluation::csv(rep),
+            ReportFormat::Md => reports::evaluation::markdown(rep),
         },
         Some(unit) => {
             let names = indicators::spec::bangkok_unit_names();
