@@ -58,6 +58,19 @@ pub fn known(code: &str) -> Option<&'static Category> {
     KNOWN.iter().find(|c| c.code == code)
 }
 
+/// How a category is shown in English: its known name, or its code with the first letter
+/// capitalised and underscores as spaces.
+pub fn display_name(code: &str) -> String {
+    if let Some(c) = known(code) {
+        return c.en.to_string();
+    }
+    let mut n = code.replace('_', " ");
+    if let Some(first) = n.get_mut(0..1) {
+        first.make_ascii_uppercase();
+    }
+    n
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -153,45 +153,28 @@ pub(crate) struct StreamQuery {
     after: u64,
 }
 
-/// Server-Sent Events: every event after `after`, then each new one as it is committed. Each
-/// SSE message has the position as its `id` and the event type as its `event`.
-pub(crate) async fn stream_events(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<StreamQuery>,
-) -> Result<Response, Problem> {
-    use axum::response::sse::{Event, KeepAlive, Sse};
-    let caller = state.caller(&headers).await?;
-    if let Role::Unit(u) = &caller.role {
-        return Err(auth::forbidden(format!(
-            "the stream holds every unit's complaints; a `unit` token for `{u}` may not read it"
-        )));
-    }
-    let redact = !caller.role.sees_personal_data();
-    struct Follow {
-        state: AppState,
-        after: u64,
-        buffer: std::collections::VecDeque<event_model::RecordedEvent>,
-        head: tokio::sync::watch::Receiver<u64>,
-        stopping: tokio::sync::watch::Receiver<bool>,
-        redact: bool,
-    }
-    let follow = Follow {
-        head: state.head(),
-        stopping: state.stopping(),
-        state,
-        after: q.after,
-        buffer: Default::default(),
-        redact,
-    };
-    let stream = futures_util::stream::unfold(follow, |mut f| async move {
+/// A follower of the log for one SSE client.
+struct Follow {
+    state: AppState,
+    after: u64,
+    buffer: std::collections::VecDeque<event_model::RecordedEvent>,
+    head: tokio::sync::watch::Receiver<u64>,
+    stopping: tokio::sync::watch::Receiver<bool>,
+    redact: bool,
+}
+
+impl Follow {
+    /// The next SSE message: the next event after the last one sent, waiting for a commit
+    /// when there is none yet; `None` at shutdown.
+    async fn next(mut self) -> Option<(axum::response::sse::Event, Follow)> {
+        use axum::response::sse::Event;
         loop {
-            if *f.stopping.borrow() {
+            if *self.stopping.borrow() {
                 return None;
             }
-            if let Some(mut e) = f.buffer.pop_front() {
-                f.after = e.position;
-                if f.redact {
+            if let Some(mut e) = self.buffer.pop_front() {
+                self.after = e.position;
+                if self.redact {
                     auth::redact(&mut e);
                 }
                 let msg = Event::default()
@@ -199,22 +182,50 @@ pub(crate) async fn stream_events(
                     .event(e.event_type().as_str())
                     .json_data(&e)
                     .unwrap_or_else(|_| Event::default().comment("unserialisable event"));
-                return Some((Ok::<Event, std::convert::Infallible>(msg), f));
+                return Some((msg, self));
             }
-            let (st, after) = (f.state.clone(), f.after);
-            let page = blocking(move || st.read(|store| store.read_after(after, 1000))).await;
-            match page {
-                Ok(events) if !events.is_empty() => f.buffer.extend(events),
+            let (st, after) = (self.state.clone(), self.after);
+            match blocking(move || st.read(|store| store.read_after(after, 1000))).await {
+                Ok(events) if !events.is_empty() => self.buffer.extend(events),
                 Ok(_) => {
                     // Wait for a commit or for the shutdown.
                     tokio::select! {
-                        changed = f.head.changed() => if changed.is_err() { return None },
-                        _ = f.stopping.changed() => {},
+                        changed = self.head.changed() => if changed.is_err() { return None },
+                        _ = self.stopping.changed() => {},
                     }
                 }
                 Err(_) => return None,
             }
         }
+    }
+}
+
+/// Server-Sent Events: every event after `after`, then each new one as it is committed. Each
+/// SSE message has the position as its `id` and the event type as its `event`.
+pub(crate) async fn stream_events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<StreamQuery>,
+) -> Result<Response, Problem> {
+    use axum::response::sse::{KeepAlive, Sse};
+    let caller = state.caller(&headers).await?;
+    if let Role::Unit(u) = &caller.role {
+        return Err(auth::forbidden(format!(
+            "the stream holds every unit's complaints; a `unit` token for `{u}` may not read it"
+        )));
+    }
+    let follow = Follow {
+        head: state.head(),
+        stopping: state.stopping(),
+        state,
+        after: q.after,
+        buffer: Default::default(),
+        redact: !caller.role.sees_personal_data(),
+    };
+    let stream = futures_util::stream::unfold(follow, |f| async move {
+        f.next()
+            .await
+            .map(|(msg, f)| (Ok::<_, std::convert::Infallible>(msg), f))
     });
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::default())

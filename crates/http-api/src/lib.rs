@@ -17,6 +17,7 @@ mod dashboard_cache;
 mod events;
 mod figures;
 mod open311;
+pub mod open311_form;
 mod problem;
 mod state;
 mod writer;

@@ -9,11 +9,12 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
 use chrono::{DateTime, Duration, FixedOffset};
-use event_model::{format_instant, Channel, Complainant, EventData, Location, NewEvent, Received};
+use event_model::format_instant;
 use projections::ComplaintView;
 use serde::Serialize;
 
 use crate::auth::{self, Role};
+use crate::open311_form as form;
 use crate::problem::Problem;
 use crate::state::{blocking, AppState};
 
@@ -104,17 +105,6 @@ fn render_requests(records: &[Record], format: Format) -> Response {
     )
 }
 
-fn service_name(code: &str) -> String {
-    if let Some(c) = event_model::categories::known(code) {
-        return c.en.to_string();
-    }
-    let mut n = code.replace('_', " ");
-    if let Some(first) = n.get_mut(0..1) {
-        first.make_ascii_uppercase();
-    }
-    n
-}
-
 /// `GET /open311/v2/services.{json,xml}` and `GET /open311/v2/requests.{json,xml}`.
 pub async fn root_file(
     State(state): State<AppState>,
@@ -129,7 +119,10 @@ pub async fn root_file(
                 .map(|c| {
                     vec![
                         ("service_code", Some(c.to_string())),
-                        ("service_name", Some(service_name(c))),
+                        (
+                            "service_name",
+                            Some(event_model::categories::display_name(c)),
+                        ),
                         (
                             "description",
                             Some(format!("Complaints about {}", c.replace('_', " "))),
@@ -180,66 +173,86 @@ fn parse_w3(name: &str, v: &str) -> Result<DateTime<FixedOffset>, Problem> {
     })
 }
 
-fn requests(state: &AppState, q: &BTreeMap<String, String>) -> Result<Vec<Record>, Problem> {
-    let list = |k: &str| -> Option<Vec<String>> {
-        q.get(k).map(|v| {
-            v.split(',')
-                .map(|x| x.trim().to_string())
-                .filter(|x| !x.is_empty())
-                .collect()
-        })
-    };
-    let ids = list("service_request_id");
-    let codes = list("service_code");
-    let statuses = list("status");
-    if let Some(st) = &statuses {
-        if let Some(bad) = st.iter().find(|s| *s != "open" && *s != "closed") {
+/// What a request list asks for (GeoReport v2 query parameters).
+struct RequestQuery {
+    /// Ids override every other filter.
+    ids: Option<Vec<String>>,
+    codes: Option<Vec<String>>,
+    /// `open` and/or `closed`.
+    statuses: Option<Vec<String>>,
+    start: DateTime<FixedOffset>,
+    end: DateTime<FixedOffset>,
+}
+
+impl RequestQuery {
+    fn parse(q: &BTreeMap<String, String>, now: DateTime<FixedOffset>) -> Result<Self, Problem> {
+        let list = |k: &str| -> Option<Vec<String>> {
+            q.get(k).map(|v| {
+                v.split(',')
+                    .map(|x| x.trim().to_string())
+                    .filter(|x| !x.is_empty())
+                    .collect()
+            })
+        };
+        let statuses = list("status");
+        if let Some(bad) = statuses
+            .iter()
+            .flatten()
+            .find(|s| *s != "open" && *s != "closed")
+        {
             return Err(Problem::bad_query(format!(
                 "status `{bad}`: open or closed"
             )));
         }
+        let date = |k: &str| q.get(k).map(|v| parse_w3(k, v)).transpose();
+        let (start, end) = match (date("start_date")?, date("end_date")?) {
+            (Some(s), Some(e)) => (s, e),
+            (Some(s), None) => (s, s + Duration::days(DEFAULT_SPAN_DAYS)),
+            (None, Some(e)) => (e - Duration::days(DEFAULT_SPAN_DAYS), e),
+            (None, None) => (now - Duration::days(DEFAULT_SPAN_DAYS), now),
+        };
+        Ok(RequestQuery {
+            ids: list("service_request_id"),
+            codes: list("service_code"),
+            statuses,
+            start,
+            end,
+        })
     }
+
+    fn wants(&self, s: &projections::Summary<'_>) -> bool {
+        if let Some(ids) = &self.ids {
+            return ids.iter().any(|i| i == s.complaint_id);
+        }
+        let closed = s.status == lifecycle::Status::Closed;
+        self.codes
+            .as_ref()
+            .is_none_or(|c| c.iter().any(|c| c == s.category))
+            && s.received_at
+                .is_some_and(|t| t >= self.start && t <= self.end)
+            && self
+                .statuses
+                .as_ref()
+                .is_none_or(|st| st.iter().any(|x| (x == "closed") == closed))
+    }
+}
+
+fn requests(state: &AppState, q: &BTreeMap<String, String>) -> Result<Vec<Record>, Problem> {
     let now = crate::state::now();
-    let end = q
-        .get("end_date")
-        .map(|v| parse_w3("end_date", v))
-        .transpose()?;
-    let start = q
-        .get("start_date")
-        .map(|v| parse_w3("start_date", v))
-        .transpose()?;
-    let (start, end) = match (start, end) {
-        (Some(s), Some(e)) => (s, e),
-        (Some(s), None) => (s, s + Duration::days(DEFAULT_SPAN_DAYS)),
-        (None, Some(e)) => (e - Duration::days(DEFAULT_SPAN_DAYS), e),
-        (None, None) => (now - Duration::days(DEFAULT_SPAN_DAYS), now),
-    };
+    let query = RequestQuery::parse(q, now)?;
     let live = state.model().live().read();
     let fold = &live.fold;
-    let mut found: Vec<(&str, bool)> = fold
+    let mut found: Vec<&str> = fold
         .summaries()
-        .filter(|s| match &ids {
-            // Ids override every other filter.
-            Some(ids) => ids.iter().any(|i| i == s.complaint_id),
-            None => {
-                codes
-                    .as_ref()
-                    .is_none_or(|c| c.iter().any(|c| c == s.category))
-                    && s.received_at.is_some_and(|t| t >= start && t <= end)
-                    && statuses.as_ref().is_none_or(|st| {
-                        st.iter()
-                            .any(|x| (x == "closed") == (s.status == lifecycle::Status::Closed))
-                    })
-            }
-        })
-        .map(|s| (s.complaint_id, s.status == lifecycle::Status::Closed))
+        .filter(|s| query.wants(s))
+        .map(|s| s.complaint_id)
         .collect();
     found.sort_unstable();
     found.truncate(MAX_REQUESTS);
-    Ok(found
-        .into_iter()
-        .filter_map(|(id, _)| fold.view_at(id, state.calendar(), state.rules(), now))
-        .map(|v| record(fold, &v))
+    Ok(fold
+        .views_of_at(&found, state.calendar(), state.rules(), now)
+        .iter()
+        .map(|v| record(fold, v))
         .collect())
 }
 
@@ -272,7 +285,10 @@ fn record(fold: &projections::ComplaintFold, v: &ComplaintView) -> Record {
                 None
             },
         ),
-        ("service_name", Some(service_name(&v.category))),
+        (
+            "service_name",
+            Some(event_model::categories::display_name(&v.category)),
+        ),
         ("service_code", Some(v.category.clone())),
         ("description", info.as_ref().map(|i| i.subject.to_string())),
         ("agency_responsible", v.unit.clone()),
@@ -297,22 +313,6 @@ fn record(fold: &projections::ComplaintFold, v: &ComplaintView) -> Record {
     ]
 }
 
-#[derive(serde::Deserialize)]
-pub struct Submission {
-    api_key: Option<String>,
-    service_code: String,
-    lat: Option<f64>,
-    long: Option<f64>,
-    address_string: Option<String>,
-    description: Option<String>,
-    first_name: Option<String>,
-    last_name: Option<String>,
-    phone: Option<String>,
-    email: Option<String>,
-    #[serde(default)]
-    district: Option<String>,
-}
-
 #[derive(Serialize)]
 struct Created {
     service_request_id: String,
@@ -323,7 +323,7 @@ struct Created {
 pub async fn submit(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(f): Form<Submission>,
+    Form(f): Form<form::Submission>,
 ) -> Result<Response, Problem> {
     // The API key travels in the form (GeoReport v2) or as a bearer token.
     let mut h = headers.clone();
@@ -341,69 +341,10 @@ pub async fn submit(
             "submissions need an `intake` API key".into(),
         ));
     }
-    if !event_model::categories::CODES.contains(&f.service_code.as_str()) {
-        return Err(Problem::malformed(
-            format!(
-                "service_code `{}` is not a service (see services.json)",
-                f.service_code
-            ),
-            None,
-            None,
-            Some("service_code".into()),
-        ));
-    }
-    let description = f
-        .description
-        .clone()
-        .filter(|d| !d.trim().is_empty())
-        .unwrap_or_else(|| service_name(&f.service_code));
-    let name = match (f.first_name.as_deref(), f.last_name.as_deref()) {
-        (None, None) => None,
-        (a, b) => Some(
-            format!("{} {}", a.unwrap_or(""), b.unwrap_or(""))
-                .trim()
-                .to_string(),
-        ),
-    };
-    let contact = f.phone.clone().or(f.email.clone());
-    let anonymous = name.is_none() && contact.is_none();
-    let now = crate::state::now();
     let id = uuid::Uuid::now_v7();
-    let stream = format!("O311-{}", id.simple());
-    let event = NewEvent {
-        id,
-        stream: stream.clone(),
-        occurred_at: now,
-        actor: caller.actor(),
-        data: EventData::Received(Received {
-            category: f.service_code.clone(),
-            channel: Channel::Web,
-            complainant: Complainant {
-                anonymous,
-                wants_update: contact.is_some(),
-                name,
-                contact,
-            },
-            detail: f.description.clone(),
-            district: f
-                .district
-                .clone()
-                .filter(|d| !d.trim().is_empty())
-                .unwrap_or_else(|| "unknown".into()),
-            external_ref: None,
-            location: (f.lat.is_some() || f.long.is_some() || f.address_string.is_some()).then(
-                || Location {
-                    address: f.address_string.clone(),
-                    lat: f.lat,
-                    lon: f.long,
-                },
-            ),
-            subject: description,
-        }),
-        expected_version: Some(0),
-    };
-    event_model::wire::check_form(&event)
-        .map_err(|(field, msg)| Problem::malformed(msg, None, Some(id.to_string()), Some(field)))?;
+    let event = form::to_event(&f, id, crate::state::now(), caller.actor())
+        .map_err(|e| Problem::malformed(e.message, None, Some(id.to_string()), Some(e.field)))?;
+    let stream = event.stream.clone();
     state.writer().append(vec![event]).await?;
     Ok((
         StatusCode::CREATED,

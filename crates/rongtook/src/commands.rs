@@ -396,19 +396,12 @@ pub fn write_replay(out: &Path, r: &Replayed, formats: &[Format]) -> anyhow::Res
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-pub fn replay(
-    db: &Path,
-    fiscal_year: &str,
-    as_of: Option<&str>,
-    out: &Path,
-    cal: &CalendarArgs,
-    specs: &[String],
-    formats: &[Format],
-) -> anyhow::Result<ExitCode> {
-    let rules = load_rules(cal)?;
-    let cal = load_calendar(cal)?;
-    let specs = specs
+pub fn replay(a: &crate::args::ReplayArgs) -> anyhow::Result<ExitCode> {
+    let (db, fiscal_year, as_of, out) = (&a.db, &a.fiscal_year, a.as_of.as_deref(), &a.out);
+    let rules = load_rules(&a.calendar)?;
+    let cal = load_calendar(&a.calendar)?;
+    let specs = a
+        .specs
         .iter()
         .map(|s| load_spec(s))
         .collect::<anyhow::Result<Vec<_>>>()?;
@@ -421,7 +414,7 @@ pub fn replay(
         return Ok(ExitCode::SUCCESS);
     }
     let r = replay_store(&store, fiscal_year, as_of, &cal, &rules, &specs)?;
-    write_replay(out, &r, formats)?;
+    write_replay(out, &r, &a.formats)?;
     print_replayed(&r.meta, out);
     for rep in &r.figures.indicators {
         println!("{}", crate::render::one_line(rep));
@@ -443,68 +436,71 @@ fn print_replayed(meta: &ReplayMeta, out: &Path) {
 }
 
 /// The spot-check sample of a month.
-pub fn sample(
-    db: &Path,
-    month: &str,
-    seed: &str,
-    share: u32,
-    json: bool,
-    cal: &CalendarArgs,
-) -> anyhow::Result<ExitCode> {
+pub fn sample(a: &crate::args::SampleArgs) -> anyhow::Result<ExitCode> {
+    let (month, seed, share) = (&a.month, &a.seed, a.share);
     if !event_model::wire::is_month(month) {
         bad_input!("--month `{month}` is not a month YYYY-MM");
     }
     if !(1..=100).contains(&share) {
         bad_input!("--share {share} is not a percentage 1-100");
     }
-    let rules = load_rules(cal)?;
-    let cal = load_calendar(cal)?;
-    let store = open_existing(db)?;
+    let rules = load_rules(&a.calendar)?;
+    let cal = load_calendar(&a.calendar)?;
+    let store = open_existing(&a.db)?;
     // Every close in the log counts, whenever the sample is drawn.
     let folded = read_model::fold_log(&store, read_model::end_of_time(), &mut |_| {})?;
     let views = folded.fold.views(&cal, &rules);
     let s = indicators::sample::draw(&views, month, seed, share);
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    if json {
+    if a.json {
         serde_json::to_writer_pretty(&mut out, &s)?;
         writeln!(out)?;
     } else {
-        writeln!(
-            out,
-            "spot-check sample for {month} (seed `{seed}`, {share}% of each unit's closes, rounded up)"
-        )?;
-        writeln!(
-            out,
-            "{:<32} {:>6} {:>6}  {:<16} {:<26} OUTCOME",
-            "UNIT", "CLOSED", "DRAWN", "COMPLAINT", "CLOSED AT"
-        )?;
-        for u in &s.units {
-            for (i, c) in u.sample.iter().enumerate() {
-                let first = i == 0;
-                writeln!(
-                    out,
-                    "{:<32} {:>6} {:>6}  {:<16} {:<26} {}",
-                    if first { u.unit.as_str() } else { "" },
-                    if first {
-                        u.closed.to_string()
-                    } else {
-                        String::new()
-                    },
-                    if first {
-                        u.sample.len().to_string()
-                    } else {
-                        String::new()
-                    },
-                    c.complaint_id,
-                    event_model::format_instant(&c.closed_at.0),
-                    c.outcome.map_or("-", |o| o.as_str())
-                )?;
-            }
-        }
+        write_sample_table(&mut out, &s, month, seed, share)?;
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The sample as a text table: a unit's counts on its first row only.
+fn write_sample_table(
+    out: &mut impl Write,
+    s: &indicators::sample::Sample,
+    month: &str,
+    seed: &str,
+    share: u32,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "spot-check sample for {month} (seed `{seed}`, {share}% of each unit's closes, rounded up)"
+    )?;
+    writeln!(
+        out,
+        "{:<32} {:>6} {:>6}  {:<16} {:<26} OUTCOME",
+        "UNIT", "CLOSED", "DRAWN", "COMPLAINT", "CLOSED AT"
+    )?;
+    for u in &s.units {
+        for (i, c) in u.sample.iter().enumerate() {
+            let first = i == 0;
+            let (closed, drawn) = if first {
+                (u.closed.to_string(), u.sample.len().to_string())
+            } else {
+                (String::new(), String::new())
+            };
+            writeln!(
+                out,
+                "{:<32} {:>6} {:>6}  {:<16} {:<26} {}",
+                if first { u.unit.as_str() } else { "" },
+                closed,
+                drawn,
+                c.complaint_id,
+                event_model::format_instant(&c.closed_at.0),
+                c.outcome.map_or("-", |o| o.as_str())
+            )?;
+        }
+    }
+    Ok(())
 }
 
 pub fn overdue(

@@ -82,3 +82,41 @@ pub fn diff_sides(
     }
     Ok(read_model::diff::diff(&files[0], &files[1]))
 }
+
+/// `rongtook diff A B`: exit 0 when identical, 1 when different, 2 on any failure (as with
+/// diff(1)).
+pub fn run(a: crate::args::DiffArgs) -> anyhow::Result<std::process::ExitCode> {
+    let side_b = crate::CalendarArgs {
+        calendar: a.calendar_b.or(a.calendar.calendar.clone()),
+        rules: a.rules_b.or(a.calendar.rules.clone()),
+    };
+    let specs_b = if a.specs_b.is_empty() {
+        a.specs.clone()
+    } else {
+        a.specs_b
+    };
+    let sides = [
+        Side {
+            path: a.a,
+            specs: a.specs,
+            rule_data: a.calendar,
+        },
+        Side {
+            path: a.b,
+            specs: specs_b,
+            rule_data: side_b,
+        },
+    ];
+    let d = diff_sides(&sides, a.fiscal_year.as_deref(), a.as_of.as_deref())
+        .map_err(|e| anyhow::Error::new(crate::BadInput(format!("{e:#}"))))?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&d)?);
+    } else {
+        print!("{}", read_model::diff::render(&d, a.max_complaints));
+    }
+    Ok(std::process::ExitCode::from(if d.identical {
+        0
+    } else {
+        1
+    }))
+}

@@ -3,7 +3,7 @@
 //! refused with its line and reason. Refused rows never stop the good ones unless `--strict`.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -39,60 +39,24 @@ enum Fate {
 /// Tickets appended per transaction.
 const GROUP: usize = 500;
 
+/// Each row's fate, by (file, line, ticket id), and the tickets to append with the index of
+/// their fate.
+#[derive(Default)]
+struct Plan {
+    fates: Vec<(usize, u64, Option<String>, Fate)>,
+    pending: Vec<(usize, Vec<event_model::NewEvent>)>,
+}
+
 pub fn run(source: Source) -> anyhow::Result<ExitCode> {
     let Source::Traffy { db, files, strict } = source;
-    let names = indicators::spec::bangkok_unit_names();
-    let districts = traffy::units_of(names.iter().map(|(u, t)| (u.as_str(), t.th.as_str())));
-    // (file, line) -> fate; tickets waiting to be appended.
-    let mut fates: Vec<(usize, u64, Option<String>, Fate)> = Vec::new();
-    let mut pending: Vec<(usize, Vec<event_model::NewEvent>)> = Vec::new();
-    let mut first_seen: BTreeMap<String, (usize, u64)> = BTreeMap::new();
-    for (f, path) in files.iter().enumerate() {
-        let bytes = match std::fs::read(path) {
-            Ok(b) => b,
-            Err(e) => bad_input!("{}: {e}", path.display()),
-        };
-        let text = match String::from_utf8(bytes) {
-            Ok(t) => t,
-            Err(e) => bad_input!("{}: not UTF-8 text ({e})", path.display()),
-        };
-        let (shape, rows) = match traffy::read(&text) {
-            Ok(r) => r,
-            Err(e) => bad_input!("{}: {e}", path.display()),
-        };
-        eprintln!("{}: {:?} shape, {} rows", path.display(), shape, rows.len());
-        for row in rows {
-            match row {
-                Err(r) => fates.push((f, r.line, r.ticket_id, Fate::Refused(r.reason))),
-                Ok(t) => {
-                    if let Some((pf, pl)) = first_seen.get(&t.ticket_id) {
-                        let fate = Fate::Duplicate(format!(
-                            "ticket repeated (first at {}:{pl})",
-                            files[*pf].display()
-                        ));
-                        fates.push((f, t.line, Some(t.ticket_id), fate));
-                        continue;
-                    }
-                    first_seen.insert(t.ticket_id.clone(), (f, t.line));
-                    match traffy::events_for(&t, &districts) {
-                        Ok(events) => {
-                            pending.push((fates.len(), events));
-                            fates.push((f, t.line, Some(t.ticket_id), Fate::Imported));
-                        }
-                        Err(reason) => {
-                            fates.push((f, t.line, Some(t.ticket_id), Fate::Refused(reason)))
-                        }
-                    }
-                }
-            }
-        }
-    }
-    let refused = fates
+    let mut plan = read_files(&files)?;
+    let refused: Vec<_> = plan
+        .fates
         .iter()
         .filter(|x| matches!(x.3, Fate::Refused(_)))
-        .count();
-    if strict && refused > 0 {
-        for (f, line, id, fate) in fates.iter().filter(|x| matches!(x.3, Fate::Refused(_))) {
+        .collect();
+    if strict && !refused.is_empty() {
+        for (f, line, id, fate) in &refused {
             if let Fate::Refused(why) = fate {
                 eprintln!(
                     "{}:{line}: {}{why}",
@@ -102,19 +66,75 @@ pub fn run(source: Source) -> anyhow::Result<ExitCode> {
             }
         }
         return Err(anyhow::Error::new(BadInput(format!(
-            "{refused} rows refused and --strict given: nothing was imported"
+            "{} rows refused and --strict given: nothing was imported",
+            refused.len()
         ))));
     }
-    let mut store = open(&db, Durability::Full)?;
-    let pb = progress_bar(Some(pending.len() as u64), "importing");
+    append(&db, &mut plan)?;
+    print_fates(&files, &plan);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads every file and maps its tickets to events; a ticket seen in an earlier row (of any
+/// file) is a duplicate.
+fn read_files(files: &[PathBuf]) -> anyhow::Result<Plan> {
+    let names = indicators::spec::bangkok_unit_names();
+    let districts = traffy::units_of(names.iter().map(|(u, t)| (u.as_str(), t.th.as_str())));
+    let mut plan = Plan::default();
+    let mut first_seen: BTreeMap<String, (usize, u64)> = BTreeMap::new();
+    for (f, path) in files.iter().enumerate() {
+        let text = match std::fs::read(path).map(String::from_utf8) {
+            Ok(Ok(t)) => t,
+            Ok(Err(e)) => bad_input!("{}: not UTF-8 text ({e})", path.display()),
+            Err(e) => bad_input!("{}: {e}", path.display()),
+        };
+        let (shape, rows) = match traffy::read(&text) {
+            Ok(r) => r,
+            Err(e) => bad_input!("{}: {e}", path.display()),
+        };
+        eprintln!("{}: {:?} shape, {} rows", path.display(), shape, rows.len());
+        for row in rows {
+            let t = match row {
+                Err(r) => {
+                    plan.fates
+                        .push((f, r.line, r.ticket_id, Fate::Refused(r.reason)));
+                    continue;
+                }
+                Ok(t) => t,
+            };
+            if let Some((pf, pl)) = first_seen.get(&t.ticket_id) {
+                let why = format!("ticket repeated (first at {}:{pl})", files[*pf].display());
+                plan.fates
+                    .push((f, t.line, Some(t.ticket_id), Fate::Duplicate(why)));
+                continue;
+            }
+            first_seen.insert(t.ticket_id.clone(), (f, t.line));
+            let fate = match traffy::events_for(&t, &districts) {
+                Ok(events) => {
+                    plan.pending.push((plan.fates.len(), events));
+                    Fate::Imported
+                }
+                Err(reason) => Fate::Refused(reason),
+            };
+            plan.fates.push((f, t.line, Some(t.ticket_id), fate));
+        }
+    }
+    Ok(plan)
+}
+
+/// Appends the planned tickets, a group of tickets per transaction, each ticket its own
+/// atomic batch; records what became of each.
+fn append(db: &Path, plan: &mut Plan) -> anyhow::Result<()> {
+    let mut store = open(db, Durability::Full)?;
+    let pb = progress_bar(Some(plan.pending.len() as u64), "importing");
     let recorded_at = now();
-    for chunk in pending.chunks(GROUP) {
+    for chunk in plan.pending.chunks(GROUP) {
         let batches = chunk.iter().map(|(_, e)| e.clone()).collect();
         let outcomes = store
             .append_group(batches, recorded_at)
             .context("appending")?;
         for ((i, _), outcome) in chunk.iter().zip(outcomes) {
-            fates[*i].3 = match outcome {
+            plan.fates[*i].3 = match outcome {
                 Ok(r) if r.appended == 0 => Fate::Duplicate("already in the log".into()),
                 Ok(_) => Fate::Imported,
                 Err(e) => Fate::Refused(e.to_string()),
@@ -123,8 +143,13 @@ pub fn run(source: Source) -> anyhow::Result<ExitCode> {
         pb.inc(chunk.len() as u64);
     }
     pb.finish_and_clear();
+    Ok(())
+}
+
+/// Per file: its counts, then each refused or duplicate row.
+fn print_fates(files: &[PathBuf], plan: &Plan) {
     for (f, path) in files.iter().enumerate() {
-        let mine: Vec<_> = fates.iter().filter(|x| x.0 == f).collect();
+        let mine: Vec<_> = plan.fates.iter().filter(|x| x.0 == f).collect();
         let count = |k: fn(&Fate) -> bool| mine.iter().filter(|x| k(&x.3)).count();
         println!(
             "{}: {} rows: {} imported, {} duplicates, {} refused",
@@ -135,18 +160,12 @@ pub fn run(source: Source) -> anyhow::Result<ExitCode> {
             count(|x| matches!(x, Fate::Refused(_)))
         );
         for (_, line, id, fate) in &mine {
+            let id = id.as_deref().map(|i| format!(" ({i})")).unwrap_or_default();
             match fate {
-                Fate::Refused(why) => println!(
-                    "  line {line}: refused{}: {why}",
-                    id.as_deref().map(|i| format!(" ({i})")).unwrap_or_default()
-                ),
-                Fate::Duplicate(why) => println!(
-                    "  line {line}: duplicate{}: {why}",
-                    id.as_deref().map(|i| format!(" ({i})")).unwrap_or_default()
-                ),
+                Fate::Refused(why) => println!("  line {line}: refused{id}: {why}"),
+                Fate::Duplicate(why) => println!("  line {line}: duplicate{id}: {why}"),
                 Fate::Imported => {}
             }
         }
     }
-    Ok(ExitCode::SUCCESS)
 }

@@ -121,29 +121,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<ExitCode> {
             ReportFormat::Csv => reports::evaluation::csv(rep),
             ReportFormat::Md => reports::evaluation::markdown(rep),
         },
-        Some(unit) => {
-            let names = indicators::spec::bangkok_unit_names();
-            if !year.knows_unit(unit) && !names.contains_key(unit) {
-                bad_input!(
-                    "--unit `{unit}`: no complaint of fiscal year {} was ever forwarded to it, and it is not a known unit",
-                    fy.be()
-                );
-            }
-            let name = reports::i18n::unit_name(lang, unit, &names).to_string();
-            let page =
-                reports::pages::UnitPage::new(unit, &name, &year.complaints, [rep], as_of, &rules);
-            let of_period: Vec<&ComplaintView> = selected
-                .iter()
-                .copied()
-                .filter(|c| c.rounds.iter().any(|r| &r.unit == unit))
-                .collect();
-            let period = label.as_deref().map(|l| (l, &of_period[..]));
-            match a.format {
-                ReportFormat::Html => reports::export::unit_html(&chrome, &page, period),
-                ReportFormat::Csv => reports::export::unit_csv(&page, period),
-                ReportFormat::Md => reports::export::unit_md(lang, &page, period),
-            }
-        }
+        Some(unit) => unit_report(a, unit, &chrome, &year, label.as_deref(), &rules)?,
     };
     // Written whole or not at all.
     let tmp = a.out.with_extension("partial");
@@ -158,4 +136,39 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<ExitCode> {
         folded.head.position
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// A unit's report in the asked format: its steps, its backlog, and the complaints of the
+/// period (`label` names it; `None` for the whole year).
+fn unit_report(
+    a: &ReportArgs,
+    unit: &str,
+    chrome: &Chrome,
+    year: &YearFigures,
+    label: Option<&str>,
+    rules: &projections::DeadlineRules,
+) -> anyhow::Result<String> {
+    let names = indicators::spec::bangkok_unit_names();
+    if !year.knows_unit(unit) && !names.contains_key(unit) {
+        bad_input!(
+            "--unit `{unit}`: no complaint of fiscal year {} was ever forwarded to it, and it is not a known unit",
+            year.fiscal_year.be()
+        );
+    }
+    let lang = chrome.lang;
+    let name = reports::i18n::unit_name(lang, unit, &names).to_string();
+    let rep = &year.indicators[0];
+    let page =
+        reports::pages::UnitPage::new(unit, &name, &year.complaints, [rep], year.as_of, rules);
+    let of_period: Vec<&ComplaintView> = year
+        .in_period()
+        .into_iter()
+        .filter(|c| c.rounds.iter().any(|r| r.unit == unit))
+        .collect();
+    let period = label.map(|l| (l, &of_period[..]));
+    Ok(match a.format {
+        ReportFormat::Html => reports::export::unit_html(chrome, &page, period),
+        ReportFormat::Csv => reports::export::unit_csv(&page, period),
+        ReportFormat::Md => reports::export::unit_md(lang, &page, period),
+    })
 }

@@ -1,0 +1,179 @@
+//! The arguments of each subcommand.
+
+use std::path::PathBuf;
+
+use crate::CalendarArgs;
+
+#[derive(clap::Args)]
+pub struct AppendArgs {
+    #[arg(long)]
+    pub db: PathBuf,
+    /// The NDJSON file, or `-` for standard input.
+    #[arg(default_value = "-")]
+    pub input: String,
+    /// `normal` trades durability of the last commits on power loss for speed.
+    #[arg(long, value_enum, default_value_t = crate::commands::Sync::Full)]
+    pub sync: crate::commands::Sync,
+}
+
+#[derive(clap::Args)]
+pub struct StateArgs {
+    #[arg(long)]
+    pub db: PathBuf,
+    pub complaint_id: String,
+    /// Evaluation instant (RFC 3339 or YYYY-MM-DD); default: now.
+    #[arg(long)]
+    pub as_of: Option<String>,
+    #[command(flatten)]
+    pub calendar: CalendarArgs,
+}
+
+#[derive(clap::Args)]
+pub struct EventsArgs {
+    #[arg(long)]
+    pub db: PathBuf,
+    #[arg(long)]
+    pub stream: Option<String>,
+    /// Only events after this position.
+    #[arg(long, default_value_t = 0)]
+    pub after: u64,
+    /// Show complainants' names and contacts (redacted by default: personal data).
+    #[arg(long)]
+    pub with_personal_data: bool,
+}
+
+#[derive(clap::Args)]
+pub struct ReplayArgs {
+    #[arg(long)]
+    pub db: PathBuf,
+    /// Fiscal year, B.E. (2567) or C.E. (2024).
+    #[arg(long)]
+    pub fiscal_year: String,
+    /// Evaluation instant; default: the first instant after the fiscal year.
+    #[arg(long)]
+    pub as_of: Option<String>,
+    #[arg(long)]
+    pub out: PathBuf,
+    /// An indicator spec: a built-in id (bma-complaint-3step, bma-timeliness,
+    /// traffy-resolution-2567, governor-directives-2567) or a spec file. Repeatable; one
+    /// spec writes `indicators.json`, several write `indicators-<id>.json`.
+    #[arg(long = "spec", value_name = "NAME_OR_FILE")]
+    pub specs: Vec<String>,
+    /// Also render indicator results as Markdown and/or CSV (UTF-8 with BOM).
+    #[arg(long = "format", value_enum)]
+    pub formats: Vec<crate::commands::Format>,
+    #[command(flatten)]
+    pub calendar: CalendarArgs,
+}
+
+#[derive(clap::Args)]
+pub struct SampleArgs {
+    #[arg(long)]
+    pub db: PathBuf,
+    /// The month of the closes, YYYY-MM.
+    #[arg(long)]
+    pub month: String,
+    /// The published seed of the draw.
+    #[arg(long, default_value = "rongtook")]
+    pub seed: String,
+    /// Percentage of each unit's closes drawn (rounded up).
+    #[arg(long, default_value_t = indicators::sample::DEFAULT_SAMPLE_PCT)]
+    pub share: u32,
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub calendar: CalendarArgs,
+}
+
+#[derive(clap::Args)]
+pub struct DiffArgs {
+    /// The first replay output folder or event log.
+    pub a: PathBuf,
+    /// The second replay output folder or event log.
+    pub b: PathBuf,
+    #[arg(long)]
+    pub json: bool,
+    /// How many changed complaints the table lists (all are in --json).
+    #[arg(long, default_value_t = 50)]
+    pub max_complaints: usize,
+    /// For logs: the fiscal year to replay.
+    #[arg(long)]
+    pub fiscal_year: Option<String>,
+    /// For logs: the evaluation instant (default: the first instant after the year).
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// For logs: indicator specs to score with (repeatable).
+    #[arg(long = "spec", value_name = "NAME_OR_FILE")]
+    pub specs: Vec<String>,
+    /// For logs: the specs of B instead (default: the same as A).
+    #[arg(long = "spec-b", value_name = "NAME_OR_FILE")]
+    pub specs_b: Vec<String>,
+    #[command(flatten)]
+    pub calendar: CalendarArgs,
+    /// For logs: B's holiday file instead of A's.
+    #[arg(long, value_name = "FILE")]
+    pub calendar_b: Option<PathBuf>,
+    /// For logs: B's deadline rules instead of A's.
+    #[arg(long, value_name = "FILE")]
+    pub rules_b: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+pub struct OverdueArgs {
+    #[arg(long)]
+    pub db: PathBuf,
+    #[arg(long)]
+    pub as_of: String,
+    #[arg(long)]
+    pub unit: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub calendar: CalendarArgs,
+}
+
+#[derive(clap::Args)]
+pub struct VerifyArgs {
+    #[arg(long)]
+    pub db: PathBuf,
+}
+
+#[derive(clap::Args)]
+pub struct GenerateArgs {
+    #[arg(long)]
+    pub fiscal_year: String,
+    #[arg(long)]
+    pub complaints: u64,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Output file; default: standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    #[arg(long)]
+    pub db: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// With an empty log, first append a generated demo fiscal year (B.E. 2567, 20,000
+    /// complaints).
+    #[arg(long)]
+    pub demo: bool,
+    #[command(flatten)]
+    pub calendar: CalendarArgs,
+}
+
+#[derive(clap::Args)]
+pub struct DemoArgs {
+    #[arg(long, default_value = "rongtook.db")]
+    pub db: PathBuf,
+    #[arg(long, default_value = "2567")]
+    pub fiscal_year: String,
+    #[arg(long, default_value_t = 20_000)]
+    pub complaints: u64,
+    #[arg(long, default_value_t = 2567)]
+    pub seed: u64,
+}
