@@ -141,3 +141,60 @@ pub fn forbidden(detail: String) -> Problem {
 pub fn redact(e: &mut RecordedEvent) {
     e.redact_personal_data();
 }
+
+/// A token that could not be issued.
+#[derive(Debug)]
+pub enum IssueError {
+    /// The role is not one of the roles (or a `unit` token lacks its unit).
+    BadRole(String),
+    Store(event_store::StoreError),
+}
+
+impl std::fmt::Display for IssueError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            IssueError::BadRole(why) => f.write_str(why),
+            IssueError::Store(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for IssueError {}
+
+/// A new random API token: `rtk_` and 64 hexadecimal digits (244 random bits).
+pub fn new_token() -> String {
+    format!(
+        "rtk_{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+/// Issues a token of `role` (of `unit` for a unit token) in the log's store, created at
+/// `now`; returns its id and the token, which is stored only as its hash.
+pub fn issue_token(
+    store: &event_store::SqliteStore,
+    role: &str,
+    unit: Option<&str>,
+    label: &str,
+    now: chrono::DateTime<chrono::FixedOffset>,
+) -> Result<(i64, String), IssueError> {
+    if Role::parse(role, unit).is_none() {
+        return Err(IssueError::BadRole(format!(
+            "--role `{role}`{}: roles are intake, unit (with --unit UNIT), evaluator and admin",
+            unit.map(|u| format!(" with --unit `{u}`"))
+                .unwrap_or_default()
+        )));
+    }
+    let token = new_token();
+    let id = store
+        .insert_token(
+            &token_hash(&token),
+            role,
+            unit,
+            label,
+            &event_model::format_instant(&now),
+        )
+        .map_err(IssueError::Store)?;
+    Ok((id, token))
+}

@@ -32,7 +32,7 @@ use axum::routing::{get, post, MethodRouter};
 use axum::{Json, Router};
 use serde::Serialize;
 
-pub use auth::{token_hash, Caller, Role};
+pub use auth::{issue_token, token_hash, Caller, IssueError, Role};
 pub use complaints::MAX_PAGE_SIZE;
 pub use events::MAX_FEED_PAGE;
 pub use problem::{Problem, ProblemDoc};

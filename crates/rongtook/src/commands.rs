@@ -711,38 +711,18 @@ pub fn print_summary(r: &Replayed, elapsed: std::time::Duration) {
     }
 }
 
-/// A new random API token: `rtk_` and 64 hexadecimal digits (244 random bits).
-pub fn new_token() -> String {
-    format!(
-        "rtk_{}{}",
-        uuid::Uuid::new_v4().simple(),
-        uuid::Uuid::new_v4().simple()
-    )
-}
-
-/// Creates a token in the log's store; returns its id and the token.
+/// Issues a token in the log's store; returns its id and the token.
 pub fn create_token(
     store: &SqliteStore,
     role: &str,
     unit: Option<&str>,
     label: &str,
 ) -> anyhow::Result<(i64, String)> {
-    if http_api::Role::parse(role, unit).is_none() {
-        bad_input!(
-            "--role `{role}`{}: roles are intake, unit (with --unit UNIT), evaluator and admin",
-            unit.map(|u| format!(" with --unit `{u}`"))
-                .unwrap_or_default()
-        );
+    match http_api::issue_token(store, role, unit, label, now()) {
+        Ok(t) => Ok(t),
+        Err(http_api::IssueError::BadRole(why)) => bad_input!("{why}"),
+        Err(e) => Err(e.into()),
     }
-    let token = new_token();
-    let id = store.insert_token(
-        &http_api::token_hash(&token),
-        role,
-        unit,
-        label,
-        &event_model::format_instant(&now()),
-    )?;
-    Ok((id, token))
 }
 
 pub fn token(action: crate::TokenAction) -> anyhow::Result<ExitCode> {

@@ -2,12 +2,10 @@
 //! `main` over [`main`] here, so that the integration tests can build the same program.
 
 pub mod args;
-pub mod bench;
 pub mod commands;
 pub mod diff;
 pub mod import;
 pub mod input;
-pub mod load;
 pub mod render;
 pub mod report;
 pub mod serve;
@@ -128,7 +126,7 @@ enum Command {
         action: TokenAction,
     },
     /// Load-test the HTTP API on loopback: appends/s and latency at N concurrent clients.
-    Load(load::LoadArgs),
+    Load(bench::LoadArgs),
     /// Write a report: the fiscal-year evaluation of an indicator, or one unit's report
     /// (scores step by step, backlog, the complaints of a month or quarter), as printable
     /// HTML, Markdown or CSV.
@@ -161,13 +159,21 @@ fn run() -> anyhow::Result<ExitCode> {
             commands::generate(&a.fiscal_year, a.complaints, a.seed, a.out.as_deref())
         }
         Command::Demo(a) => commands::demo(&a.db, &a.fiscal_year, a.complaints, a.seed),
-        Command::Bench(a) => bench::run(&a),
-        Command::Load(a) => load::run(&a),
+        Command::Bench(a) => measured(bench::pipeline::run(&a)),
+        Command::Load(a) => measured(bench::load::run(&a)),
         Command::Report(a) => report::run(&a),
         Command::Import { source } => import::run(source),
         Command::Token { action } => commands::token(action),
         Command::Serve(a) => serve::run(&a.db, &a.listen, a.demo, &a.calendar),
     }
+}
+
+/// A measurement's outcome as the command's: its bad input is ours (exit 2).
+fn measured(r: bench::Result<ExitCode>) -> anyhow::Result<ExitCode> {
+    r.map_err(|e| match e.bad_input {
+        true => anyhow::Error::new(BadInput(e.message)),
+        false => anyhow::anyhow!(e.message),
+    })
 }
 
 /// Runs the command line and returns the process exit code: 0 success, 1 failure (or a

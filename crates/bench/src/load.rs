@@ -7,12 +7,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
+use crate::{ensure, BenchError, Context, Result};
 use event_store::{Durability, EventStore};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
-
-use crate::bad_input;
 
 #[derive(clap::Args)]
 pub struct LoadArgs {
@@ -55,7 +53,7 @@ fn body(client: usize, i: usize, batch: usize, seq: u64) -> String {
 }
 
 /// Sends one request on a keep-alive connection and returns the status code.
-async fn post(conn: &mut BufReader<TcpStream>, body: &str, token: &str) -> anyhow::Result<u16> {
+async fn post(conn: &mut BufReader<TcpStream>, body: &str, token: &str) -> Result<u16> {
     let req = format!(
         "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
@@ -94,12 +92,14 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-pub fn run(args: &LoadArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: &LoadArgs) -> Result<ExitCode> {
     if args.requests == 0 || args.requests > MAX_REQUESTS {
-        bad_input!("--requests must be 1 to {MAX_REQUESTS}");
+        return Err(BenchError::bad_input(format!(
+            "--requests must be 1 to {MAX_REQUESTS}"
+        )));
     }
     if args.batch == 0 || args.batch > 1000 {
-        bad_input!("--batch must be 1 to 1000");
+        return Err(BenchError::bad_input("--batch must be 1 to 1000"));
     }
     let base = args.dir.clone().unwrap_or_else(|| {
         std::env::temp_dir().join(format!("rongtook-load-{}", std::process::id()))
@@ -117,7 +117,7 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<ExitCode> {
     );
     for &clients in &args.clients {
         if clients == 0 || clients > 1024 {
-            bad_input!("--clients must be 1 to 1024 each");
+            return Err(BenchError::bad_input("--clients must be 1 to 1024 each"));
         }
         let dir = base.join(format!("c{clients}"));
         let _ = std::fs::remove_dir_all(&dir);
@@ -125,7 +125,7 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<ExitCode> {
         let db = dir.join("load.db");
         let token = {
             let store = event_store::SqliteStore::open(&db, Durability::Full)?;
-            crate::commands::create_token(&store, "intake", None, "load test")?.1
+            http_api::issue_token(&store, "intake", None, "load test", crate::now())?.1
         };
         let (state, writer_thread) = http_api::AppState::start(
             db.clone(),
@@ -161,13 +161,10 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<ExitCode> {
                         let t = Instant::now();
                         let status = post(&mut conn, &b, &token).await?;
                         lat.push(t.elapsed());
-                        anyhow::ensure!(
-                            status == 201,
-                            "request {i} of client {c} answered {status}"
-                        );
+                        ensure!(status == 201, "request {i} of client {c} answered {status}");
                         ok += batch;
                     }
-                    anyhow::Ok((ok, lat))
+                    Ok::<_, BenchError>((ok, lat))
                 }));
             }
             let mut acked = 0;
@@ -180,20 +177,20 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<ExitCode> {
             let elapsed = start.elapsed();
             let _ = stop.send(());
             server.await??;
-            anyhow::Ok((acked, latencies, elapsed))
+            Ok::<_, BenchError>((acked, latencies, elapsed))
         })?;
         writer_thread
             .join()
-            .map_err(|_| anyhow::anyhow!("writer panicked"))?;
+            .map_err(|_| BenchError::new("writer panicked"))?;
         let mut latencies = latencies;
         latencies.sort();
         let store = event_store::SqliteStore::open(&db, Durability::Full)?;
         let stored = store.head()?.position as usize;
-        anyhow::ensure!(
+        ensure!(
             stored == acked,
             "{acked} events acknowledged but {stored} in the log"
         );
-        anyhow::ensure!(store.verify()?.first_bad.is_none(), "hash chain broken");
+        ensure!(store.verify()?.first_bad.is_none(), "hash chain broken");
         println!(
             "clients {clients:>3}: {acked} events in {elapsed:.2?} = {:.0} events/s ({:.0} requests/s); latency p50 {:.2?} p99 {:.2?}; all {stored} acknowledged events in the log, chain verified",
             acked as f64 / elapsed.as_secs_f64(),

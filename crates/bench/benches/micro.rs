@@ -1,7 +1,7 @@
 //! Micro-benchmarks of the hot paths, each on a small generated fiscal year (criterion):
 //! wire decoding, the canonical bytes and hash of a stored event, the complaint fold, judging
 //! deadlines, business-day arithmetic, and the store's append and scan (in memory).
-//! `cargo bench -p rongtook --bench micro`; `rongtook bench` gives the end-to-end figures.
+//! `cargo bench -p bench --bench micro`; `rongtook bench` gives the end-to-end figures.
 
 use calendar::Calendar;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};

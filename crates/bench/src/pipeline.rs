@@ -6,14 +6,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
+use crate::{ensure, BenchError, Context, Result};
 use calendar::Calendar;
 use event_model::{format_instant, to_wire_json, NewEvent};
 use event_store::baseline::{plain_insert, plain_scan, PlainRow};
 use event_store::{Durability, EventStore, SqliteStore};
 use projections::{overdue, ComplaintFold, DeadlineRules};
 
-use crate::commands::{generator, now};
+use crate::{generator, now};
 
 #[derive(clap::Args)]
 pub struct BenchArgs {
@@ -58,7 +58,7 @@ fn replay_child(
     fiscal_year: &str,
     out: &Path,
     extra: &[String],
-) -> anyhow::Result<(Duration, String)> {
+) -> Result<(Duration, String)> {
     let t = Instant::now();
     let child = Command::new(std::env::current_exe()?)
         .args(["replay", "--db"])
@@ -69,7 +69,7 @@ fn replay_child(
         .env("RONGTOOK_REPORT_PEAK_RSS", "1")
         .output()?;
     let wall = t.elapsed();
-    anyhow::ensure!(
+    ensure!(
         child.status.success(),
         "replay failed: {}",
         String::from_utf8_lossy(&child.stderr)
@@ -87,7 +87,7 @@ fn replay_child(
 }
 
 /// One GET over a fresh loopback connection; returns the status and the body length.
-fn get(addr: std::net::SocketAddr, path: &str) -> anyhow::Result<(u16, usize)> {
+fn get(addr: std::net::SocketAddr, path: &str) -> Result<(u16, usize)> {
     use std::io::{Read, Write};
     let mut c = std::net::TcpStream::connect(addr)?;
     c.set_read_timeout(Some(Duration::from_secs(120)))?;
@@ -108,7 +108,7 @@ fn get(addr: std::net::SocketAddr, path: &str) -> anyhow::Result<(u16, usize)> {
 }
 
 /// `bench --dashboard`: the pages of a generated year, served on loopback.
-fn dashboard(args: &BenchArgs, dir: &Path) -> anyhow::Result<ExitCode> {
+fn dashboard(args: &BenchArgs, dir: &Path) -> Result<ExitCode> {
     let db = dir.join("dashboard.db");
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
@@ -122,7 +122,7 @@ fn dashboard(args: &BenchArgs, dir: &Path) -> anyhow::Result<ExitCode> {
     let mut events = generator(&args.fiscal_year, args.complaints, args.seed)?.map(Ok);
     let r = store
         .append_iter(&mut events, now())
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .map_err(|e| BenchError::new(e.to_string()))?;
     drop(store);
     println!(
         "generate+append   {} events in {:.2?}",
@@ -149,7 +149,7 @@ fn dashboard(args: &BenchArgs, dir: &Path) -> anyhow::Result<ExitCode> {
     let server = rt.spawn(http_api::serve(listener, state, async {
         let _ = stopped.await;
     }));
-    let fy = crate::input::parse_fiscal_year(&args.fiscal_year)?.be();
+    let fy = crate::fiscal_year_arg(&args.fiscal_year)?.be();
     let pages = [
         ("overview", format!("/dashboard?fy={fy}")),
         ("overview (en)", format!("/dashboard?fy={fy}&lang=en")),
@@ -162,18 +162,18 @@ fn dashboard(args: &BenchArgs, dir: &Path) -> anyhow::Result<ExitCode> {
             format!("/dashboard/units/district:bang-rak?fy={fy}"),
         ),
     ];
-    let outcome = (|| -> anyhow::Result<()> {
+    let outcome = (|| -> Result<()> {
         for (i, (label, path)) in pages.iter().enumerate() {
             let t = Instant::now();
             let (status, bytes) = get(addr, path)?;
-            anyhow::ensure!(status == 200, "{path}: status {status}");
+            ensure!(status == 200, "{path}: status {status}");
             let first = t.elapsed();
             let mut times: Vec<Duration> = (0..args.requests.max(1))
                 .map(|_| {
                     let t = Instant::now();
                     get(addr, path).map(|_| t.elapsed())
                 })
-                .collect::<anyhow::Result<_>>()?;
+                .collect::<Result<_>>()?;
             times.sort();
             let q = |p: f64| times[((times.len() - 1) as f64 * p).round() as usize];
             println!(
@@ -204,7 +204,7 @@ fn dashboard(args: &BenchArgs, dir: &Path) -> anyhow::Result<ExitCode> {
 }
 
 /// `bench --streaming`: a year too large to hold in memory.
-fn streaming(args: &BenchArgs, dir: &Path) -> anyhow::Result<ExitCode> {
+fn streaming(args: &BenchArgs, dir: &Path) -> Result<ExitCode> {
     let db = dir.join("national.db");
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
@@ -218,7 +218,7 @@ fn streaming(args: &BenchArgs, dir: &Path) -> anyhow::Result<ExitCode> {
     let mut events = generator(&args.fiscal_year, args.complaints, args.seed)?.map(Ok);
     let r = store
         .append_iter(&mut events, now())
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .map_err(|e| BenchError::new(e.to_string()))?;
     let el = t.elapsed();
     drop(store);
     println!(
@@ -307,7 +307,7 @@ fn plain_rows(events: &[NewEvent]) -> Rows {
     r
 }
 
-fn plain(path: &Path, events: &[NewEvent], rows: &Rows, d: Durability) -> anyhow::Result<Duration> {
+fn plain(path: &Path, events: &[NewEvent], rows: &Rows, d: Durability) -> Result<Duration> {
     let it = events.iter().enumerate().map(|(i, e)| PlainRow {
         id: &rows.ids[i],
         stream: &e.stream,
@@ -320,14 +320,14 @@ fn plain(path: &Path, events: &[NewEvent], rows: &Rows, d: Durability) -> anyhow
     Ok(plain_insert(path, d, it)?.0)
 }
 
-fn ours(path: &Path, events: &[NewEvent], d: Durability) -> anyhow::Result<Duration> {
+fn ours(path: &Path, events: &[NewEvent], d: Durability) -> Result<Duration> {
     let mut store = SqliteStore::open(path, d)?;
     let t = Instant::now();
     let r = store
         .append_iter(&mut events.iter().cloned().map(Ok), now())
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .map_err(|e| BenchError::new(e.to_string()))?;
     let el = t.elapsed();
-    anyhow::ensure!(
+    ensure!(
         r.appended as usize == events.len(),
         "appended {} of {}",
         r.appended,
@@ -336,7 +336,7 @@ fn ours(path: &Path, events: &[NewEvent], d: Durability) -> anyhow::Result<Durat
     Ok(el)
 }
 
-pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: &BenchArgs) -> Result<ExitCode> {
     let dir = match &args.dir {
         Some(d) => d.clone(),
         None => std::env::temp_dir().join(format!("rongtook-bench-{}", std::process::id())),
@@ -375,7 +375,9 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     let ser = t.elapsed();
     let t = Instant::now();
     for w in &wire {
-        std::hint::black_box(event_model::parse_wire_event(w).map_err(|e| anyhow::anyhow!("{e}"))?);
+        std::hint::black_box(
+            event_model::parse_wire_event(w).map_err(|e| BenchError::new(e.to_string()))?,
+        );
     }
     let parse = t.elapsed();
     let wire_bytes: usize = wire.iter().map(|w| w.len() + 1).sum();
@@ -428,7 +430,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     }
     let (ps, pn) = plain_scan(&plain_db)?;
     let store = SqliteStore::open(&dir.join("ours.db"), Durability::Full)?;
-    let fy = crate::input::parse_fiscal_year(&args.fiscal_year)?;
+    let fy = crate::fiscal_year_arg(&args.fiscal_year)?;
     let cal = Calendar::builtin();
     let rules = DeadlineRules::default();
     let t = Instant::now();
@@ -530,7 +532,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
             .args(&exports)
             .output()?;
         let wall = t.elapsed();
-        anyhow::ensure!(
+        ensure!(
             child.status.success(),
             "import failed: {}",
             String::from_utf8_lossy(&child.stderr)
