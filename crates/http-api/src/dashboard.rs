@@ -12,7 +12,9 @@ use reports::{Lang, LeagueSort};
 use serde::Deserialize;
 
 use crate::auth::{self, Caller};
-use crate::dashboard_cache::year_data;
+use std::sync::Arc;
+
+use crate::dashboard_cache::{year_data, YearData};
 use crate::problem::Problem;
 use crate::state::{blocking, now, parse_as_of, AppState};
 
@@ -124,17 +126,64 @@ fn chrome(
     }
 }
 
-fn here(path: &str, q: &PageQuery, keys: &[(&str, &Option<String>)]) -> String {
-    let mut s = path.to_string();
-    let mut sep = '?';
-    for (k, v) in keys.iter().chain([("fy", &q.fy)].iter()) {
-        if let Some(v) = v {
-            s.push(sep);
-            s.push_str(&format!("{k}={}", reports::html::url_part(v)));
-            sep = '&';
+/// What a page is made with: the state, its query, its language, the signed-in viewer and the
+/// fiscal year asked for.
+struct Page {
+    state: AppState,
+    q: PageQuery,
+    lang: Lang,
+    viewer: Option<Caller>,
+    fy: FiscalYear,
+}
+
+impl Page {
+    /// The page's frame: its address (`path` and the query `keys` that shape it, then `fy`)
+    /// and the log position its figures come from (`head`; default: the live one).
+    fn chrome(&self, path: &str, keys: &[(&str, &Option<String>)], head: Option<u64>) -> Chrome {
+        let mut here = path.to_string();
+        let mut sep = '?';
+        for (k, v) in keys.iter().chain([("fy", &self.q.fy)].iter()) {
+            if let Some(v) = v {
+                here.push(sep);
+                here.push_str(&format!("{k}={}", reports::html::url_part(v)));
+                sep = '&';
+            }
         }
+        let mut c = chrome(&self.state, self.lang, here, &self.viewer, self.fy);
+        if let Some(h) = head {
+            c.head = h;
+        }
+        c
     }
-    s
+
+    /// The year's figures.
+    fn year(&self) -> Result<Arc<YearData>, Problem> {
+        year_data(&self.state, self.fy)
+    }
+}
+
+/// Renders a page with `render` off the async threads; a failure becomes an error page in the
+/// page's language.
+async fn page(
+    state: AppState,
+    headers: &HeaderMap,
+    q: PageQuery,
+    render: impl FnOnce(&Page) -> Result<String, Problem> + Send + 'static,
+) -> Response {
+    let lang = Lang::parse(q.lang.as_deref());
+    let viewer = viewer(&state, headers).await;
+    let r = blocking(move || {
+        let fy = fiscal_year(&state, &q)?;
+        render(&Page {
+            state,
+            q,
+            lang,
+            viewer,
+            fy,
+        })
+    })
+    .await;
+    page_or_problem(lang, r)
 }
 
 pub async fn root() -> Redirect {
@@ -146,17 +195,12 @@ pub async fn overview(
     headers: HeaderMap,
     Query(q): Query<PageQuery>,
 ) -> Response {
-    let lang = Lang::parse(q.lang.as_deref());
-    let viewer = viewer(&state, &headers).await;
-    let r = blocking(move || {
-        let fy = fiscal_year(&state, &q)?;
-        let data = year_data(&state, fy)?;
-        let mut c = chrome(&state, lang, here("/dashboard", &q, &[]), &viewer, fy);
-        c.head = data.key.1;
+    page(state, &headers, q, |p| {
+        let data = p.year()?;
+        let c = p.chrome("/dashboard", &[], Some(data.key.1));
         Ok(reports::pages::overview(&c, &data.overview))
     })
-    .await;
-    page_or_problem(lang, r)
+    .await
 }
 
 pub async fn league(
@@ -164,50 +208,25 @@ pub async fn league(
     headers: HeaderMap,
     Query(q): Query<PageQuery>,
 ) -> Response {
-    let lang = Lang::parse(q.lang.as_deref());
-    let viewer = viewer(&state, &headers).await;
-    let r = blocking(move || {
-        let fy = fiscal_year(&state, &q)?;
-        let data = year_data(&state, fy)?;
-        let spec = q
-            .spec
-            .clone()
-            .unwrap_or_else(|| indicators::BUILTIN[0].0.to_string());
-        let rep = data
-            .figures
-            .indicators
+    page(state, &headers, q, |p| {
+        let (data, q) = (p.year()?, &p.q);
+        let spec = q.spec.as_deref().unwrap_or(indicators::BUILTIN[0].0);
+        let reps = &data.figures.indicators;
+        let rep = reps
             .iter()
             .find(|r| r.spec == spec)
             .ok_or_else(|| Problem::bad_query(format!("no indicator `{spec}`")))?;
-        let prefix = q.units.clone().unwrap_or_else(|| "district:".into());
-        let specs: Vec<(&str, &indicators::spec::Text)> = data
-            .figures
-            .indicators
+        let specs: Vec<(&str, &indicators::spec::Text)> = reps
             .iter()
             .map(|r| (r.spec.as_str(), &r.spec_title))
             .collect();
-        let mut c = chrome(
-            &state,
-            lang,
-            here(
-                "/dashboard/league",
-                &q,
-                &[("spec", &q.spec), ("units", &q.units), ("sort", &q.sort)],
-            ),
-            &viewer,
-            fy,
-        );
-        c.head = data.key.1;
-        Ok(reports::pages::league_table(
-            &c,
-            rep,
-            LeagueSort::parse(q.sort.as_deref()),
-            &prefix,
-            &specs,
-        ))
+        let keys = [("spec", &q.spec), ("units", &q.units), ("sort", &q.sort)];
+        let c = p.chrome("/dashboard/league", &keys, Some(data.key.1));
+        let sort = LeagueSort::parse(q.sort.as_deref());
+        let prefix = q.units.as_deref().unwrap_or("district:");
+        Ok(reports::pages::league_table(&c, rep, sort, prefix, &specs))
     })
-    .await;
-    page_or_problem(lang, r)
+    .await
 }
 
 pub async fn unit(
@@ -216,45 +235,33 @@ pub async fn unit(
     Path(unit): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> Response {
-    let lang = Lang::parse(q.lang.as_deref());
-    let viewer = viewer(&state, &headers).await;
-    let r = blocking(move || {
-        let fy = fiscal_year(&state, &q)?;
-        let data = year_data(&state, fy)?;
+    page(state, &headers, q, move |p| {
+        let data = p.year()?;
         let names = indicators::spec::bangkok_unit_names();
-        let known = data.figures.knows_unit(&unit) || names.contains_key(&unit);
-        if !known {
+        if !data.figures.knows_unit(&unit) && !names.contains_key(&unit) {
             return Err(Problem::not_found(format!(
                 "no unit `{unit}` in {}",
-                reports::i18n::fiscal_year(lang, fy)
+                reports::i18n::fiscal_year(p.lang, p.fy)
             )));
         }
-        let name = reports::i18n::unit_name(lang, &unit, &names).to_string();
+        let name = reports::i18n::unit_name(p.lang, &unit, &names).to_string();
+        let f = &data.figures;
         let mut page = reports::pages::UnitPage::new(
             &unit,
             &name,
-            &data.figures.complaints,
-            &data.figures.indicators,
-            data.as_of(),
-            state.rules(),
+            &f.complaints,
+            &f.indicators,
+            f.as_of,
+            p.state.rules(),
         );
         page.backlog_limit = Some(BACKLOG_ROWS);
-        let mut c = chrome(
-            &state,
-            lang,
-            here(
-                &format!("/dashboard/units/{}", reports::html::url_part(&unit)),
-                &q,
-                &[],
-            ),
-            &viewer,
-            fy,
-        );
-        c.head = data.key.1;
-        Ok(reports::pages::unit(&c, &page))
+        let path = format!("/dashboard/units/{}", reports::html::url_part(&unit));
+        Ok(reports::pages::unit(
+            &p.chrome(&path, &[], Some(data.key.1)),
+            &page,
+        ))
     })
-    .await;
-    page_or_problem(lang, r)
+    .await
 }
 
 pub async fn complaint(
@@ -263,12 +270,12 @@ pub async fn complaint(
     Path(id): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> Response {
-    let lang = Lang::parse(q.lang.as_deref());
-    let viewer = viewer(&state, &headers).await;
-    let sees_personal = viewer.as_ref().is_some_and(|c| c.role.sees_personal_data());
-    let r = blocking(move || {
-        let fy = fiscal_year(&state, &q)?;
-        let mut events = state.read(|store| store.read_stream(&id))?;
+    page(state, &headers, q, move |p| {
+        let sees_personal = p
+            .viewer
+            .as_ref()
+            .is_some_and(|c| c.role.sees_personal_data());
+        let mut events = p.state.read(|store| store.read_stream(&id))?;
         // Checked before any redaction: the hash covers the stored content.
         let chain_ok: Vec<bool> = events
             .iter()
@@ -277,32 +284,19 @@ pub async fn complaint(
         if !sees_personal {
             events.iter_mut().for_each(auth::redact);
         }
-        let live = state.model().live().read();
-        let fold = &live.fold;
-        let view = fold
-            .view_at(&id, state.calendar(), state.rules(), now())
+        let live = p.state.model().live().read();
+        let view = live
+            .fold
+            .view_at(&id, p.state.calendar(), p.state.rules(), now())
             .ok_or_else(|| Problem::not_found(format!("no complaint `{id}`")))?;
-        let c = chrome(
-            &state,
-            lang,
-            here(
-                &format!("/dashboard/complaints/{}", reports::html::url_part(&id)),
-                &q,
-                &[],
-            ),
-            &viewer,
-            fy,
-        );
+        let path = format!("/dashboard/complaints/{}", reports::html::url_part(&id));
+        let info = live.fold.public_info(&id);
+        let c = p.chrome(&path, &[], None);
         Ok(reports::pages::complaint(
-            &c,
-            &view,
-            fold.public_info(&id),
-            &events,
-            &chain_ok,
+            &c, &view, info, &events, &chain_ok,
         ))
     })
-    .await;
-    page_or_problem(lang, r)
+    .await
 }
 
 pub async fn overdue(
@@ -310,40 +304,24 @@ pub async fn overdue(
     headers: HeaderMap,
     Query(q): Query<PageQuery>,
 ) -> Response {
-    let lang = Lang::parse(q.lang.as_deref());
-    let viewer = viewer(&state, &headers).await;
-    let r = blocking(move || {
-        let fy = fiscal_year(&state, &q)?;
-        let kind = match q.kind.as_deref().filter(|k| !k.is_empty()) {
-            None => None,
-            Some(k) => Some(
-                [
-                    projections::ObligationKind::AckOverdue,
-                    projections::ObligationKind::FirstProgressOverdue,
-                    projections::ObligationKind::CheckpointMissed,
-                    projections::ObligationKind::Stale,
-                ]
-                .into_iter()
-                .find(|x| x.as_str() == k)
-                .ok_or_else(|| Problem::bad_query(format!("kind `{k}` is not an obligation")))?,
-            ),
-        };
+    page(state, &headers, q, |p| {
+        let q = &p.q;
+        let kind =
+            match q.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+                None => None,
+                Some(k) => Some(projections::ObligationKind::parse(k).ok_or_else(|| {
+                    Problem::bad_query(format!("kind `{k}` is not an obligation"))
+                })?),
+            };
         let as_of_text = q.as_of.clone().unwrap_or_default();
         let as_of = parse_as_of(Some(&as_of_text))?;
         let unit = q.unit.clone().filter(|u| !u.trim().is_empty());
-        let report =
-            state.read(|store| state.model().overdue(store, as_of, now(), unit.as_deref()))?;
-        let c = chrome(
-            &state,
-            lang,
-            here(
-                "/dashboard/overdue",
-                &q,
-                &[("as_of", &q.as_of), ("unit", &q.unit), ("kind", &q.kind)],
-            ),
-            &viewer,
-            fy,
-        );
+        let model = p.state.model();
+        let report = p
+            .state
+            .read(|store| model.overdue(store, as_of, now(), unit.as_deref()))?;
+        let keys = [("as_of", &q.as_of), ("unit", &q.unit), ("kind", &q.kind)];
+        let c = p.chrome("/dashboard/overdue", &keys, None);
         Ok(reports::pages::overdue(
             &c,
             &report,
@@ -352,8 +330,7 @@ pub async fn overdue(
             &as_of_text,
         ))
     })
-    .await;
-    page_or_problem(lang, r)
+    .await
 }
 
 pub async fn login_form(State(state): State<AppState>, Query(q): Query<PageQuery>) -> Response {

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use calendar::FiscalYear;
-use chrono::{DateTime, FixedOffset, NaiveDate};
+use chrono::NaiveDate;
 use read_model::YearFigures;
 use reports::Overview;
 
@@ -23,12 +23,6 @@ pub struct YearData {
     pub key: (i32, u64, NaiveDate),
     pub figures: YearFigures,
     pub overview: Overview,
-}
-
-impl YearData {
-    pub fn as_of(&self) -> DateTime<FixedOffset> {
-        self.figures.as_of
-    }
 }
 
 pub struct YearCache {

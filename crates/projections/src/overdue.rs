@@ -24,6 +24,19 @@ pub enum ObligationKind {
 }
 
 impl ObligationKind {
+    /// Every kind, in the order lists show them.
+    pub const ALL: [ObligationKind; 4] = [
+        ObligationKind::AckOverdue,
+        ObligationKind::FirstProgressOverdue,
+        ObligationKind::CheckpointMissed,
+        ObligationKind::Stale,
+    ];
+
+    /// A kind by its name.
+    pub fn parse(name: &str) -> Option<ObligationKind> {
+        ObligationKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ObligationKind::AckOverdue => "ack_overdue",

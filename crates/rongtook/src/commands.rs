@@ -157,18 +157,11 @@ pub fn append(db: &Path, input: &str, sync: Sync) -> anyhow::Result<ExitCode> {
     });
     pb.finish_and_clear();
     let report = result.map_err(|e| describe_append_error(e, &lines, &source))?;
-    let first = report
-        .events
-        .iter()
-        .filter(|a| !a.duplicate)
-        .map(|a| a.position)
-        .min();
-    let last = report
-        .events
-        .iter()
-        .filter(|a| !a.duplicate)
-        .map(|a| a.position)
-        .max();
+    let stored = report.events.iter().filter(|a| !a.duplicate);
+    let (first, last) = (
+        stored.clone().map(|a| a.position).min(),
+        stored.map(|a| a.position).max(),
+    );
     match (first, last) {
         (Some(a), Some(b)) => println!(
             "appended {} events (positions {a}..{b}), {} duplicates",
