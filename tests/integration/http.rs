@@ -830,31 +830,7 @@ async fn the_openapi_document_lists_exactly_the_routes() {
 
 /// Where the PyPI client `georeport` is installed for the tests (under the target directory).
 fn python_with_georeport() -> Option<std::path::PathBuf> {
-    let target = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/pydeps");
-    let has = |p: &std::path::Path| {
-        std::process::Command::new("python3")
-            .args(["-c", "import georeport"])
-            .env("PYTHONPATH", p)
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if has(&target) {
-        return Some(target);
-    }
-    let installed = std::process::Command::new("python3")
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--target",
-        ])
-        .arg(&target)
-        .arg("georeport==0.3.1")
-        .status()
-        .is_ok_and(|s| s.success());
-    (installed && has(&target)).then_some(target)
+    tests::pip_package("pydeps", "georeport", "georeport==0.3.1")
 }
 
 #[test]
@@ -1230,4 +1206,117 @@ async fn after_an_append_the_dashboard_answers_at_once_and_refreshes_in_the_back
     }
     let fresh = fresh.expect("fresh figures within 10 s");
     assert!(fresh.contains(&received_card(2)), "{fresh}");
+}
+
+/// Values of an enum in the document, by a JSON pointer to its schema (a trailing "" for
+/// forms' empty value is left out).
+fn doc_enum(doc: &serde_json::Value, pointer: &str) -> Vec<String> {
+    doc.pointer(pointer)
+        .and_then(|v| v["enum"].as_array())
+        .unwrap_or_else(|| panic!("no enum at {pointer}"))
+        .iter()
+        .filter_map(|v| v.as_str())
+        .filter(|v| !v.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// The schema of a query parameter of an operation.
+fn param_pointer(doc: &serde_json::Value, path: &str, name: &str) -> String {
+    let params = doc["paths"][path]["get"]["parameters"].as_array().unwrap();
+    let i = params.iter().position(|p| p["name"] == name).unwrap();
+    format!(
+        "/paths/{}/get/parameters/{i}/schema",
+        path.replace('~', "~0").replace('/', "~1")
+    )
+}
+
+#[test]
+fn the_openapi_document_states_the_rust_enums_and_event_schemas() {
+    let doc: serde_json::Value = serde_json::from_str(http_api::OPENAPI).unwrap();
+    let strs = |v: Vec<&str>| v.into_iter().map(String::from).collect::<Vec<_>>();
+    let statuses = strs(
+        lifecycle::Status::LISTED
+            .iter()
+            .map(|s| s.as_str())
+            .collect(),
+    );
+    assert_eq!(
+        doc_enum(&doc, &param_pointer(&doc, "/v1/complaints", "status")),
+        statuses
+    );
+    let kinds = strs(
+        projections::ObligationKind::ALL
+            .iter()
+            .map(|k| k.as_str())
+            .collect(),
+    );
+    assert_eq!(
+        doc_enum(&doc, &param_pointer(&doc, "/dashboard/overdue", "kind")),
+        kinds
+    );
+    let specs = strs(indicators::BUILTIN.iter().map(|(id, _)| *id).collect());
+    assert_eq!(
+        doc_enum(&doc, &param_pointer(&doc, "/v1/indicators", "spec")),
+        specs
+    );
+    assert_eq!(
+        doc_enum(&doc, &param_pointer(&doc, "/dashboard/league", "spec")),
+        specs
+    );
+    let sorts = strs(
+        reports::LeagueSort::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .collect(),
+    );
+    assert_eq!(
+        doc_enum(&doc, &param_pointer(&doc, "/dashboard/league", "sort")),
+        sorts
+    );
+    let codes = strs(event_model::categories::CODES.to_vec());
+    let form = "/paths/~1open311~1v2~1requests.json/post/requestBody/content/application~1x-www-form-urlencoded/schema/properties/service_code";
+    assert_eq!(doc_enum(&doc, form), codes);
+    // Each event type's payload is its generated schema, its `$defs` among the components.
+    let schemas = &doc["components"]["schemas"];
+    for (name, body) in event_model::schema::all_schemas() {
+        let Some(ty) = name.strip_suffix(".schema.json") else {
+            continue;
+        };
+        let Some(t) = event_model::EventType::parse(ty) else {
+            continue;
+        };
+        let mut generated: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let defs = generated
+            .as_object_mut()
+            .unwrap()
+            .remove("$defs")
+            .unwrap_or_default();
+        generated.as_object_mut().unwrap().remove("$schema");
+        let hoist = |v: &serde_json::Value| {
+            serde_json::from_str::<serde_json::Value>(
+                &v.to_string().replace("#/$defs/", "#/components/schemas/"),
+            )
+            .unwrap()
+        };
+        let component: String = t
+            .as_str()
+            .split('_')
+            .map(|w| w[..1].to_uppercase() + &w[1..])
+            .collect();
+        assert_eq!(schemas[&component], hoist(&generated), "{component}");
+        for (k, v) in defs.as_object().into_iter().flatten() {
+            assert_eq!(&schemas[k], &hoist(v), "{k}");
+        }
+        let variant = schemas["Event"]["oneOf"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["properties"]["type"]["const"] == t.as_str())
+            .unwrap_or_else(|| panic!("no Event variant for {ty}"));
+        assert_eq!(
+            variant["properties"]["data"]["$ref"],
+            format!("#/components/schemas/{component}")
+        );
+    }
 }

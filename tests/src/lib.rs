@@ -73,3 +73,34 @@ pub fn check_expect(path: &Path, actual: &str) -> Result<(), String> {
         al.get(i).unwrap_or(&"<end of file>")
     ))
 }
+
+/// A PyPI package installed for the tests under `target/<dir>` (pip `--target`), if it is not
+/// there yet; `module` is what `import` checks. Returns the folder to put on `PYTHONPATH`, or
+/// `None` when it cannot be installed (the caller fails, saying what is missing).
+pub fn pip_package(dir: &str, module: &str, requirement: &str) -> Option<PathBuf> {
+    let target = workspace_root().join("target").join(dir);
+    let has = |p: &Path| {
+        std::process::Command::new("python3")
+            .args(["-c", &format!("import {module}")])
+            .env("PYTHONPATH", p)
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if has(&target) {
+        return Some(target);
+    }
+    let installed = std::process::Command::new("python3")
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--target",
+        ])
+        .arg(&target)
+        .arg(requirement)
+        .status()
+        .is_ok_and(|s| s.success());
+    (installed && has(&target)).then_some(target)
+}

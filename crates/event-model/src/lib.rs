@@ -5,6 +5,7 @@
 
 pub mod categories;
 pub mod fxhash;
+pub mod object_only;
 pub mod recorded;
 pub mod schema;
 pub mod types;

@@ -152,8 +152,10 @@ pub struct Location {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = -90.0, max = 90.0))]
     pub lat: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = -180.0, max = 180.0))]
     pub lon: Option<f64>,
 }
 
@@ -174,16 +176,24 @@ pub struct Complainant {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Received {
+    #[schemars(regex(pattern = crate::wire::NON_BLANK_PATTERN))]
     pub category: String,
     pub channel: Channel,
+    #[serde(deserialize_with = "crate::object_only::required")]
     pub complainant: Complainant,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    #[schemars(regex(pattern = crate::wire::NON_BLANK_PATTERN))]
     pub district: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_ref: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::object_only::optional"
+    )]
     pub location: Option<Location>,
+    #[schemars(regex(pattern = crate::wire::NON_BLANK_PATTERN))]
     pub subject: String,
 }
 
@@ -195,6 +205,7 @@ pub struct Forwarded {
     pub external: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    #[schemars(regex(pattern = crate::wire::IDENT_PATTERN))]
     pub to_unit: String,
 }
 
@@ -202,6 +213,7 @@ pub struct Forwarded {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Acknowledged {
+    #[schemars(regex(pattern = crate::wire::IDENT_PATTERN))]
     pub unit: String,
 }
 
@@ -210,8 +222,11 @@ pub struct Acknowledged {
 #[serde(deny_unknown_fields)]
 pub struct ProgressReported {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(inner(regex(pattern = crate::wire::NON_BLANK_PATTERN)))]
     pub evidence: Vec<String>,
+    #[schemars(regex(pattern = crate::wire::NON_BLANK_PATTERN))]
     pub note: String,
+    #[schemars(regex(pattern = crate::wire::IDENT_PATTERN))]
     pub unit: String,
 }
 
@@ -219,11 +234,14 @@ pub struct ProgressReported {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Closed {
+    #[schemars(regex(pattern = crate::wire::NON_BLANK_PATTERN))]
     pub answer: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(inner(regex(pattern = crate::wire::NON_BLANK_PATTERN)))]
     pub evidence: Vec<String>,
     pub outcome: Outcome,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = crate::wire::IDENT_PATTERN))]
     pub unit: Option<String>,
 }
 
@@ -250,7 +268,9 @@ pub struct SpotChecked {
 #[serde(deny_unknown_fields)]
 pub struct MonthlyReportSubmitted {
     /// `YYYY-MM`.
+    #[schemars(regex(pattern = crate::wire::MONTH_PATTERN))]
     pub month: String,
+    #[schemars(regex(pattern = crate::wire::IDENT_PATTERN))]
     pub unit: String,
 }
 
@@ -292,14 +312,18 @@ impl EventData {
     pub fn from_json(event_type: EventType, json: &str) -> Result<EventData, FieldError> {
         fn de<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, FieldError> {
             // Fast path; only a failure pays for tracking the path of the offending field.
-            if let Ok(v) = serde_json::from_str(json) {
-                return Ok(v);
+            let mut d = serde_json::Deserializer::from_str(json);
+            if let Ok(v) = T::deserialize(crate::object_only::ObjectOnly(&mut d)) {
+                if d.end().is_ok() {
+                    return Ok(v);
+                }
             }
             let mut d = serde_json::Deserializer::from_str(json);
-            let v = serde_path_to_error::deserialize(&mut d).map_err(|e| FieldError {
-                path: e.path().to_string(),
-                message: e.into_inner().to_string(),
-            })?;
+            let v = serde_path_to_error::deserialize(crate::object_only::ObjectOnly(&mut d))
+                .map_err(|e| FieldError {
+                    path: e.path().to_string(),
+                    message: e.into_inner().to_string(),
+                })?;
             d.end().map_err(|e| FieldError {
                 path: String::new(),
                 message: e.to_string(),

@@ -13,6 +13,28 @@ pub const UNIT_STREAM_PREFIX: &str = "unit/";
 /// Longest accepted stream, unit, actor or reference identifier, in characters.
 pub const MAX_ID_CHARS: usize = 200;
 
+/// An identifier (stream, actor, unit) as a JSON Schema pattern: 1 to [`MAX_ID_CHARS`]
+/// characters, none of them white space or a control character ([`check_identifier`]).
+pub const IDENT_PATTERN: &str = r"^[^\s\x00-\x1f\x7f-\x9f]{1,200}$";
+
+/// A text that must say something, as a JSON Schema pattern: at least one character that is
+/// neither white space nor a control character.
+pub const NON_BLANK_PATTERN: &str = r"[^\s\x00-\x1f\x7f-\x9f]";
+
+/// A month `YYYY-MM`, as a JSON Schema pattern ([`is_month`]).
+pub const MONTH_PATTERN: &str = r"^[0-9]{4}-(0[1-9]|1[0-2])$";
+
+/// White space or a control character: what identifiers may not hold and blank texts are
+/// made of.
+fn is_blank_char(c: char) -> bool {
+    c.is_whitespace() || c.is_control()
+}
+
+/// Whether a text says nothing: only white space and control characters (or nothing).
+pub fn is_blank(s: &str) -> bool {
+    s.chars().all(is_blank_char)
+}
+
 /// An event as a sender submits it, decoded and checked for form (not yet for lifecycle rules).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEvent {
@@ -81,8 +103,26 @@ struct RawWire<'a> {
     actor: String,
     #[serde(borrow)]
     data: &'a RawValue,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole_number")]
     expected_version: Option<u64>,
+}
+
+/// A version as JSON numbers write a whole number: `3`, or `3.0` (JSON Schema's `integer`
+/// takes both); `null` for none. A fraction, a negative number or one past 2^53 is refused.
+fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    use serde::de::Error;
+    match Option::<serde_json::Number>::deserialize(d)? {
+        None => Ok(None),
+        Some(n) => match (n.as_u64(), n.as_f64()) {
+            (Some(v), _) => Ok(Some(v)),
+            (None, Some(f)) if f >= 0.0 && f.fract() == 0.0 && f <= 9_007_199_254_740_992.0 => {
+                Ok(Some(f as u64))
+            }
+            _ => Err(D::Error::custom(format!(
+                "`{n}` is not a version (a whole number from 0)"
+            ))),
+        },
+    }
 }
 
 #[derive(Deserialize)]
@@ -186,7 +226,7 @@ pub fn check_identifier(s: &str) -> Result<(), String> {
     if s.chars().count() > MAX_ID_CHARS {
         return Err(format!("is longer than {MAX_ID_CHARS} characters"));
     }
-    if let Some(c) = s.chars().find(|c| c.is_whitespace() || c.is_control()) {
+    if let Some(c) = s.chars().find(|c| is_blank_char(*c)) {
         return Err(format!(
             "`{s}` contains white space or a control character ({c:?})"
         ));
@@ -195,7 +235,7 @@ pub fn check_identifier(s: &str) -> Result<(), String> {
 }
 
 fn non_blank(field: &str, s: &str) -> Result<(), (String, String)> {
-    if s.trim().is_empty() {
+    if is_blank(s) {
         Err((field.to_string(), "must not be empty".into()))
     } else {
         Ok(())
@@ -283,12 +323,6 @@ pub fn check_form(e: &NewEvent) -> Result<(), (String, String)> {
                 return Err((
                     "data.month".into(),
                     format!("`{}` is not a month YYYY-MM", d.month),
-                ));
-            }
-            if unit_stream != Some(d.unit.as_str()) {
-                return Err((
-                    "data.unit".into(),
-                    format!("`{}` does not match the stream `{}`", d.unit, e.stream),
                 ));
             }
         }

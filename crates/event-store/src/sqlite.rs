@@ -342,10 +342,11 @@ fn check(
             });
         }
     }
-    if !unit_stream {
-        lifecycle::validate(&ev.stream, &sh.lifecycle, &ev.data)
-            .map_err(AppendErrorKind::Rejected)?;
+    match ev.stream.strip_prefix(event_model::UNIT_STREAM_PREFIX) {
+        Some(unit) if unit_stream => lifecycle::validate_unit_event(unit, &ev.data),
+        _ => lifecycle::validate(&ev.stream, &sh.lifecycle, &ev.data),
     }
+    .map_err(AppendErrorKind::Rejected)?;
     Ok(())
 }
 

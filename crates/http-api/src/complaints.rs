@@ -24,7 +24,7 @@ pub(crate) async fn get_complaint(
     Query(q): Query<AsOfQuery>,
 ) -> Result<Response, Problem> {
     let caller = state.caller(&headers).await?;
-    let as_of = parse_as_of(q.as_of.as_deref())?.unwrap_or_else(now);
+    let as_of = parse_as_of(&state, q.as_of.as_deref())?.unwrap_or_else(now);
     let view =
         blocking(
             move || match state.read(|store| state.model().complaint(store, &id, as_of))? {
@@ -85,13 +85,14 @@ pub(crate) struct ListQuery {
     status: Option<String>,
     #[serde(default)]
     overdue: bool,
+    /// At most `u32::MAX` (the document says so; a larger number does not decode).
     #[serde(default = "first_page")]
-    page: usize,
+    page: u32,
     #[serde(default = "default_per_page")]
     per_page: usize,
 }
 
-fn first_page() -> usize {
+fn first_page() -> u32 {
     1
 }
 
@@ -119,7 +120,7 @@ pub(crate) async fn list_complaints(
             "page starts at 1; per_page must be 1 to {MAX_PAGE_SIZE}"
         )));
     }
-    let status = match q.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let status = match q.status.as_deref() {
         None => None,
         Some(s) => Some(Status::parse(s).ok_or_else(|| {
             let names: Vec<&str> = Status::LISTED.iter().map(|s| s.as_str()).collect();
@@ -132,9 +133,11 @@ pub(crate) async fn list_complaints(
         overdue: q.overdue,
     };
     blocking(move || {
-        let page = state.model().complaints(&filter, now(), q.page, q.per_page);
+        let page = state
+            .model()
+            .complaints(&filter, now(), q.page as usize, q.per_page);
         Ok(Json(ListPage {
-            page: q.page,
+            page: q.page as usize,
             per_page: q.per_page,
             total: page.total,
             complaints: page.complaints,

@@ -36,6 +36,47 @@ pub struct PageQuery {
     kind: Option<String>,
 }
 
+impl PageQuery {
+    /// The query with empty values (`?fy=`, as forms send them) taken as absent.
+    fn without_empty_values(self) -> PageQuery {
+        let keep = |v: Option<String>| v.filter(|s| !s.is_empty());
+        PageQuery {
+            lang: keep(self.lang),
+            fy: keep(self.fy),
+            spec: keep(self.spec),
+            units: keep(self.units),
+            sort: keep(self.sort),
+            as_of: keep(self.as_of),
+            unit: keep(self.unit),
+            kind: keep(self.kind),
+        }
+    }
+}
+
+impl PageQuery {
+    /// Refuses a language or an order the pages do not know (400), rather than quietly
+    /// showing another.
+    fn check_codes(&self) -> Result<(), Problem> {
+        if let Some(l) = self
+            .lang
+            .as_deref()
+            .filter(|l| Lang::from_code(l).is_none())
+        {
+            return Err(Problem::bad_query(format!("lang `{l}`: th or en")));
+        }
+        if let Some(o) = self
+            .sort
+            .as_deref()
+            .filter(|o| LeagueSort::from_code(o).is_none())
+        {
+            return Err(Problem::bad_query(format!(
+                "sort `{o}`: score, share, complaints or unit"
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// A failure shown as a page, in the page's language.
 fn error_page(lang: Lang, status: StatusCode, message: &str) -> Response {
     let c = Chrome {
@@ -98,7 +139,7 @@ async fn viewer(state: &AppState, headers: &HeaderMap) -> Option<Caller> {
 /// The fiscal year asked for, or the one of the newest complaint (of today without any).
 fn fiscal_year(state: &AppState, q: &PageQuery) -> Result<FiscalYear, Problem> {
     if let Some(fy) = &q.fy {
-        return FiscalYear::parse(fy).map_err(|e| Problem::bad_query(format!("fy: {e}")));
+        return crate::state::fiscal_year_param("fy", fy);
     }
     let newest = state.model().newest_received();
     Ok(FiscalYear::of_date(calendar::local_date(
@@ -170,9 +211,11 @@ async fn page(
     q: PageQuery,
     render: impl FnOnce(&Page) -> Result<String, Problem> + Send + 'static,
 ) -> Response {
+    let q = q.without_empty_values();
     let lang = Lang::parse(q.lang.as_deref());
     let viewer = viewer(&state, headers).await;
     let r = blocking(move || {
+        q.check_codes()?;
         let fy = fiscal_year(&state, &q)?;
         render(&Page {
             state,
@@ -314,7 +357,7 @@ pub async fn overdue(
                 })?),
             };
         let as_of_text = q.as_of.clone().unwrap_or_default();
-        let as_of = parse_as_of(Some(&as_of_text))?;
+        let as_of = parse_as_of(&p.state, q.as_of.as_deref())?;
         let unit = q.unit.clone().filter(|u| !u.trim().is_empty());
         let model = p.state.model();
         let report = p
@@ -334,7 +377,11 @@ pub async fn overdue(
 }
 
 pub async fn login_form(State(state): State<AppState>, Query(q): Query<PageQuery>) -> Response {
+    let q = q.without_empty_values();
     let lang = Lang::parse(q.lang.as_deref());
+    if let Err(p) = q.check_codes() {
+        return problem_page(lang, p);
+    }
     let c = chrome(
         &state,
         lang,

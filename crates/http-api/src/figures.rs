@@ -22,7 +22,7 @@ pub(crate) async fn get_overdue(
 ) -> Result<Json<projections::OverdueReport>, Problem> {
     let caller = state.caller(&headers).await?;
     let unit = unit_scope(&caller, q.unit)?;
-    let as_of = parse_as_of(q.as_of.as_deref())?;
+    let as_of = parse_as_of(&state, q.as_of.as_deref())?;
     blocking(move || {
         let report =
             state.read(|store| state.model().overdue(store, as_of, now(), unit.as_deref()))?;
@@ -46,8 +46,7 @@ pub(crate) async fn get_indicators(
 ) -> Result<Response, Problem> {
     let caller = state.caller(&headers).await?;
     let unit = unit_scope(&caller, q.unit)?;
-    let fy = calendar::FiscalYear::parse(&q.fiscal_year)
-        .map_err(|e| Problem::bad_query(format!("fiscal_year: {e}")))?;
+    let fy = crate::state::fiscal_year_param("fiscal_year", &q.fiscal_year)?;
     let spec = indicators::builtin(&q.spec).ok_or_else(|| {
         let names: Vec<&str> = indicators::BUILTIN.iter().map(|(n, _)| *n).collect();
         Problem::bad_query(format!(
@@ -56,7 +55,14 @@ pub(crate) async fn get_indicators(
             names.join(", ")
         ))
     })?;
-    let as_of = parse_as_of(q.as_of.as_deref())?.unwrap_or_else(|| fy.end_instant().min(now()));
+    let as_of = match parse_as_of(&state, q.as_of.as_deref())? {
+        Some(t) => t,
+        None => {
+            let t = fy.end_instant().min(now());
+            state.covered(t)?;
+            t
+        }
+    };
     blocking(move || {
         let rep = state.read(|store| {
             state

@@ -113,6 +113,7 @@ pub fn app(state: AppState) -> Router {
             r.route(path, handler(method, path))
         })
         .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::map_response(plain_errors_as_problems))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }
@@ -132,6 +133,32 @@ pub async fn serve(
             stopper.stop();
         })
         .await
+}
+
+/// Most bytes of a framework refusal's text kept as the problem's detail.
+const MAX_REFUSAL_TEXT: usize = 4096;
+
+/// The framework's own refusals (413 for a large body, 415, 422 for a form or JSON that does
+/// not decode, 400 for a query that does not, 405) come as plain text: they are answered as
+/// problem documents like every other error. Pages' HTML errors and problems pass unchanged.
+async fn plain_errors_as_problems(res: Response) -> Response {
+    let status = res.status();
+    let plain = res
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.starts_with("text/plain"));
+    if !(status.is_client_error() || status.is_server_error()) || !plain {
+        return res;
+    }
+    let bytes = axum::body::to_bytes(res.into_body(), MAX_REFUSAL_TEXT)
+        .await
+        .unwrap_or_default();
+    let mut detail = String::from_utf8_lossy(&bytes).trim().to_string();
+    if detail.is_empty() {
+        detail = status.canonical_reason().unwrap_or("refused").to_string();
+    }
+    axum::response::IntoResponse::into_response(Problem::rejected(status, detail))
 }
 
 /// One log line per request: method, path, status, latency.

@@ -112,6 +112,8 @@ pub async fn root_file(
     Query(q): Query<BTreeMap<String, String>>,
 ) -> Result<Response, Problem> {
     let (stem, format) = split_format(&file)?;
+    // The list's parameters are checked for every file, so a wrong one is never ignored.
+    RequestQuery::parse(&q, crate::state::now())?;
     match stem {
         "services" => {
             let records: Vec<Record> = event_model::categories::CODES
@@ -195,6 +197,9 @@ impl RequestQuery {
             })
         };
         let statuses = list("status");
+        if statuses.as_ref().is_some_and(|s| s.is_empty()) {
+            return Err(Problem::bad_query("status: open or closed".into()));
+        }
         if let Some(bad) = statuses
             .iter()
             .flatten()

@@ -29,9 +29,9 @@ pub struct FormError {
     pub message: String,
 }
 
-/// A non-blank text, trimmed of nothing (what the citizen wrote is kept as written).
+/// A text that says something, kept as written; a blank one is as if not given.
 fn given(v: &Option<String>) -> Option<String> {
-    v.clone().filter(|s| !s.trim().is_empty())
+    v.clone().filter(|s| !event_model::wire::is_blank(s))
 }
 
 /// The `received` event of a submission, on a new stream `O311-<id>`; checked as any event

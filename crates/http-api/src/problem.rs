@@ -62,6 +62,32 @@ impl Problem {
         }))
     }
 
+    /// A refusal the framework made before any handler ran (a body too large, a wrong content
+    /// type, a form or query that does not decode, an unknown method), as a problem.
+    pub fn rejected(status: StatusCode, detail: String) -> Problem {
+        let (class, title) = match status {
+            StatusCode::PAYLOAD_TOO_LARGE => ("too_large", "Request body too large"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ("media_type", "Unsupported media type"),
+            StatusCode::UNPROCESSABLE_ENTITY => ("unprocessable", "Request does not decode"),
+            StatusCode::METHOD_NOT_ALLOWED => ("method", "Method not allowed"),
+            StatusCode::NOT_FOUND => ("not_found", "Not found"),
+            s if s.is_server_error() => ("internal", "Internal error"),
+            _ => ("bad_request", "Bad request"),
+        };
+        Problem(Box::new(Problem::doc(class, title, status, detail)))
+    }
+
+    /// A query the server understood but cannot answer: an instant outside the holiday
+    /// calendar's years.
+    pub fn outside_calendar(e: read_model::OutsideCalendar) -> Problem {
+        Problem(Box::new(Problem::doc(
+            "outside_calendar",
+            "Outside the calendar",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            e.to_string(),
+        )))
+    }
+
     pub fn bad_query(detail: String) -> Problem {
         Problem(Box::new(Problem::doc(
             "bad_query",

@@ -147,6 +147,11 @@ impl AppState {
         SqliteStore::open_read_only(&self.inner.db).map_err(|e| Problem::internal(e.to_string()))
     }
 
+    /// Refuses an evaluation instant outside the calendar's years (422).
+    pub(crate) fn covered(&self, at: DateTime<FixedOffset>) -> Result<(), Problem> {
+        read_model::check_covered(at, self.calendar()).map_err(Problem::outside_calendar)
+    }
+
     /// Runs `f` on a read-only connection to the log.
     pub(crate) fn read<T>(
         &self,
@@ -224,13 +229,24 @@ pub(crate) fn unit_scope(
     }
 }
 
-/// An optional `as_of` query value: RFC 3339 or a date (the end of that day in Bangkok); an
-/// empty value is no value.
-pub(crate) fn parse_as_of(t: Option<&str>) -> Result<Option<DateTime<FixedOffset>>, Problem> {
-    match t.map(str::trim).filter(|t| !t.is_empty()) {
-        None => Ok(None),
-        Some(t) => read_model::parse_instant(t)
-            .map(Some)
-            .map_err(|e| Problem::bad_query(format!("as_of: {e}"))),
+/// An optional `as_of` query value: RFC 3339 or a date (the end of that day in Bangkok), in
+/// the years the calendar covers (422 outside them).
+pub(crate) fn parse_as_of(
+    state: &AppState,
+    t: Option<&str>,
+) -> Result<Option<DateTime<FixedOffset>>, Problem> {
+    let Some(t) = t else { return Ok(None) };
+    let at = read_model::parse_instant(t).map_err(|e| Problem::bad_query(format!("as_of: {e}")))?;
+    state.covered(at)?;
+    Ok(Some(at))
+}
+
+/// A fiscal year as a query value: four digits, B.E. (2567) or C.E. (2024).
+pub(crate) fn fiscal_year_param(name: &str, text: &str) -> Result<calendar::FiscalYear, Problem> {
+    if text.len() != 4 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Problem::bad_query(format!(
+            "{name}: `{text}` is not a fiscal year: four digits, B.E. (2567) or C.E. (2024)"
+        )));
     }
+    calendar::FiscalYear::parse(text).map_err(|e| Problem::bad_query(format!("{name}: {e}")))
 }

@@ -104,6 +104,8 @@ pub enum Rule {
     AlreadyAssigned,
     /// `reopened` and `spot_checked` need a closed complaint.
     NotClosed,
+    /// A unit-level event names another unit than the one of its `unit/<unit-id>` stream.
+    OtherUnitsStream,
 }
 
 impl Rule {
@@ -117,6 +119,7 @@ impl Rule {
             Rule::NotAcknowledged => "not_acknowledged",
             Rule::AlreadyAssigned => "already_assigned",
             Rule::NotClosed => "not_closed",
+            Rule::OtherUnitsStream => "other_units_stream",
         }
     }
 }
@@ -130,6 +133,21 @@ pub struct Rejection {
     pub event_type: EventType,
     pub rule: Rule,
     pub message: String,
+}
+
+/// Decides whether a unit-level event may be appended to the stream of unit `unit`
+/// (`unit/<unit>`): it must be about that unit.
+pub fn validate_unit_event(unit: &str, data: &EventData) -> Result<(), Rejection> {
+    match data {
+        EventData::MonthlyReportSubmitted(d) if d.unit != unit => Err(Rejection {
+            complaint: format!("{}{unit}", event_model::UNIT_STREAM_PREFIX),
+            status: Status::New,
+            event_type: data.event_type(),
+            rule: Rule::OtherUnitsStream,
+            message: format!("it reports for `{}`, not for `{unit}`", d.unit),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Decides whether `data` may be appended to complaint `complaint` in state `state`.

@@ -26,6 +26,33 @@ pub fn parse_instant(text: &str) -> Result<DateTime<FixedOffset>, BadInstant> {
     Err(BadInstant(text.to_string()))
 }
 
+/// An evaluation instant the holiday calendar cannot judge deadlines at.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{at} is outside the years the holiday calendar covers ({first}-{last}): deadlines there cannot be judged")]
+pub struct OutsideCalendar {
+    pub at: String,
+    pub first: i32,
+    pub last: i32,
+}
+
+/// Refuses an evaluation instant outside the years the calendar covers: business days there
+/// are unknown, and an instant centuries ahead would list every R3 checkpoint until then.
+pub fn check_covered(
+    at: DateTime<FixedOffset>,
+    cal: &calendar::Calendar,
+) -> Result<(), OutsideCalendar> {
+    let (first, last) = cal.covered_years();
+    if cal.covers(calendar::local_date(&at)) {
+        Ok(())
+    } else {
+        Err(OutsideCalendar {
+            at: event_model::format_instant(&at),
+            first,
+            last,
+        })
+    }
+}
+
 /// An instant after every event: a fold as of it takes the whole log.
 pub fn end_of_time() -> DateTime<FixedOffset> {
     DateTime::parse_from_rfc3339("9999-12-31T23:59:59+07:00").expect("valid")

@@ -14,7 +14,7 @@ pub mod query;
 pub mod replay;
 
 pub use folded::{fold_log, Folded, Live, PastFolds};
-pub use instant::{end_of_time, parse_instant, BadInstant};
+pub use instant::{check_covered, end_of_time, parse_instant, BadInstant, OutsideCalendar};
 pub use model::{ListFilter, ListPage, ReadModel};
 pub use projections::Period;
 pub use query::{

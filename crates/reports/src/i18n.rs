@@ -15,6 +15,15 @@ pub enum Lang {
 
 impl Lang {
     /// `th` or `en` (anything else is Thai).
+    /// A language by its code (`th`, `en`); `None` for any other.
+    pub fn from_code(s: &str) -> Option<Lang> {
+        match s {
+            "th" => Some(Lang::Th),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
     pub fn parse(s: Option<&str>) -> Lang {
         match s {
             Some("en") => Lang::En,

@@ -171,6 +171,19 @@ pub enum LeagueSort {
 }
 
 impl LeagueSort {
+    /// Every order, as `?sort=` names them.
+    pub const ALL: [LeagueSort; 4] = [
+        LeagueSort::Score,
+        LeagueSort::Share,
+        LeagueSort::Complaints,
+        LeagueSort::Unit,
+    ];
+
+    /// An order by its name; `None` for any other.
+    pub fn from_code(s: &str) -> Option<LeagueSort> {
+        LeagueSort::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
     pub fn parse(s: Option<&str>) -> LeagueSort {
         match s {
             Some("share") => LeagueSort::Share,

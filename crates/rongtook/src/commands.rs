@@ -178,12 +178,12 @@ pub fn state(
     as_of: Option<&str>,
     cal: &CalendarArgs,
 ) -> anyhow::Result<ExitCode> {
-    let as_of = match as_of {
-        Some(t) => instant_arg(t)?,
-        None => now(),
-    };
     let rules = load_rules(cal)?;
     let cal = load_calendar(cal)?;
+    let as_of = match as_of {
+        Some(t) => instant_arg(t, &cal)?,
+        None => now(),
+    };
     let store = open_existing(db)?;
     match read_model::complaint_as_of(&store, id, as_of, &cal, &rules)? {
         ComplaintAt::View(v) => {
@@ -277,12 +277,16 @@ pub fn fold_year(
     store: &SqliteStore,
     fiscal_year: &str,
     as_of: Option<&str>,
+    cal: &Calendar,
 ) -> anyhow::Result<(calendar::FiscalYear, Folded)> {
     let fy = parse_fiscal_year(fiscal_year)?;
     let as_of = match as_of {
-        Some(t) => instant_arg(t)?,
+        Some(t) => instant_arg(t, cal)?,
         None => fy.end_instant(),
     };
+    if let Err(e) = read_model::check_covered(as_of, cal) {
+        bad_input!("--fiscal-year {fiscal_year}: {e}");
+    }
     Ok((fy, fold_with_progress(store, as_of)?))
 }
 
@@ -294,7 +298,7 @@ pub fn replay_store(
     rules: &DeadlineRules,
     specs: &[indicators::Spec],
 ) -> anyhow::Result<Replayed> {
-    let (fy, folded) = fold_year(store, fiscal_year, as_of)?;
+    let (fy, folded) = fold_year(store, fiscal_year, as_of, cal)?;
     Ok(read_model::replay(&folded, fy, cal, rules, specs))
 }
 
@@ -312,7 +316,7 @@ pub fn replay_streaming(
     out: &Path,
     chunk_size: usize,
 ) -> anyhow::Result<ReplayMeta> {
-    let (fy, folded) = fold_year(store, fiscal_year, as_of)?;
+    let (fy, folded) = fold_year(store, fiscal_year, as_of, cal)?;
     fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let result = std::cell::RefCell::new(None);
     write_file(out, "complaints.json", &|w| {
@@ -440,9 +444,14 @@ pub fn sample(a: &crate::args::SampleArgs) -> anyhow::Result<ExitCode> {
     let rules = load_rules(&a.calendar)?;
     let cal = load_calendar(&a.calendar)?;
     let store = open_existing(&a.db)?;
-    // Every close in the log counts, whenever the sample is drawn.
+    // Every close in the log counts, whenever the sample is drawn; deadlines are judged as of
+    // the end of the month (judged as of the end of time, an open complaint would list every
+    // R3 checkpoint until then).
     let folded = read_model::fold_log(&store, read_model::end_of_time(), &mut |_| {})?;
-    let views = folded.fold.views(&cal, &rules);
+    let month_end = month_end(month)?;
+    let views = folded
+        .fold
+        .views_of_at(&folded.fold.ids_in(None), &cal, &rules, month_end);
     let s = indicators::sample::draw(&views, month, seed, share);
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
@@ -454,6 +463,16 @@ pub fn sample(a: &crate::args::SampleArgs) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The last instant of a month `YYYY-MM` in Bangkok.
+fn month_end(month: &str) -> anyhow::Result<DateTime<FixedOffset>> {
+    let first = chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")?;
+    let next = first
+        .checked_add_months(chrono::Months::new(1))
+        .ok_or_else(|| anyhow::anyhow!("no month after {month}"))?;
+    let last = next.pred_opt().expect("a day before the first of a month");
+    Ok(read_model::parse_instant(&last.to_string())?)
 }
 
 /// The sample as a text table: a unit's counts on its first row only.
@@ -503,9 +522,9 @@ pub fn overdue(
     json: bool,
     cal: &CalendarArgs,
 ) -> anyhow::Result<ExitCode> {
-    let as_of = instant_arg(as_of)?;
     let rules = load_rules(cal)?;
     let cal = load_calendar(cal)?;
+    let as_of = instant_arg(as_of, &cal)?;
     let store = open_existing(db)?;
     let folded = read_model::fold_log(&store, as_of, &mut |_| {})?;
     let views = folded.fold.views(&cal, &rules);

@@ -10,11 +10,15 @@ use event_store::{Durability, SqliteStore};
 use crate::{bad_input, CalendarArgs};
 
 /// An evaluation instant: RFC 3339 with an offset, or a local date `YYYY-MM-DD` meaning the
-/// end of that day in Bangkok (23:59:59).
-pub fn instant_arg(text: &str) -> anyhow::Result<DateTime<FixedOffset>> {
-    match read_model::parse_instant(text) {
-        Ok(t) => Ok(t),
+/// end of that day in Bangkok (23:59:59), in the years the calendar covers.
+pub fn instant_arg(text: &str, cal: &Calendar) -> anyhow::Result<DateTime<FixedOffset>> {
+    let t = match read_model::parse_instant(text) {
+        Ok(t) => t,
         Err(e) => bad_input!("{e}"),
+    };
+    match read_model::check_covered(t, cal) {
+        Ok(()) => Ok(t),
+        Err(e) => bad_input!("--as-of: {e}"),
     }
 }
 

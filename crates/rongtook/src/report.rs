@@ -97,7 +97,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<ExitCode> {
     let cal = load_calendar(&a.calendar)?;
     let spec = load_spec(&a.spec)?;
     let store = open_existing(&a.db)?;
-    let (fy, folded) = fold_year(&store, &a.fiscal_year, a.as_of.as_deref())?;
+    let (fy, folded) = fold_year(&store, &a.fiscal_year, a.as_of.as_deref(), &cal)?;
     let period = period_of(a, fy)?;
     let as_of = folded.as_of();
     let year = YearFigures::compute_for(&folded, fy, period, as_of, &cal, &rules, &[spec]);
