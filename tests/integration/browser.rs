@@ -187,3 +187,156 @@ fn the_dashboard_works_in_headless_chromium() {
         .count();
     assert!(pngs >= 8, "{pngs} screenshots in {}", shots.display());
 }
+
+/// Pages of a PDF that Chromium printed (its page objects are plain, not in object streams).
+fn pdf_pages(pdf: &[u8]) -> usize {
+    let needle = b"/Type /Page";
+    pdf.windows(needle.len() + 1)
+        .filter(|w| &w[..needle.len()] == needle && w[needle.len()] != b's')
+        .count()
+}
+
+/// The words of Latin letters in a page's text (tags, styles and scripts left out).
+fn latin_words(html: &str) -> Vec<String> {
+    let mut text = html.to_string();
+    for tag in ["style", "script"] {
+        while let Some(i) = text.find(&format!("<{tag}")) {
+            let end = text[i..]
+                .find(&format!("</{tag}>"))
+                .map_or(text.len(), |j| i + j + tag.len() + 3);
+            text.replace_range(i..end, " ");
+        }
+    }
+    let mut plain = String::new();
+    let mut in_tag = false;
+    for ch in text.chars() {
+        match ch {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                plain.push(' ');
+            }
+            c if !in_tag => plain.push(c),
+            _ => {}
+        }
+    }
+    plain
+        .split(|c: char| c.is_whitespace() || "(),;·/|".contains(c))
+        .filter(|w| w.chars().any(|c| c.is_ascii_alphabetic()))
+        .map(|w| w.replace("&amp;", "&"))
+        .collect()
+}
+
+#[test]
+fn the_thai_monthly_unit_report_prints_compactly_and_all_in_thai() {
+    let chromium = chromium();
+    thai_fonts();
+    let dir = Scratch::new("print");
+    let (db, events) = (dir.path("log.db"), dir.path("year.ndjson"));
+    let run = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_rongtook-under-test"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    run(&[
+        "generate",
+        "--fiscal-year",
+        "2567",
+        "--complaints",
+        "6000",
+        "--seed",
+        "9",
+        "--out",
+        &s(&events),
+    ]);
+    run(&["append", "--db", &s(&db), &s(&events)]);
+    let html = dir.path("report.html");
+    let unit = "dept:traffic-transport";
+    run(&[
+        "report",
+        "--db",
+        &s(&db),
+        "--fiscal-year",
+        "2567",
+        "--spec",
+        "bma-complaint-3step",
+        "--unit",
+        unit,
+        "--month",
+        "2024-06",
+        "--out",
+        &s(&html),
+    ]);
+    let page = std::fs::read_to_string(&html).unwrap();
+    // The backlog: how many complaints, and that their overdue checkpoints are many.
+    let backlog: usize = page
+        .split("เรื่องค้างดำเนินการ เก่าสุดก่อน (")
+        .nth(1)
+        .and_then(|r| r.split(')').next())
+        .and_then(|n| n.replace(',', "").parse().ok())
+        .expect("a backlog heading with its count");
+    let missed = page.matches("class=\"overdue\"").count();
+    assert!(
+        backlog >= 20 && missed >= 10,
+        "a real backlog: {backlog} complaints, {missed} overdue"
+    );
+    assert!(
+        page.contains("id=\"appendix\""),
+        "the full lists go to an appendix in print"
+    );
+
+    // No English label in the Thai report: the Latin words left are codes, ids and names.
+    let allowed = |w: &str| {
+        w.starts_with('C') && w[1..].chars().next().is_some_and(|c| c.is_ascii_digit())
+            || w.starts_with('R') && w.len() == 2
+            || w.contains(':')
+            || ["Rongtook", "PM2.5"].contains(&w)
+    };
+    let english: Vec<String> = latin_words(&page)
+        .into_iter()
+        .filter(|w| !allowed(w))
+        .collect();
+    assert!(
+        english.is_empty(),
+        "English in the Thai report: {english:?}"
+    );
+
+    // Printed to A4 by Chromium: far fewer pages than backlog complaints.
+    let pdf = dir.path("report.pdf");
+    let status = Command::new(&chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-pdf-header-footer",
+        ])
+        .arg(format!("--user-data-dir={}", s(&dir.path("chromium"))))
+        .arg(format!("--print-to-pdf={}", s(&pdf)))
+        .arg(format!("file://{}", s(&html)))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "chromium printed the report");
+    let pages = pdf_pages(&std::fs::read(&pdf).unwrap());
+    let artifacts = workspace_root().join("target/e2e-artifacts");
+    let _ = std::fs::create_dir_all(&artifacts);
+    let _ = std::fs::copy(&pdf, artifacts.join("unit-report-th.pdf"));
+    assert!(
+        pages >= 1 && pages * 2 <= backlog,
+        "{pages} A4 pages for a backlog of {backlog} complaints"
+    );
+}

@@ -127,8 +127,27 @@ pub struct Provenance {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DeductionLine {
     pub month: String,
+    /// Why, in English (as `indicators.json` gives it).
     pub reason: String,
     pub amount: f64,
+    /// Why, as values, for renderings in other languages (not in the JSON).
+    #[serde(skip)]
+    pub why: DeductionWhy,
+}
+
+/// What a deduction line is for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DeductionWhy {
+    /// The monthly report was submitted on the first date, after the second.
+    ReportLate(NaiveDate, NaiveDate),
+    /// No monthly report; it was due on this date.
+    ReportMissing(NaiveDate),
+    /// Spot checks of the month: consistent, checked, and the required share.
+    SpotChecks {
+        consistent: u64,
+        checked: u64,
+        min_pct: f64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -151,6 +170,9 @@ pub struct StepResult {
     pub score: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The step's title from its spec, for renderings (not in the JSON).
+    #[serde(skip)]
+    pub title: Option<crate::spec::Text>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -566,6 +588,9 @@ fn quarter(
 }
 
 /// A step's result from its counts alone, without deductions (overall and quarterly results).
+/// A step's note when it had nothing to judge.
+pub const NO_COMPLAINTS: &str = "no complaints";
+
 fn undeducted_step(step: &crate::spec::Step, correct: u64, total: u64, pending: u64) -> StepResult {
     let p = pct(correct, total);
     let (points, level) = base_points(&step.scoring, p);
@@ -579,7 +604,8 @@ fn undeducted_step(step: &crate::spec::Step, correct: u64, total: u64, pending: 
         level,
         deductions: vec![],
         score: points,
-        note: (total == 0).then(|| "no complaints".to_string()),
+        note: (total == 0).then(|| NO_COMPLAINTS.to_string()),
+        title: Some(step.title.clone()),
     }
 }
 
@@ -599,11 +625,13 @@ fn deduction_lines(
                     month: month_key(*m),
                     reason: format!("monthly report late: submitted {on}, due {due}"),
                     amount: *amount,
+                    why: DeductionWhy::ReportLate(on, due),
                 }),
                 MonthReport::Missing(due) => Some(DeductionLine {
                     month: month_key(*m),
                     reason: format!("monthly report missing: due {due}"),
                     amount: *amount,
+                    why: DeductionWhy::ReportMissing(due),
                 }),
                 _ => None,
             })
@@ -642,6 +670,11 @@ fn deduction_lines(
                         ok as f64 * 100.0 / n as f64
                     ),
                     amount: *amount,
+                    why: DeductionWhy::SpotChecks {
+                        consistent: ok,
+                        checked: n,
+                        min_pct: *min_consistent_pct,
+                    },
                 })
                 .collect()
         }

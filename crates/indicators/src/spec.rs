@@ -89,6 +89,19 @@ pub enum Criterion {
 }
 
 impl Criterion {
+    pub const ALL: [Criterion; 5] = [
+        Criterion::R1Met,
+        Criterion::R2Met,
+        Criterion::R3AllMet,
+        Criterion::ClosedWithAnswer,
+        Criterion::Resolved,
+    ];
+
+    /// A criterion by its name.
+    pub fn parse(name: &str) -> Option<Criterion> {
+        Criterion::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Criterion::R1Met => "r1_met",

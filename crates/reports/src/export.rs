@@ -32,11 +32,21 @@ fn opt(v: Option<f64>) -> String {
     v.map_or(String::new(), |x| format!("{x:.2}"))
 }
 
+/// A verdict as data (CSV): `met`, `missed` or `pending`.
 fn verdict(v: Option<bool>) -> &'static str {
     match v {
         Some(true) => "met",
         Some(false) => "missed",
         None => "pending",
+    }
+}
+
+/// A verdict in words.
+fn verdict_in(l: Lang, v: Option<bool>) -> &'static str {
+    match v {
+        Some(true) => l.t("ทันเวลา", "met"),
+        Some(false) => l.t("ไม่ทัน", "missed"),
+        None => l.t("รอ", "pending"),
     }
 }
 
@@ -75,11 +85,11 @@ fn period_html(l: Lang, label: &str, list: &[&ComplaintView]) -> String {
             "<tr><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&v.complaint_id),
             v.received_at.as_ref().map_or("–".into(), |t| i18n::instant(l, &t.0)),
-            verdict(r.and_then(|r| r.ack_on_time)),
-            verdict(r.and_then(|r| r.first_progress_on_time)),
-            verdict(r3.flatten()),
+            verdict_in(l, r.and_then(|r| r.ack_on_time)),
+            verdict_in(l, r.and_then(|r| r.first_progress_on_time)),
+            verdict_in(l, r3.flatten()),
             i18n::status(l, v.status),
-            v.outcome.map_or("–", |o| o.as_str())
+            v.outcome.map_or("–", |o| i18n::outcome(l, o))
         );
     }
     s.push_str("</tbody></table>");
@@ -204,17 +214,30 @@ pub fn unit_md(l: Lang, p: &UnitPage<'_>, period: Option<(&str, &[&ComplaintView
             l.t("ระดับ", "level"),
             level(u.level)
         );
-        s.push_str("| step | met/total | pending | pct | points | deductions | score |\n| --- | ---: | ---: | ---: | ---: | --- | ---: |\n");
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} |\n| --- | ---: | ---: | ---: | ---: | --- | ---: |",
+            l.t("ขั้น", "step"),
+            l.t("ผ่าน/ทั้งหมด", "met/total"),
+            l.t("รอ", "pending"),
+            l.t("ร้อยละ", "pct"),
+            l.t("คะแนนขั้น", "points"),
+            l.t("หักคะแนน", "deductions"),
+            l.t("คะแนน", "score"),
+        );
         for st in &u.steps {
             let d: Vec<String> = st
                 .deductions
                 .iter()
-                .map(|d| format!("-{:.2} {} ({})", d.amount, d.month, d.reason))
+                .map(|d| {
+                    let month = i18n::month_label(l, &d.month);
+                    format!("-{:.2} {month} ({})", d.amount, i18n::deduction(l, d))
+                })
                 .collect();
             let _ = writeln!(
                 s,
                 "| {} | {}/{} | {} | {} | {} | {} | {} |",
-                st.id,
+                st.title.as_ref().map_or(st.id.as_str(), |t| l.text(t)),
                 st.correct,
                 st.total,
                 st.pending,
@@ -243,10 +266,12 @@ pub fn unit_md(l: Lang, p: &UnitPage<'_>, period: Option<(&str, &[&ComplaintView
             .filter(|i| i.complaint_id == v.complaint_id)
             .map(|i| {
                 format!(
-                    "{} (due {}, {} days)",
-                    i.kind.as_str(),
-                    i.due,
-                    i.days_overdue
+                    "{} ({} {}, {} {})",
+                    i18n::obligation(l, i.kind),
+                    l.t("ครบกำหนด", "due"),
+                    i18n::date(l, i.due),
+                    i.days_overdue,
+                    l.t("วัน", "days")
                 )
             })
             .collect();
@@ -257,11 +282,11 @@ pub fn unit_md(l: Lang, p: &UnitPage<'_>, period: Option<(&str, &[&ComplaintView
             v.received_at
                 .as_ref()
                 .map_or(String::new(), |t| i18n::instant(l, &t.0)),
-            v.status.as_str(),
+            i18n::status(l, v.status),
             if over.is_empty() {
                 String::new()
             } else {
-                format!(" **overdue: {}**", over.join(", "))
+                format!(" **{}: {}**", l.t("เกินกำหนด", "overdue"), over.join(", "))
             }
         );
     }
@@ -281,8 +306,8 @@ pub fn unit_md(l: Lang, p: &UnitPage<'_>, period: Option<(&str, &[&ComplaintView
                 v.received_at
                     .as_ref()
                     .map_or(String::new(), |t| i18n::instant(l, &t.0)),
-                v.status.as_str(),
-                v.outcome.map_or("", |o| o.as_str())
+                i18n::status(l, v.status),
+                v.outcome.map_or("", |o| i18n::outcome(l, o))
             );
         }
     }

@@ -210,6 +210,84 @@ pub fn period_label(
     }
 }
 
+/// How a complaint was closed.
+pub fn outcome(lang: Lang, o: event_model::Outcome) -> &'static str {
+    use event_model::Outcome::*;
+    match o {
+        Resolved => lang.t("แก้ไขสำเร็จ", "resolved"),
+        OutsideAuthority => lang.t("อยู่นอกอำนาจหน้าที่", "outside authority"),
+        AnonymousNoEvidence => lang.t("ไม่ระบุชื่อและไม่มีหลักฐาน", "anonymous, no evidence"),
+        Duplicate => lang.t("เรื่องซ้ำ", "duplicate"),
+        Withdrawn => lang.t("ถอนเรื่อง", "withdrawn"),
+        NotActionable => lang.t("ดำเนินการไม่ได้", "not actionable"),
+    }
+}
+
+/// A complaint category: its name in the language when it is a known one, else its code.
+pub fn category(lang: Lang, code: &str) -> &str {
+    match event_model::categories::known(code) {
+        Some(c) => lang.t(c.th, c.en),
+        None => code,
+    }
+}
+
+/// A criterion of an indicator (`r1_met`, ...) in words; an unknown one as it is.
+pub fn criterion(lang: Lang, name: &str) -> &str {
+    use indicators::spec::Criterion::*;
+    match indicators::spec::Criterion::parse(name) {
+        Some(R1Met) => lang.t("ตอบรับทันเวลา (R1)", "acknowledged on time (R1)"),
+        Some(R2Met) => lang.t("รายงานผลครั้งแรกทันเวลา (R2)", "first progress on time (R2)"),
+        Some(R3AllMet) => lang.t("รายงานความคืบหน้าครบทุกรอบ (R3)", "every checkpoint met (R3)"),
+        Some(ClosedWithAnswer) => lang.t("ยุติเรื่องพร้อมคำตอบ", "closed with an answer"),
+        Some(Resolved) => lang.t("แก้ไขสำเร็จ", "resolved"),
+        None => name,
+    }
+}
+
+/// A step's note (the engine writes them in English).
+pub fn step_note(lang: Lang, note: &str) -> String {
+    if note == indicators::evaluate::NO_COMPLAINTS {
+        lang.t("ไม่มีเรื่อง", "no complaints").to_string()
+    } else {
+        note.to_string()
+    }
+}
+
+/// Why a deduction was made, in the language.
+pub fn deduction(lang: Lang, d: &indicators::evaluate::DeductionLine) -> String {
+    use indicators::evaluate::DeductionWhy::*;
+    match d.why {
+        ReportLate(on, due) => format!(
+            "{} {} {} {}",
+            lang.t(
+                "ส่งรายงานประจำเดือนล่าช้า: ส่ง",
+                "monthly report late: submitted"
+            ),
+            date(lang, on),
+            lang.t("กำหนด", "due"),
+            date(lang, due)
+        ),
+        ReportMissing(due) => format!(
+            "{} {}",
+            lang.t(
+                "ไม่ได้ส่งรายงานประจำเดือน: กำหนด",
+                "monthly report missing: due"
+            ),
+            date(lang, due)
+        ),
+        SpotChecks {
+            consistent,
+            checked,
+            min_pct,
+        } => format!(
+            "{} {consistent}/{checked} ({:.1}%) {} {min_pct}%",
+            lang.t("สุ่มตรวจตรงกับผลจริง", "spot checks consistent"),
+            consistent as f64 * 100.0 / checked.max(1) as f64,
+            lang.t("ต่ำกว่า", "below")
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

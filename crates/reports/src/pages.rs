@@ -11,7 +11,7 @@ use indicators::IndicatorReport;
 use projections::complaint::PublicInfo;
 use projections::{ComplaintView, OverdueItem, OverdueReport};
 
-use crate::html::{count, esc, level, num, page, pct, table_start, url_part, Chrome};
+use crate::html::{count, esc, level, num, page, pct, table_start, url_part, Chrome, Medium};
 use crate::i18n::{self, Lang};
 use crate::model::{league, LeagueSort, Overview, Share, SMALL_COUNT};
 use crate::svg;
@@ -336,15 +336,15 @@ fn steps_table(l: Lang, steps: &[StepResult]) -> String {
                     "−{:.2} {} ({})",
                     d.amount,
                     i18n::month_label(l, &d.month),
-                    esc(&d.reason)
+                    esc(&i18n::deduction(l, d))
                 )
             })
             .collect();
         let _ = write!(
             s,
             "<tr><td>{}{}</td><td class=\"n\">{}/{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
-            esc(&st.id),
-            st.note.as_ref().map_or(String::new(), |n| format!(" <span class=\"meta\">{}</span>", esc(n))),
+            esc(st.title.as_ref().map_or(st.id.as_str(), |t| l.text(t))),
+            st.note.as_ref().map_or(String::new(), |n| format!(" <span class=\"meta\">{}</span>", esc(&i18n::step_note(l, n)))),
             count(st.correct),
             count(st.total),
             count(st.pending),
@@ -483,7 +483,7 @@ pub fn unit_body(c: &Chrome, p: &UnitPage<'_>) -> String {
                 let _ = write!(
                     s,
                     "<li><strong>{}</strong> ({}): {}{}</li>",
-                    esc(criterion),
+                    esc(i18n::criterion(l, criterion)),
                     count(ids.len() as u64),
                     links.join(", "),
                     if ids.len() > 200 { " …" } else { "" }
@@ -530,20 +530,9 @@ pub fn unit_body(c: &Chrome, p: &UnitPage<'_>) -> String {
             v.received_at
                 .as_ref()
                 .map_or("–".into(), |t| i18n::instant(l, &t.0)),
-            esc(&v.category),
+            esc(i18n::category(l, &v.category)),
             i18n::status(l, v.status),
-            over.map_or(String::new(), |items| items
-                .iter()
-                .map(|it| format!(
-                    "<span class=\"bad\">{}</span> {} {} ({} {})",
-                    i18n::obligation(l, it.kind),
-                    l.t("ครบกำหนด", "due"),
-                    i18n::date(l, it.due),
-                    it.days_overdue,
-                    l.t("วัน", "days")
-                ))
-                .collect::<Vec<_>>()
-                .join("<br>"))
+            over.map_or(String::new(), |items| obligations_cell(c, items))
         );
     }
     s.push_str("</tbody></table></div>");
@@ -556,7 +545,116 @@ pub fn unit_body(c: &Chrome, p: &UnitPage<'_>) -> String {
             esc(p.unit)
         );
     }
+    if c.medium == Medium::Print {
+        s.push_str(&obligations_appendix(l, &p.backlog[..shown], &overdue_of));
+    }
     s
+}
+
+/// A backlog row's overdue obligations, one line per kind: how many, the oldest and newest
+/// due dates, and the most days overdue. On screen the full list is one click away; in print
+/// it is in the appendix.
+fn obligations_cell(c: &Chrome, items: &[&OverdueItem]) -> String {
+    let l = c.lang;
+    let mut lines = Vec::new();
+    for kind in projections::ObligationKind::ALL {
+        let of_kind: Vec<&&OverdueItem> = items.iter().filter(|i| i.kind == kind).collect();
+        let (Some(first), Some(last)) = (
+            of_kind.iter().map(|i| i.due).min(),
+            of_kind.iter().map(|i| i.due).max(),
+        ) else {
+            continue;
+        };
+        let most = of_kind.iter().map(|i| i.days_overdue).max().unwrap_or(0);
+        let due = if first == last {
+            i18n::date(l, first)
+        } else {
+            format!("{} – {}", i18n::date(l, first), i18n::date(l, last))
+        };
+        lines.push(format!(
+            "<span class=\"bad\">{}</span> {} {} ({} {}) · {} {} {}",
+            i18n::obligation(l, kind),
+            count(of_kind.len() as u64),
+            l.t("ครั้ง", "×"),
+            l.t("ครบกำหนด", "due"),
+            due,
+            l.t("เกินกำหนดสูงสุด", "most overdue"),
+            most,
+            l.t("วัน", "days")
+        ));
+    }
+    let mut cell = lines.join("<br>");
+    if items.len() > lines.len() {
+        match c.medium {
+            Medium::Dashboard => {
+                let all: Vec<String> = items
+                    .iter()
+                    .map(|it| format!("{} {}", i18n::obligation(l, it.kind), i18n::date(l, it.due)))
+                    .collect();
+                cell.push_str(&format!(
+                    "<details><summary>{} ({})</summary>{}</details>",
+                    l.t("ทุกรายการ", "every obligation"),
+                    count(items.len() as u64),
+                    all.join("<br>")
+                ));
+            }
+            Medium::Print => cell.push_str(&format!(
+                " <span class=\"meta\">({})</span>",
+                l.t("ทุกรายการอยู่ในภาคผนวก", "all in the appendix")
+            )),
+        }
+    }
+    cell
+}
+
+/// In print: every overdue obligation of the backlog, a line per complaint and kind with all
+/// its due dates.
+fn obligations_appendix(
+    l: Lang,
+    backlog: &[&ComplaintView],
+    overdue_of: &BTreeMap<&str, Vec<&OverdueItem>>,
+) -> String {
+    let mut s = String::new();
+    let mut rows = 0;
+    for v in backlog {
+        let Some(items) = overdue_of.get(v.complaint_id.as_str()) else {
+            continue;
+        };
+        for kind in projections::ObligationKind::ALL {
+            let dues: Vec<String> = items
+                .iter()
+                .filter(|i| i.kind == kind)
+                .map(|i| i18n::date(l, i.due))
+                .collect();
+            if dues.is_empty() {
+                continue;
+            }
+            rows += 1;
+            let _ = write!(
+                s,
+                "<tr><td class=\"mono\">{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&v.complaint_id),
+                i18n::obligation(l, kind),
+                dues.join(", ")
+            );
+        }
+    }
+    if rows == 0 {
+        return String::new();
+    }
+    format!(
+        "<section class=\"appendix\"><h2 id=\"appendix\">{}</h2>{}{}</tbody></table></div></section>",
+        l.t("ภาคผนวก: ภาระที่เกินกำหนดทุกรายการ", "Appendix: every overdue obligation"),
+        table_start(
+            None,
+            &[
+                (l.t("เรื่อง", "Complaint"), false),
+                (l.t("ภาระ", "Obligation"), false),
+                (l.t("ครบกำหนด", "Due"), false),
+            ],
+        ),
+        s
+    )
 }
 
 /// A unit's dashboard page.
@@ -598,7 +696,7 @@ pub fn complaint(
         l.t("ผู้รับผิดชอบ", "Assigned to"),
         v.unit.as_deref().map_or("–".into(), |u| esc(i18n::unit_name(l, u, &names))),
         l.t("ประเภท", "Category"),
-        esc(&v.category),
+        esc(i18n::category(l, &v.category)),
         l.t("เขต", "District"),
         esc(&v.district),
         l.t("รับเมื่อ", "Received"),
@@ -644,7 +742,7 @@ pub fn complaint(
             r.first_progress_due.map_or("–".into(), |d| format!("{} {}", l.t("ภายใน", "due"), i18n::date(l, d))),
             yes_no(l, r.first_progress_on_time),
             if checkpoints.is_empty() { "–".into() } else { checkpoints.join("<br>") },
-            r.outcome.map_or("–".into(), |o| esc(o.as_str())),
+            r.outcome.map_or("–", |o| i18n::outcome(l, o)),
         );
     }
     s.push_str("</tbody></table></div>");
@@ -696,7 +794,7 @@ pub fn complaint(
                 esc(i18n::unit_name(l, &d.unit, &names)),
                 esc(&d.note)
             ),
-            EventData::Closed(d) => format!("{} · {}", esc(d.outcome.as_str()), esc(&d.answer)),
+            EventData::Closed(d) => format!("{} · {}", i18n::outcome(l, d.outcome), esc(&d.answer)),
             EventData::Reopened(d) => i18n::reopen_reason(l, d.reason).to_string(),
             EventData::SpotChecked(d) => {
                 if d.consistent {
