@@ -13,6 +13,8 @@ use std::process::Command;
 use event_store::{Durability, EventStore, SqliteStore};
 use tests::{workspace_root, Scratch};
 
+use crate::common::{generated_log, report};
+
 fn chromium() -> PathBuf {
     let path = std::env::var_os("RONGTOOK_CHROMIUM")
         .map(PathBuf::from)
@@ -232,49 +234,16 @@ fn the_thai_monthly_unit_report_prints_compactly_and_all_in_thai() {
     let chromium = chromium();
     thai_fonts();
     let dir = Scratch::new("print");
-    let (db, events) = (dir.path("log.db"), dir.path("year.ndjson"));
-    let run = |args: &[&str]| {
-        let o = Command::new(env!("CARGO_BIN_EXE_rongtook-under-test"))
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            o.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8(o.stdout).unwrap()
-    };
+    let db = generated_log(&dir, 6000, 9);
     let s = |p: &Path| p.to_str().unwrap().to_string();
-    run(&[
-        "generate",
-        "--fiscal-year",
-        "2567",
-        "--complaints",
-        "6000",
-        "--seed",
-        "9",
-        "--out",
-        &s(&events),
-    ]);
-    run(&["append", "--db", &s(&db), &s(&events)]);
     let html = dir.path("report.html");
     let unit = "dept:traffic-transport";
-    run(&[
-        "report",
-        "--db",
-        &s(&db),
-        "--fiscal-year",
-        "2567",
-        "--spec",
+    report(
+        &db,
         "bma-complaint-3step",
-        "--unit",
-        unit,
-        "--month",
-        "2024-06",
-        "--out",
-        &s(&html),
-    ]);
+        &html,
+        &["--unit", unit, "--month", "2024-06"],
+    );
     let page = std::fs::read_to_string(&html).unwrap();
     // The backlog: how many complaints, and that their overdue checkpoints are many.
     let backlog: usize = page

@@ -1,52 +1,10 @@
 //! The `rongtook` command line, run as a real program.
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
 
 use tests::Scratch;
 
-fn rongtook(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rongtook-under-test"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run rongtook")
-}
-
-fn ok(args: &[&str]) -> String {
-    let o = rongtook(args);
-    assert!(
-        o.status.success(),
-        "rongtook {args:?} failed: {}\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-/// A log holding a generated fiscal year (B.E. 2567) of `complaints` complaints.
-fn generated_log(dir: &Scratch, complaints: u32, seed: u32) -> std::path::PathBuf {
-    let db = dir.path("log.db");
-    let events = dir.path("e.ndjson");
-    let (complaints, seed) = (complaints.to_string(), seed.to_string());
-    ok(&[
-        "generate",
-        "--fiscal-year",
-        "2567",
-        "--complaints",
-        &complaints,
-        "--seed",
-        &seed,
-        "--out",
-        s(&events),
-    ]);
-    ok(&["append", "--db", s(&db), s(&events)]);
-    db
-}
+use crate::common::{generated_log, ok, replay, report, rongtook, s};
 
 /// Appends the events of a replay fixture to a log.
 fn append_fixture(db: &Path, case: &str) {
@@ -91,15 +49,7 @@ fn generate_append_verify_replay_round_trip() {
     );
 
     let (a, b) = (dir.path("a"), dir.path("b"));
-    ok(&[
-        "replay",
-        "--db",
-        s(&db),
-        "--fiscal-year",
-        "2567",
-        "--out",
-        s(&a),
-    ]);
+    replay(&db, &a, &[]);
     ok(&[
         "replay",
         "--db",
@@ -277,21 +227,18 @@ fn replay_scores_with_specs_and_renders_them() {
     let db = dir.path("log.db");
     append_fixture(&db, "spec-traffy-levels");
     let out = dir.path("out");
-    let printed = ok(&[
-        "replay",
-        "--db",
-        s(&db),
-        "--fiscal-year",
-        "2567",
-        "--out",
-        s(&out),
-        "--spec",
-        "traffy-resolution-2567",
-        "--format",
-        "md",
-        "--format",
-        "csv",
-    ]);
+    let printed = replay(
+        &db,
+        &out,
+        &[
+            "--spec",
+            "traffy-resolution-2567",
+            "--format",
+            "md",
+            "--format",
+            "csv",
+        ],
+    );
     assert!(
         printed.contains("traffy-resolution-2567: 3 units; overall 19 complaints, resolved 68.42%"),
         "{printed}"
@@ -329,17 +276,7 @@ fn replay_scores_with_specs_and_renders_them() {
         .replace("\"min_pct\": 75,", "\"min_pct\": 70,");
     let spec_file = dir.path("my-spec.json");
     std::fs::write(&spec_file, spec).unwrap();
-    ok(&[
-        "replay",
-        "--db",
-        s(&db),
-        "--fiscal-year",
-        "2567",
-        "--out",
-        s(&dir.path("out2")),
-        "--spec",
-        s(&spec_file),
-    ]);
+    replay(&db, &dir.path("out2"), &["--spec", s(&spec_file)]);
     let v2: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path("out2").join("indicators.json")).unwrap())
             .unwrap();
@@ -420,17 +357,7 @@ fn diff_is_empty_for_the_same_log_and_names_what_a_rule_change_moves() {
     let db = dir.path("log.db");
     append_fixture(&db, "spec-traffy-levels");
     let replay = |out: &str, spec: &str| {
-        ok(&[
-            "replay",
-            "--db",
-            s(&db),
-            "--fiscal-year",
-            "2567",
-            "--out",
-            s(&dir.path(out)),
-            "--spec",
-            spec,
-        ]);
+        replay(&db, &dir.path(out), &["--spec", spec]);
     };
     replay("a", "traffy-resolution-2567");
     replay("a2", "traffy-resolution-2567");
@@ -626,17 +553,7 @@ fn the_chunked_replay_writes_the_same_bytes_as_the_whole_one() {
     rongtook::commands::replay_streaming(&store, "2567", None, &cal, &rules, &chunked, 37).unwrap();
     // The whole replay (taken when indicators are asked for) writes the same files.
     let whole = dir.path("whole");
-    ok(&[
-        "replay",
-        "--db",
-        s(&db),
-        "--fiscal-year",
-        "2567",
-        "--out",
-        s(&whole),
-        "--spec",
-        "bma-timeliness",
-    ]);
+    replay(&db, &whole, &["--spec", "bma-timeliness"]);
     for f in ["complaints.json", "overdue.json", "meta.json"] {
         let a = std::fs::read(chunked.join(f)).unwrap();
         assert!(a.len() > 100, "{f}");
@@ -658,38 +575,19 @@ fn reports_agree_with_the_replay_and_print_on_a4() {
     let dir = Scratch::new("report");
     let db = generated_log(&dir, 800, 5);
     let out = dir.path("replay");
-    ok(&[
-        "replay",
-        "--db",
-        s(&db),
-        "--fiscal-year",
-        "2567",
-        "--out",
-        s(&out),
-        "--spec",
-        "bma-complaint-3step",
-    ]);
+    replay(&db, &out, &["--spec", "bma-complaint-3step"]);
     let indicators: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("indicators.json")).unwrap()).unwrap();
     let complaints: Vec<serde_json::Value> =
         serde_json::from_slice(&std::fs::read(out.join("complaints.json")).unwrap()).unwrap();
     let unit = "district:bang-rak";
     let csv_path = dir.path("unit.csv");
-    ok(&[
-        "report",
-        "--db",
-        s(&db),
-        "--fiscal-year",
-        "2567",
-        "--spec",
+    report(
+        &db,
         "bma-complaint-3step",
-        "--unit",
-        unit,
-        "--format",
-        "csv",
-        "--out",
-        s(&csv_path),
-    ]);
+        &csv_path,
+        &["--unit", unit, "--format", "csv"],
+    );
     let csv = std::fs::read_to_string(&csv_path).unwrap();
     assert!(csv.starts_with('\u{feff}'), "CSV starts with a BOM");
     // The unit's steps are those of the replay's indicator results.
@@ -722,23 +620,12 @@ fn reports_agree_with_the_replay_and_print_on_a4() {
     assert_eq!(report_rows(&csv, "backlog").len(), open);
     // A month: the unit's complaints received in it.
     let month_path = dir.path("month.csv");
-    ok(&[
-        "report",
-        "--db",
-        s(&db),
-        "--fiscal-year",
-        "2567",
-        "--spec",
+    report(
+        &db,
         "bma-complaint-3step",
-        "--unit",
-        unit,
-        "--month",
-        "2024-03",
-        "--format",
-        "csv",
-        "--out",
-        s(&month_path),
-    ]);
+        &month_path,
+        &["--unit", unit, "--month", "2024-03", "--format", "csv"],
+    );
     let of_month = complaints
         .iter()
         .filter(|c| {
@@ -758,21 +645,12 @@ fn reports_agree_with_the_replay_and_print_on_a4() {
     );
     // The evaluation as printable HTML: A4 print styles, the chart, every district office.
     let html_path = dir.path("eval.html");
-    ok(&[
-        "report",
-        "--db",
-        s(&db),
-        "--fiscal-year",
-        "2567",
-        "--spec",
+    report(
+        &db,
         "bma-complaint-3step",
-        "--format",
-        "html",
-        "--lang",
-        "en",
-        "--out",
-        s(&html_path),
-    ]);
+        &html_path,
+        &["--format", "html", "--lang", "en"],
+    );
     let html = std::fs::read_to_string(&html_path).unwrap();
     assert!(html.contains("<html lang=\"en\">") && html.contains("size:A4"));
     assert!(html.contains("<svg class=\"chart\"") && !html.contains("<nav"));
@@ -838,15 +716,7 @@ fn r3_is_one_share_per_checkpoint_in_the_summary_and_the_reports() {
     let dir = Scratch::new("r3");
     let db = generated_log(&dir, 600, 11);
     let out = dir.path("replay");
-    ok(&[
-        "replay",
-        "--db",
-        s(&db),
-        "--fiscal-year",
-        "2567",
-        "--out",
-        s(&out),
-    ]);
+    replay(&db, &out, &[]);
     let complaints: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("complaints.json")).unwrap())
             .unwrap();
@@ -867,17 +737,7 @@ fn r3_is_one_share_per_checkpoint_in_the_summary_and_the_reports() {
     );
 
     let html = dir.path("eval.html");
-    ok(&[
-        "report",
-        "--db",
-        s(&db),
-        "--fiscal-year",
-        "2567",
-        "--spec",
-        "bma-complaint-3step",
-        "--out",
-        s(&html),
-    ]);
+    report(&db, "bma-complaint-3step", &html, &[]);
     let page = std::fs::read_to_string(&html).unwrap();
     let cell = format!(
         "{pct} <span class=\"meta\">({}/{})</span>",

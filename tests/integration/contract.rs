@@ -9,21 +9,10 @@ use std::time::{Duration, Instant};
 
 use tests::{workspace_root, Scratch};
 
+use crate::common::{generated_log, ok as rongtook};
+
 /// The schemathesis release the contract is checked with.
 const SCHEMATHESIS: &str = "schemathesis==4.32.5";
-
-fn rongtook(args: &[&str]) -> String {
-    let o = Command::new(env!("CARGO_BIN_EXE_rongtook-under-test"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "rongtook {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap()
-}
 
 /// A free loopback port (bound and released; the server binds it a moment later).
 fn free_port() -> u16 {
@@ -39,20 +28,8 @@ fn schemathesis_finds_the_server_as_the_openapi_document_says() {
     let st = tests::pip_package("st", "schemathesis", SCHEMATHESIS)
         .unwrap_or_else(|| panic!("python3 with pip, to install {SCHEMATHESIS}"));
     let dir = Scratch::new("contract");
-    let (db, events) = (dir.path("log.db"), dir.path("year.ndjson"));
+    let db = generated_log(&dir, 300, 3);
     let s = |p: &std::path::Path| p.to_str().unwrap().to_string();
-    rongtook(&[
-        "generate",
-        "--fiscal-year",
-        "2567",
-        "--complaints",
-        "300",
-        "--seed",
-        "3",
-        "--out",
-        &s(&events),
-    ]);
-    rongtook(&["append", "--db", &s(&db), &s(&events)]);
     let created = rongtook(&["token", "create", "--db", &s(&db), "--role", "admin"]);
     let token = created.split_whitespace().last().unwrap().to_string();
     let addr = format!("127.0.0.1:{}", free_port());

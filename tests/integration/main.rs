@@ -3,6 +3,7 @@
 mod architecture;
 mod browser;
 mod cli;
+mod common;
 mod contract;
 mod fixtures;
 mod http;

@@ -6,18 +6,7 @@ use std::process::Command;
 
 use tests::{workspace_root, Scratch};
 
-fn rongtook(args: &[&str]) -> String {
-    let o = Command::new(env!("CARGO_BIN_EXE_rongtook-under-test"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap()
-}
+use crate::common::ok as rongtook;
 
 /// `(rows, imported, duplicates, refused)` from an import summary line.
 fn summary(out: &str, file: &str) -> (u64, u64, u64, u64) {
