@@ -8,6 +8,7 @@ pub mod fxhash;
 pub mod object_only;
 pub mod recorded;
 pub mod schema;
+pub mod text;
 pub mod types;
 pub mod wire;
 

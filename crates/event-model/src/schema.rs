@@ -19,14 +19,14 @@ struct InputEnvelope {
     /// UUID chosen by the sender (UUIDv7 recommended): the idempotency key.
     id: uuid::Uuid,
     /// A complaint id, or `unit/<unit-id>` for unit-level events.
-    #[schemars(regex(pattern = crate::wire::IDENT_PATTERN))]
+    #[schemars(regex(pattern = crate::text::IDENT_PATTERN))]
     stream: String,
     #[serde(rename = "type")]
     event_type: EventType,
     /// RFC 3339 instant with an offset.
     occurred_at: chrono::DateTime<chrono::FixedOffset>,
     /// Who recorded the event.
-    #[schemars(regex(pattern = crate::wire::IDENT_PATTERN))]
+    #[schemars(regex(pattern = crate::text::IDENT_PATTERN))]
     actor: String,
     /// The payload; its schema is `<type>.schema.json`.
     data: serde_json::Map<String, serde_json::Value>,

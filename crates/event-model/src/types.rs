@@ -176,14 +176,14 @@ pub struct Complainant {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Received {
-    #[schemars(regex(pattern = crate::wire::NON_BLANK_PATTERN))]
+    #[schemars(regex(pattern = crate::text::NON_BLANK_PATTERN))]
     pub category: String,
     pub channel: Channel,
     #[serde(deserialize_with = "crate::object_only::required")]
     pub complainant: Complainant,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
-    #[schemars(regex(pattern = crate::wire::NON_BLANK_PATTERN))]
+    #[schemars(regex(pattern = crate::text::NON_BLANK_PATTERN))]
     pub district: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_ref: Option<String>,
@@ -193,7 +193,7 @@ pub struct Received {
         deserialize_with = "crate::object_only::optional"
     )]
     pub location: Option<Location>,
-    #[schemars(regex(pattern = crate::wire::NON_BLANK_PATTERN))]
+    #[schemars(regex(pattern = crate::text::NON_BLANK_PATTERN))]
     pub subject: String,
 }
 
@@ -205,7 +205,7 @@ pub struct Forwarded {
     pub external: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
-    #[schemars(regex(pattern = crate::wire::IDENT_PATTERN))]
+    #[schemars(regex(pattern = crate::text::IDENT_PATTERN))]
     pub to_unit: String,
 }
 
@@ -213,7 +213,7 @@ pub struct Forwarded {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Acknowledged {
-    #[schemars(regex(pattern = crate::wire::IDENT_PATTERN))]
+    #[schemars(regex(pattern = crate::text::IDENT_PATTERN))]
     pub unit: String,
 }
 
@@ -222,11 +222,11 @@ pub struct Acknowledged {
 #[serde(deny_unknown_fields)]
 pub struct ProgressReported {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(inner(regex(pattern = crate::wire::NON_BLANK_PATTERN)))]
+    #[schemars(inner(regex(pattern = crate::text::NON_BLANK_PATTERN)))]
     pub evidence: Vec<String>,
-    #[schemars(regex(pattern = crate::wire::NON_BLANK_PATTERN))]
+    #[schemars(regex(pattern = crate::text::NON_BLANK_PATTERN))]
     pub note: String,
-    #[schemars(regex(pattern = crate::wire::IDENT_PATTERN))]
+    #[schemars(regex(pattern = crate::text::IDENT_PATTERN))]
     pub unit: String,
 }
 
@@ -234,14 +234,14 @@ pub struct ProgressReported {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Closed {
-    #[schemars(regex(pattern = crate::wire::NON_BLANK_PATTERN))]
+    #[schemars(regex(pattern = crate::text::NON_BLANK_PATTERN))]
     pub answer: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(inner(regex(pattern = crate::wire::NON_BLANK_PATTERN)))]
+    #[schemars(inner(regex(pattern = crate::text::NON_BLANK_PATTERN)))]
     pub evidence: Vec<String>,
     pub outcome: Outcome,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = crate::wire::IDENT_PATTERN))]
+    #[schemars(regex(pattern = crate::text::IDENT_PATTERN))]
     pub unit: Option<String>,
 }
 
@@ -268,9 +268,9 @@ pub struct SpotChecked {
 #[serde(deny_unknown_fields)]
 pub struct MonthlyReportSubmitted {
     /// `YYYY-MM`.
-    #[schemars(regex(pattern = crate::wire::MONTH_PATTERN))]
+    #[schemars(regex(pattern = crate::text::MONTH_PATTERN))]
     pub month: String,
-    #[schemars(regex(pattern = crate::wire::IDENT_PATTERN))]
+    #[schemars(regex(pattern = crate::text::IDENT_PATTERN))]
     pub unit: String,
 }
 

@@ -7,14 +7,15 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use calendar::FiscalYear;
+use chrono::NaiveDate;
 use reports::html::{Chrome, Medium};
-use reports::{Lang, LeagueSort};
+use reports::{Lang, LeagueSort, Overview};
 use serde::Deserialize;
 
 use crate::auth::{self, Caller};
 use std::sync::Arc;
 
-use crate::dashboard_cache::{year_data, YearData};
+use crate::dashboard_cache::{year_data, YearCache, YearData, Years};
 use crate::problem::Problem;
 use crate::state::{blocking, now, parse_as_of, AppState};
 
@@ -164,6 +165,34 @@ fn chrome(
         }),
         fiscal_year: fy.ce(),
         head: state.model().applied(),
+    }
+}
+
+impl Years for AppState {
+    fn cache(&self) -> &YearCache {
+        self.years()
+    }
+
+    fn head(&self) -> u64 {
+        self.model().applied()
+    }
+
+    fn today(&self) -> NaiveDate {
+        calendar::local_date(&now())
+    }
+
+    /// Scored with every built-in indicator.
+    fn compute(&self, fy: FiscalYear) -> Result<Arc<YearData>, Problem> {
+        let at = now();
+        let specs = read_model::builtin_specs();
+        let figures = self.read(|store| self.model().year(store, fy, at, &specs))?;
+        let overview =
+            Overview::compute(fy, figures.as_of, &figures.complaints, &figures.indicators);
+        Ok(Arc::new(YearData {
+            key: (fy.ce(), figures.head.position, calendar::local_date(&at)),
+            figures,
+            overview,
+        }))
     }
 }
 

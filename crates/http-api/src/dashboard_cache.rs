@@ -11,8 +11,26 @@ use chrono::NaiveDate;
 use read_model::YearFigures;
 use reports::Overview;
 
+use std::sync::MutexGuard;
+
 use crate::problem::Problem;
-use crate::state::{lock, now, AppState};
+
+/// What the cache asks of the server: itself, the live log head, the local day, and fresh
+/// figures of a year. The server's state is one (`dashboard.rs`); the cache knows no more of it.
+pub trait Years: Clone + Send + 'static {
+    fn cache(&self) -> &YearCache;
+    /// The last log position the live projections hold.
+    fn head(&self) -> u64;
+    /// Today, in Bangkok.
+    fn today(&self) -> NaiveDate;
+    /// The year's figures as of now (a past year: as the log stood at its end).
+    fn compute(&self, fy: FiscalYear) -> Result<Arc<YearData>, Problem>;
+}
+
+/// A poisoned lock still holds whole values here (every critical section replaces them).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 /// How many years' figures are kept.
 const YEARS_KEPT: usize = 4;
@@ -55,10 +73,10 @@ impl YearCache {
 }
 
 /// The year's figures (see the module's documentation).
-pub fn year_data(state: &AppState, fy: FiscalYear) -> Result<Arc<YearData>, Problem> {
-    let cache = state.years();
-    let head = state.model().applied();
-    let day = calendar::local_date(&now());
+pub fn year_data<S: Years>(state: &S, fy: FiscalYear) -> Result<Arc<YearData>, Problem> {
+    let cache = state.cache();
+    let head = state.head();
+    let day = state.today();
     let cached = |exact: bool| {
         lock(&cache.years)
             .iter()
@@ -77,23 +95,23 @@ pub fn year_data(state: &AppState, fy: FiscalYear) -> Result<Arc<YearData>, Prob
     if let Some(d) = cached(false) {
         return Ok(d);
     }
-    let data = compute(state, fy)?;
+    let data = state.compute(fy)?;
     keep(cache, data.clone());
     Ok(data)
 }
 
 /// Computes a year's figures again on a thread of its own (once at a time per year), then
 /// announces them on the live feed.
-fn refresh_in_background(state: &AppState, fy: FiscalYear) {
-    if !lock(&state.years().refreshing).insert(fy.ce()) {
+fn refresh_in_background<S: Years>(state: &S, fy: FiscalYear) {
+    if !lock(&state.cache().refreshing).insert(fy.ce()) {
         return;
     }
     let state = state.clone();
     std::thread::spawn(move || {
-        let cache = state.years();
+        let cache = state.cache();
         let fresh = {
             let _computing = lock(&cache.computing);
-            compute(&state, fy)
+            state.compute(fy)
         };
         match fresh {
             Ok(data) => {
@@ -114,18 +132,4 @@ fn keep(cache: &YearCache, data: Arc<YearData>) {
     years.retain(|d| d.key.2 == day && d.key.0 != fy);
     years.insert(0, data);
     years.truncate(YEARS_KEPT);
-}
-
-/// The year's figures as of now (a past year: as the log stood at its end), scored with every
-/// built-in indicator.
-fn compute(state: &AppState, fy: FiscalYear) -> Result<Arc<YearData>, Problem> {
-    let at = now();
-    let specs = read_model::builtin_specs();
-    let figures = state.read(|store| state.model().year(store, fy, at, &specs))?;
-    let overview = Overview::compute(fy, figures.as_of, &figures.complaints, &figures.indicators);
-    Ok(Arc::new(YearData {
-        key: (fy.ce(), figures.head.position, calendar::local_date(&at)),
-        figures,
-        overview,
-    }))
 }

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 use axum::http::HeaderMap;
@@ -44,12 +44,6 @@ struct Inner {
     db: PathBuf,
     writer: Writer,
     max_body_bytes: usize,
-}
-
-/// A poisoned lock still holds consistent data here (every critical section only replaces
-/// whole values), so it is used as is.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl AppState {

@@ -2,7 +2,33 @@
 
 use std::path::PathBuf;
 
+use event_store::Durability;
+
 use crate::CalendarArgs;
+
+/// How the log syncs commits to disk.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum Sync {
+    Full,
+    Normal,
+}
+
+impl From<Sync> for Durability {
+    fn from(s: Sync) -> Durability {
+        match s {
+            Sync::Full => Durability::Full,
+            Sync::Normal => Durability::Normal,
+        }
+    }
+}
+
+/// Renderings of indicator results written beside the JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Json,
+    Md,
+    Csv,
+}
 
 #[derive(clap::Args)]
 pub struct AppendArgs {
@@ -12,8 +38,8 @@ pub struct AppendArgs {
     #[arg(default_value = "-")]
     pub input: String,
     /// `normal` trades durability of the last commits on power loss for speed.
-    #[arg(long, value_enum, default_value_t = crate::commands::Sync::Full)]
-    pub sync: crate::commands::Sync,
+    #[arg(long, value_enum, default_value_t = Sync::Full)]
+    pub sync: Sync,
 }
 
 #[derive(clap::Args)]
@@ -61,7 +87,7 @@ pub struct ReplayArgs {
     pub specs: Vec<String>,
     /// Also render indicator results as Markdown and/or CSV (UTF-8 with BOM).
     #[arg(long = "format", value_enum)]
-    pub formats: Vec<crate::commands::Format>,
+    pub formats: Vec<Format>,
     #[command(flatten)]
     pub calendar: CalendarArgs,
 }

@@ -14,25 +14,11 @@ use generator::{GenConfig, Generator};
 use projections::DeadlineRules;
 use read_model::{ComplaintAt, Folded, ReplayMeta, Replayed};
 
+use crate::args::{Format, Sync};
 use crate::input::{
     instant_arg, load_calendar, load_rules, open, open_existing, parse_fiscal_year,
 };
 use crate::{bad_input, BadInput, CalendarArgs};
-
-#[derive(Clone, Copy, Debug, clap::ValueEnum)]
-pub enum Sync {
-    Full,
-    Normal,
-}
-
-impl From<Sync> for Durability {
-    fn from(s: Sync) -> Durability {
-        match s {
-            Sync::Full => Durability::Full,
-            Sync::Normal => Durability::Normal,
-        }
-    }
-}
 
 pub fn now() -> DateTime<FixedOffset> {
     Utc::now().fixed_offset()
@@ -338,14 +324,6 @@ pub fn replay_streaming(
     write_file(out, "overdue.json", &|w| pretty_json(w, &overdue))?;
     write_file(out, "meta.json", &|w| pretty_json(w, &meta))?;
     Ok(meta)
-}
-
-/// Renderings of indicator results written beside the JSON.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Json,
-    Md,
-    Csv,
 }
 
 type Writer<'a> = &'a dyn Fn(&mut BufWriter<fs::File>) -> anyhow::Result<()>;
