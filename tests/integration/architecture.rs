@@ -267,3 +267,40 @@ fn no_entry_point_assembles_the_read_path_itself() {
         }
     }
 }
+
+#[test]
+fn every_owner_in_the_rules_table_exists() {
+    let doc = fs::read_to_string(workspace_root().join("ARCHITECTURE.md")).unwrap();
+    let table = doc
+        .split("## Rules and their owners")
+        .nth(1)
+        .and_then(|t| t.split("\n## ").next())
+        .expect("ARCHITECTURE.md has a table of rules and their owners");
+    let mut rows = 0;
+    for row in table
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| rule"))
+    {
+        let owner = row.rsplit('|').nth(1).unwrap_or_default();
+        let names: Vec<&str> = owner.split('`').skip(1).step_by(2).collect();
+        let Some(first) = names.first().filter(|n| n.starts_with("crates/")) else {
+            continue;
+        };
+        rows += 1;
+        let first = workspace_root().join(first);
+        assert!(first.exists(), "{} (in: {row})", first.display());
+        let dir = if first.is_dir() {
+            first.clone()
+        } else {
+            first.parent().unwrap().to_path_buf()
+        };
+        for name in names.iter().skip(1).filter(|n| n.ends_with(".rs")) {
+            assert!(
+                dir.join(name).exists(),
+                "{name} beside {} (in: {row})",
+                dir.display()
+            );
+        }
+    }
+    assert!(rows >= 20, "the table lists the rules: {rows} rows");
+}
