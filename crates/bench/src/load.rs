@@ -101,6 +101,9 @@ pub fn run(args: &LoadArgs) -> Result<ExitCode> {
     if args.batch == 0 || args.batch > 1000 {
         return Err(BenchError::bad_input("--batch must be 1 to 1000"));
     }
+    if args.clients.iter().any(|&c| c == 0 || c > 1024) {
+        return Err(BenchError::bad_input("--clients must be 1 to 1024 each"));
+    }
     let base = args.dir.clone().unwrap_or_else(|| {
         std::env::temp_dir().join(format!("rongtook-load-{}", std::process::id()))
     });
@@ -116,90 +119,108 @@ pub fn run(args: &LoadArgs) -> Result<ExitCode> {
             .unwrap_or(1)
     );
     for &clients in &args.clients {
-        if clients == 0 || clients > 1024 {
-            return Err(BenchError::bad_input("--clients must be 1 to 1024 each"));
-        }
         let dir = base.join(format!("c{clients}"));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir)?;
-        let db = dir.join("load.db");
-        let token = {
-            let store = event_store::SqliteStore::open(&db, Durability::Full)?;
-            http_api::issue_token(&store, "intake", None, "load test", crate::now())?.1
-        };
-        let (state, writer_thread) = http_api::AppState::start(
-            db.clone(),
-            Durability::Full,
-            calendar::Calendar::builtin(),
-            Default::default(),
-        )?;
-        let deadline = Duration::from_secs(args.max_seconds);
-        let (acked, latencies, elapsed) = rt.block_on(async {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-            let addr = listener.local_addr()?;
-            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-            let server = tokio::spawn(http_api::serve(listener, state, async {
-                let _ = stopped.await;
-            }));
-            let per_client = args.requests.div_ceil(clients);
-            let start = Instant::now();
-            let mut tasks = Vec::new();
-            for c in 0..clients {
-                let batch = args.batch;
-                let token = token.clone();
-                tasks.push(tokio::spawn(async move {
-                    let mut conn = BufReader::new(TcpStream::connect(addr).await?);
-                    conn.get_ref().set_nodelay(true)?;
-                    let mut lat = Vec::with_capacity(per_client);
-                    let mut ok = 0usize;
-                    for i in 0..per_client {
-                        if start.elapsed() > deadline {
-                            break;
-                        }
-                        let seq = (c * per_client + i) as u64;
-                        let b = body(c, i, batch, seq);
-                        let t = Instant::now();
-                        let status = post(&mut conn, &b, &token).await?;
-                        lat.push(t.elapsed());
-                        ensure!(status == 201, "request {i} of client {c} answered {status}");
-                        ok += batch;
-                    }
-                    Ok::<_, BenchError>((ok, lat))
-                }));
-            }
-            let mut acked = 0;
-            let mut latencies = Vec::new();
-            for t in tasks {
-                let (ok, lat) = t.await??;
-                acked += ok;
-                latencies.extend(lat);
-            }
-            let elapsed = start.elapsed();
-            let _ = stop.send(());
-            server.await??;
-            Ok::<_, BenchError>((acked, latencies, elapsed))
-        })?;
-        writer_thread
-            .join()
-            .map_err(|_| BenchError::new("writer panicked"))?;
-        let mut latencies = latencies;
-        latencies.sort();
-        let store = event_store::SqliteStore::open(&db, Durability::Full)?;
-        let stored = store.head()?.position as usize;
-        ensure!(
-            stored == acked,
-            "{acked} events acknowledged but {stored} in the log"
-        );
-        ensure!(store.verify()?.first_bad.is_none(), "hash chain broken");
-        println!(
-            "clients {clients:>3}: {acked} events in {elapsed:.2?} = {:.0} events/s ({:.0} requests/s); latency p50 {:.2?} p99 {:.2?}; all {stored} acknowledged events in the log, chain verified",
-            acked as f64 / elapsed.as_secs_f64(),
-            latencies.len() as f64 / elapsed.as_secs_f64(),
-            percentile(&latencies, 0.50),
-            percentile(&latencies, 0.99)
-        );
+        one_run(&rt, args, clients, &dir.join("load.db"))?;
         let _ = std::fs::remove_dir_all(&dir);
     }
     let _ = std::fs::remove_dir_all(&base);
     Ok(ExitCode::SUCCESS)
+}
+
+/// One run on a fresh log: a server, `clients` keep-alive clients appending, then the log
+/// checked against what was acknowledged.
+fn one_run(
+    rt: &tokio::runtime::Runtime,
+    args: &LoadArgs,
+    clients: usize,
+    db: &std::path::Path,
+) -> Result<()> {
+    let token = {
+        let store = event_store::SqliteStore::open(db, Durability::Full)?;
+        http_api::issue_token(&store, "intake", None, "load test", crate::now())?.1
+    };
+    let (state, writer_thread) = http_api::AppState::start(
+        db.to_path_buf(),
+        Durability::Full,
+        calendar::Calendar::builtin(),
+        Default::default(),
+    )?;
+    let (acked, mut latencies, elapsed) = rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(http_api::serve(listener, state, async {
+            let _ = stopped.await;
+        }));
+        let outcome = drive(addr, args, clients, &token).await;
+        let _ = stop.send(());
+        server.await??;
+        outcome
+    })?;
+    writer_thread
+        .join()
+        .map_err(|_| BenchError::new("writer panicked"))?;
+    latencies.sort();
+    let store = event_store::SqliteStore::open(db, Durability::Full)?;
+    let stored = store.head()?.position as usize;
+    ensure!(
+        stored == acked,
+        "{acked} events acknowledged but {stored} in the log"
+    );
+    ensure!(store.verify()?.first_bad.is_none(), "hash chain broken");
+    println!(
+        "clients {clients:>3}: {acked} events in {elapsed:.2?} = {:.0} events/s ({:.0} requests/s); latency p50 {:.2?} p99 {:.2?}; all {stored} acknowledged events in the log, chain verified",
+        acked as f64 / elapsed.as_secs_f64(),
+        latencies.len() as f64 / elapsed.as_secs_f64(),
+        percentile(&latencies, 0.50),
+        percentile(&latencies, 0.99)
+    );
+    Ok(())
+}
+
+/// The clients: each sends its share of the requests on one connection until done or out of
+/// time. Returns the events acknowledged, every latency, and the time taken.
+async fn drive(
+    addr: std::net::SocketAddr,
+    args: &LoadArgs,
+    clients: usize,
+    token: &str,
+) -> Result<(usize, Vec<Duration>, Duration)> {
+    let deadline = Duration::from_secs(args.max_seconds);
+    let per_client = args.requests.div_ceil(clients);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let batch = args.batch;
+        let token = token.to_string();
+        tasks.push(tokio::spawn(async move {
+            let mut conn = BufReader::new(TcpStream::connect(addr).await?);
+            conn.get_ref().set_nodelay(true)?;
+            let mut lat = Vec::with_capacity(per_client);
+            let mut ok = 0usize;
+            for i in 0..per_client {
+                if start.elapsed() > deadline {
+                    break;
+                }
+                let seq = (c * per_client + i) as u64;
+                let b = body(c, i, batch, seq);
+                let t = Instant::now();
+                let status = post(&mut conn, &b, &token).await?;
+                lat.push(t.elapsed());
+                ensure!(status == 201, "request {i} of client {c} answered {status}");
+                ok += batch;
+            }
+            Ok::<_, BenchError>((ok, lat))
+        }));
+    }
+    let mut acked = 0;
+    let mut latencies = Vec::new();
+    for t in tasks {
+        let (ok, lat) = t.await??;
+        acked += ok;
+        latencies.extend(lat);
+    }
+    Ok((acked, latencies, start.elapsed()))
 }

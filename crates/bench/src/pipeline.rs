@@ -109,26 +109,12 @@ fn get(addr: std::net::SocketAddr, path: &str) -> Result<(u16, usize)> {
 
 /// `bench --dashboard`: the pages of a generated year, served on loopback.
 fn dashboard(args: &BenchArgs, dir: &Path) -> Result<ExitCode> {
-    let db = dir.join("dashboard.db");
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-    }
+    let db = fresh_db(dir, "dashboard.db");
     println!(
         "rongtook bench --dashboard: {} complaints, FY {}, seed {}",
         args.complaints, args.fiscal_year, args.seed
     );
-    let t = Instant::now();
-    let mut store = SqliteStore::open(&db, Durability::Full)?;
-    let mut events = generator(&args.fiscal_year, args.complaints, args.seed)?.map(Ok);
-    let r = store
-        .append_iter(&mut events, now())
-        .map_err(|e| BenchError::new(e.to_string()))?;
-    drop(store);
-    println!(
-        "generate+append   {} events in {:.2?}",
-        r.appended,
-        t.elapsed()
-    );
+    generate_into(&db, args)?;
     let t = Instant::now();
     let (state, writer) = http_api::AppState::start(
         db.clone(),
@@ -162,32 +148,7 @@ fn dashboard(args: &BenchArgs, dir: &Path) -> Result<ExitCode> {
             format!("/dashboard/units/district:bang-rak?fy={fy}"),
         ),
     ];
-    let outcome = (|| -> Result<()> {
-        for (i, (label, path)) in pages.iter().enumerate() {
-            let t = Instant::now();
-            let (status, bytes) = get(addr, path)?;
-            ensure!(status == 200, "{path}: status {status}");
-            let first = t.elapsed();
-            let mut times: Vec<Duration> = (0..args.requests.max(1))
-                .map(|_| {
-                    let t = Instant::now();
-                    get(addr, path).map(|_| t.elapsed())
-                })
-                .collect::<Result<_>>()?;
-            times.sort();
-            let q = |p: f64| times[((times.len() - 1) as f64 * p).round() as usize];
-            println!(
-                "{label:<17} first request {first:.2?}{} | warm x{}: p50 {:.2?}, p95 {:.2?}, max {:.2?} ({} KiB)",
-                if i == 0 { " (computes the year's figures)" } else { "" },
-                times.len(),
-                q(0.5),
-                q(0.95),
-                times[times.len() - 1],
-                bytes / 1024
-            );
-        }
-        Ok(())
-    })();
+    let outcome = time_pages(addr, &pages, args.requests);
     let _ = stop.send(());
     rt.block_on(server)??;
     drop(rt);
@@ -201,6 +162,50 @@ fn dashboard(args: &BenchArgs, dir: &Path) -> Result<ExitCode> {
     }
     outcome?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The generated year streamed straight into one append.
+fn generate_into(db: &Path, args: &BenchArgs) -> Result<()> {
+    let t = Instant::now();
+    let mut store = SqliteStore::open(db, Durability::Full)?;
+    let mut events = generator(&args.fiscal_year, args.complaints, args.seed)?.map(Ok);
+    let r = store
+        .append_iter(&mut events, now())
+        .map_err(|e| BenchError::new(e.to_string()))?;
+    println!(
+        "generate+append   {} events in {:.2?}",
+        r.appended,
+        t.elapsed()
+    );
+    Ok(())
+}
+
+/// Each page: its first (cold) request, then `requests` warm ones (p50, p95, max).
+fn time_pages(addr: std::net::SocketAddr, pages: &[(&str, String)], requests: usize) -> Result<()> {
+    for (i, (label, path)) in pages.iter().enumerate() {
+        let t = Instant::now();
+        let (status, bytes) = get(addr, path)?;
+        ensure!(status == 200, "{path}: status {status}");
+        let first = t.elapsed();
+        let mut times: Vec<Duration> = (0..requests.max(1))
+            .map(|_| {
+                let t = Instant::now();
+                get(addr, path).map(|_| t.elapsed())
+            })
+            .collect::<Result<_>>()?;
+        times.sort();
+        let q = |p: f64| times[((times.len() - 1) as f64 * p).round() as usize];
+        println!(
+            "{label:<17} first request {first:.2?}{} | warm x{}: p50 {:.2?}, p95 {:.2?}, max {:.2?} ({} KiB)",
+            if i == 0 { " (computes the year's figures)" } else { "" },
+            times.len(),
+            q(0.5),
+            q(0.95),
+            times[times.len() - 1],
+            bytes / 1024
+        );
+    }
+    Ok(())
 }
 
 /// `bench --streaming`: a year too large to hold in memory.
@@ -348,13 +353,6 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
     if args.dashboard {
         return dashboard(args, &dir);
     }
-    let db = |name: &str| {
-        let p = dir.join(name);
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));
-        }
-        p
-    };
     println!(
         "rongtook bench: {} complaints, FY {}, seed {}; {} cores",
         args.complaints,
@@ -364,12 +362,53 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
             .map(|n| n.get())
             .unwrap_or(1)
     );
-
     let t = Instant::now();
     let events: Vec<NewEvent> = generator(&args.fiscal_year, args.complaints, args.seed)?.collect();
     let n = events.len() as u64;
     println!("generate          {n} events in {:.2?}", t.elapsed());
+    wire_format(&events)?;
+    appends(&dir, &events, args.seed)?;
+    drop(events);
+    replay_in_process(&dir, args)?;
+    let spec_args = builtin_spec_args();
+    for (label, extra) in [
+        ("replay command   ", &[][..]),
+        ("replay + 4 specs ", &spec_args[..]),
+    ] {
+        let (wall, peak_mib) = replay_child(
+            &dir.join("ours.db"),
+            &args.fiscal_year,
+            &dir.join("replay-out"),
+            extra,
+        )?;
+        println!(
+            "{label} {n} events, outputs written, in {wall:.2?} ({}); peak RSS {peak_mib}",
+            fmt_rate(rate(n, wall))
+        );
+    }
+    import_real_extracts(&dir)?;
+    println!(
+        "bench process     peak RSS {:.0} MiB (holds the generated year in memory)",
+        peak_rss_bytes().unwrap_or(0) as f64 / 1048576.0
+    );
+    if !args.keep {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    Ok(ExitCode::SUCCESS)
+}
 
+/// A fresh database file in the bench folder (an older one and its WAL removed).
+fn fresh_db(dir: &Path, name: &str) -> PathBuf {
+    let p = dir.join(name);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));
+    }
+    p
+}
+
+/// The wire format: serialising and parsing with its checks.
+fn wire_format(events: &[NewEvent]) -> Result<()> {
+    let n = events.len() as u64;
     let t = Instant::now();
     let wire: Vec<String> = events.iter().map(to_wire_json).collect();
     let ser = t.elapsed();
@@ -391,11 +430,17 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
         wire_bytes as f64 / n as f64
     );
 
-    let rows = plain_rows(&events);
-    let mut summary = Vec::new();
+    Ok(())
+}
+
+/// Appends next to the plain loop: v7 ids FULL and NORMAL, random v4 ids FULL.
+fn appends(dir: &Path, events: &[NewEvent], seed: u64) -> Result<()> {
+    let n = events.len() as u64;
+    let db = |name: &str| fresh_db(dir, name);
+    let rows = plain_rows(events);
     for (label, d) in [("FULL", Durability::Full), ("NORMAL", Durability::Normal)] {
-        let p = plain(&db("plain.db"), &events, &rows, d)?;
-        let o = ours(&db("ours.db"), &events, d)?;
+        let p = plain(&db("plain.db"), events, &rows, d)?;
+        let o = ours(&db("ours.db"), events, d)?;
         println!(
             "append v7 {label:<7} plain loop {} ({:.2?}) | rongtook {} ({:.2?}) | ratio {:.2}x",
             fmt_rate(rate(n, p)),
@@ -404,10 +449,9 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
             o,
             p.as_secs_f64() / o.as_secs_f64()
         );
-        summary.push((format!("append_v7_{label}"), rate(n, o), rate(n, p)));
     }
     drop(rows);
-    let v4 = with_v4_ids(&events, args.seed);
+    let v4 = with_v4_ids(events, seed);
     let rows4 = plain_rows(&v4);
     let p = plain(&db("plain4.db"), &v4, &rows4, Durability::Full)?;
     let o = ours(&db("ours4.db"), &v4, Durability::Full)?;
@@ -419,9 +463,14 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
         o,
         p.as_secs_f64() / o.as_secs_f64()
     );
-    drop((v4, rows4, events));
 
-    // Replay: the store's ordered scan with typed decoding, folded and judged.
+    Ok(())
+}
+
+/// The replay in this process: the store's ordered scan with typed decoding, folded and
+/// judged, next to a plain SELECT; then each indicator spec.
+fn replay_in_process(dir: &Path, args: &BenchArgs) -> Result<()> {
+    let db = |name: &str| fresh_db(dir, name);
     let plain_db = db("plain-scan.db");
     {
         let ev: Vec<NewEvent> = generator(&args.fiscal_year, args.complaints, args.seed)?.collect();
@@ -467,6 +516,19 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
         fmt_rate(rate(scanned, total)),
         ps.as_secs_f64() / total.as_secs_f64()
     );
+    time_specs(&views, &fold, fy, &cal, total);
+
+    Ok(())
+}
+
+/// Each built-in spec scored on the replayed year, and all four against the replay's time.
+fn time_specs(
+    views: &[projections::ComplaintView],
+    fold: &ComplaintFold,
+    fy: calendar::FiscalYear,
+    cal: &Calendar,
+    total: Duration,
+) {
     let t = Instant::now();
     let provenance = indicators::Provenance {
         log_head_position: 0,
@@ -479,7 +541,7 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
         let t = Instant::now();
         std::hint::black_box(indicators::evaluate(
             &spec,
-            &views,
+            views,
             fold.monthly_reports(),
             fy,
             fy.end_instant(),
@@ -494,27 +556,10 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
         total + specs_t,
         (total + specs_t).as_secs_f64() / total.as_secs_f64()
     );
-    drop((views, od, fold, store));
+}
 
-    // The whole `rongtook replay` command in its own process, for its wall time and peak RSS:
-    // alone, then with the four built-in specs.
-    let spec_args = builtin_spec_args();
-    for (label, extra) in [
-        ("replay command   ", &[][..]),
-        ("replay + 4 specs ", &spec_args[..]),
-    ] {
-        let (wall, peak_mib) = replay_child(
-            &dir.join("ours.db"),
-            &args.fiscal_year,
-            &dir.join("replay-out"),
-            extra,
-        )?;
-        println!(
-            "{label} {n} events, outputs written, in {wall:.2?} ({}); peak RSS {peak_mib}",
-            fmt_rate(rate(n, wall))
-        );
-    }
-    // Import of the real Traffy Fondue extracts (test data), when they are there.
+/// Import of the real Traffy Fondue extracts (test data), when they are there.
+fn import_real_extracts(dir: &Path) -> Result<()> {
     let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/traffy");
     let exports: Vec<PathBuf> = std::fs::read_dir(&data)
         .map(|d| {
@@ -524,7 +569,7 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
         })
         .unwrap_or_default();
     if !exports.is_empty() {
-        let import_db = db("import.db");
+        let import_db = fresh_db(dir, "import.db");
         let t = Instant::now();
         let child = Command::new(std::env::current_exe()?)
             .args(["import", "traffy", "--db"])
@@ -550,12 +595,5 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
             .sum();
         println!("import            {rows} rows of the real Traffy Fondue extracts in {wall:.2?} ({}), process start included", fmt_rate(rate(rows, wall)));
     }
-    println!(
-        "bench process     peak RSS {:.0} MiB (holds the generated year in memory)",
-        peak_rss_bytes().unwrap_or(0) as f64 / 1048576.0
-    );
-    if !args.keep {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
