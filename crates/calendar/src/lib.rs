@@ -381,25 +381,21 @@ mod tests {
     #[test]
     fn nth_business_day_skips_weekends_and_holidays() {
         let cal = Calendar::builtin();
-        // Friday 2024-04-05; Sat, Sun, Mon 8th in lieu -> Tue 9th.
-        assert_eq!(
-            cal.nth_business_day_after(d("2024-04-05"), 1),
-            d("2024-04-09")
-        );
-        // Thursday 2024-04-11; 12th bridge, 13-16 Songkran, -> 17, 18, 19.
-        assert_eq!(
-            cal.nth_business_day_after(d("2024-04-11"), 3),
-            d("2024-04-19")
-        );
-        // Action on a holiday: counted from the next business day.
-        assert_eq!(
-            cal.nth_business_day_after(d("2024-04-13"), 1),
-            d("2024-04-17")
-        );
-        assert_eq!(
-            cal.nth_business_day_after(d("2024-04-13"), 0),
-            d("2024-04-13")
-        );
+        for (from, n, expected) in [
+            // Friday 2024-04-05; Sat, Sun, Mon 8th in lieu -> Tue 9th.
+            ("2024-04-05", 1, "2024-04-09"),
+            // Thursday 2024-04-11; 12th bridge, 13-16 Songkran, -> 17, 18, 19.
+            ("2024-04-11", 3, "2024-04-19"),
+            // Action on a holiday: counted from the next business day.
+            ("2024-04-13", 1, "2024-04-17"),
+            ("2024-04-13", 0, "2024-04-13"),
+        ] {
+            assert_eq!(
+                cal.nth_business_day_after(d(from), n),
+                d(expected),
+                "{from} + {n}"
+            );
+        }
     }
 
     #[test]

@@ -172,6 +172,18 @@ pub struct Complainant {
     pub wants_update: bool,
 }
 
+impl Complainant {
+    /// Someone who gave no name or contact and wants no update.
+    pub fn anonymous() -> Complainant {
+        Complainant {
+            anonymous: true,
+            contact: None,
+            name: None,
+            wants_update: false,
+        }
+    }
+}
+
 /// `received`: a complaint enters the system.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -362,12 +374,7 @@ impl EventData {
                 EventData::Received(Received {
                     category: d.category,
                     channel: d.channel,
-                    complainant: Complainant {
-                        anonymous: true,
-                        contact: None,
-                        name: None,
-                        wants_update: false,
-                    },
+                    complainant: Complainant::anonymous(),
                     detail: None,
                     district: d.district,
                     external_ref: None,

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::{self, Role};
 use crate::problem::Problem;
-use crate::state::{blocking, now, parse_as_of, unit_scope, AppState};
+use crate::state::{blocking, now, parse_as_of, AppState};
 
 #[derive(Deserialize)]
 pub(crate) struct AsOfQuery {
@@ -113,8 +113,7 @@ pub(crate) async fn list_complaints(
     headers: HeaderMap,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<ListPage>, Problem> {
-    let caller = state.caller(&headers).await?;
-    let unit = unit_scope(&caller, q.unit)?;
+    let unit = state.scoped_unit(&headers, q.unit).await?;
     if q.page == 0 || q.per_page == 0 || q.per_page > MAX_PAGE_SIZE {
         return Err(Problem::bad_query(format!(
             "page starts at 1; per_page must be 1 to {MAX_PAGE_SIZE}"

@@ -7,7 +7,7 @@ use axum::Json;
 use serde::Deserialize;
 
 use crate::problem::Problem;
-use crate::state::{blocking, now, parse_as_of, unit_scope, AppState};
+use crate::state::{blocking, now, parse_as_of, AppState};
 
 #[derive(Deserialize)]
 pub(crate) struct OverdueQuery {
@@ -20,8 +20,7 @@ pub(crate) async fn get_overdue(
     headers: HeaderMap,
     Query(q): Query<OverdueQuery>,
 ) -> Result<Json<projections::OverdueReport>, Problem> {
-    let caller = state.caller(&headers).await?;
-    let unit = unit_scope(&caller, q.unit)?;
+    let unit = state.scoped_unit(&headers, q.unit).await?;
     let as_of = parse_as_of(&state, q.as_of.as_deref())?;
     blocking(move || {
         let report =
@@ -44,8 +43,7 @@ pub(crate) async fn get_indicators(
     headers: HeaderMap,
     Query(q): Query<IndicatorQuery>,
 ) -> Result<Response, Problem> {
-    let caller = state.caller(&headers).await?;
-    let unit = unit_scope(&caller, q.unit)?;
+    let unit = state.scoped_unit(&headers, q.unit).await?;
     let fy = crate::state::fiscal_year_param("fiscal_year", &q.fiscal_year)?;
     let spec = indicators::builtin(&q.spec).ok_or_else(|| {
         let names: Vec<&str> = indicators::BUILTIN.iter().map(|(n, _)| *n).collect();

@@ -159,6 +159,15 @@ impl AppState {
         self.caller_for_token(auth::bearer(headers)?).await
     }
 
+    /// The unit a request may look at (see [`unit_scope`]), from its bearer token.
+    pub(crate) async fn scoped_unit(
+        &self,
+        headers: &HeaderMap,
+        asked: Option<String>,
+    ) -> Result<Option<String>, Problem> {
+        unit_scope(&self.caller(headers).await?, asked)
+    }
+
     /// The caller a token stands for (401 for an unknown or revoked one).
     pub(crate) async fn caller_for_token(&self, token: String) -> Result<Caller, Problem> {
         let hash = token_hash(&token);

@@ -329,12 +329,7 @@ mod tests {
         EventData::Received(Received {
             category: "road".into(),
             channel: Channel::Web,
-            complainant: Complainant {
-                anonymous: true,
-                contact: None,
-                name: None,
-                wants_update: false,
-            },
+            complainant: Complainant::anonymous(),
             detail: None,
             district: "Bang Rak".into(),
             external_ref: None,

@@ -431,16 +431,28 @@ pub fn sample(a: &crate::args::SampleArgs) -> anyhow::Result<ExitCode> {
         .fold
         .views_of_at(&folded.fold.ids_in(None), &cal, &rules, month_end);
     let s = indicators::sample::draw(&views, month, seed, share);
+    print_json_or(a.json, &s, |out| {
+        write_sample_table(out, &s, month, seed, share)
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints `value` as pretty JSON, or as the text that `table` writes.
+fn print_json_or<T: serde::Serialize>(
+    json: bool,
+    value: &T,
+    table: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    if a.json {
-        serde_json::to_writer_pretty(&mut out, &s)?;
+    if json {
+        serde_json::to_writer_pretty(&mut out, value)?;
         writeln!(out)?;
     } else {
-        write_sample_table(&mut out, &s, month, seed, share)?;
+        table(&mut out)?;
     }
     out.flush()?;
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// The last instant of a month `YYYY-MM` in Bangkok.
@@ -453,9 +465,40 @@ fn month_end(month: &str) -> anyhow::Result<DateTime<FixedOffset>> {
     Ok(read_model::parse_instant(&last.to_string())?)
 }
 
+/// A column of a text table: its heading, its width (0: as long as its text), right-aligned
+/// or not, and the space before it.
+struct Column(&'static str, usize, bool, &'static str);
+
+/// A text table: the heading line, then a line per row.
+fn write_table(
+    out: &mut dyn Write,
+    columns: &[Column],
+    rows: impl IntoIterator<Item = Vec<String>>,
+) -> std::io::Result<()> {
+    let line = |cells: Vec<String>| -> String {
+        columns
+            .iter()
+            .zip(cells)
+            .map(|(Column(_, w, right, gap), t)| match right {
+                true => format!("{gap}{t:>w$}"),
+                false => format!("{gap}{t:<w$}"),
+            })
+            .collect()
+    };
+    writeln!(
+        out,
+        "{}",
+        line(columns.iter().map(|c| c.0.to_string()).collect())
+    )?;
+    for row in rows {
+        writeln!(out, "{}", line(row))?;
+    }
+    Ok(())
+}
+
 /// The sample as a text table: a unit's counts on its first row only.
 fn write_sample_table(
-    out: &mut impl Write,
+    out: &mut dyn Write,
     s: &indicators::sample::Sample,
     month: &str,
     seed: &str,
@@ -465,32 +508,28 @@ fn write_sample_table(
         out,
         "spot-check sample for {month} (seed `{seed}`, {share}% of each unit's closes, rounded up)"
     )?;
-    writeln!(
-        out,
-        "{:<32} {:>6} {:>6}  {:<16} {:<26} OUTCOME",
-        "UNIT", "CLOSED", "DRAWN", "COMPLAINT", "CLOSED AT"
-    )?;
-    for u in &s.units {
-        for (i, c) in u.sample.iter().enumerate() {
-            let first = i == 0;
-            let (closed, drawn) = if first {
-                (u.closed.to_string(), u.sample.len().to_string())
-            } else {
-                (String::new(), String::new())
-            };
-            writeln!(
-                out,
-                "{:<32} {:>6} {:>6}  {:<16} {:<26} {}",
-                if first { u.unit.as_str() } else { "" },
-                closed,
-                drawn,
-                c.complaint_id,
+    let columns = [
+        Column("UNIT", 32, false, ""),
+        Column("CLOSED", 6, true, " "),
+        Column("DRAWN", 6, true, " "),
+        Column("COMPLAINT", 16, false, "  "),
+        Column("CLOSED AT", 26, false, " "),
+        Column("OUTCOME", 0, false, " "),
+    ];
+    let rows = s.units.iter().flat_map(|u| {
+        u.sample.iter().enumerate().map(move |(i, c)| {
+            let first = |v: String| if i == 0 { v } else { String::new() };
+            vec![
+                first(u.unit.clone()),
+                first(u.closed.to_string()),
+                first(u.sample.len().to_string()),
+                c.complaint_id.clone(),
                 event_model::format_instant(&c.closed_at.0),
-                c.outcome.map_or("-", |o| o.as_str())
-            )?;
-        }
-    }
-    Ok(())
+                c.outcome.map_or("-", |o| o.as_str()).to_string(),
+            ]
+        })
+    });
+    write_table(out, &columns, rows)
 }
 
 pub fn overdue(
@@ -507,38 +546,39 @@ pub fn overdue(
     let folded = read_model::fold_log(&store, as_of, &mut |_| {})?;
     let views = folded.fold.views(&cal, &rules);
     let report = read_model::overdue_of(&views, as_of, &rules, unit);
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
-    if json {
-        serde_json::to_writer_pretty(&mut out, &report)?;
-        writeln!(out)?;
-    } else {
-        writeln!(
-            out,
-            "overdue obligations as of {}: {}",
-            report.as_of, report.total
-        )?;
-        writeln!(
-            out,
-            "{:<32} {:<16} {:<24} {:<10} {:>5}",
-            "UNIT", "COMPLAINT", "KIND", "DUE", "DAYS"
-        )?;
-        for u in &report.units {
-            for i in &u.items {
-                writeln!(
-                    out,
-                    "{:<32} {:<16} {:<24} {:<10} {:>5}",
-                    u.unit,
-                    i.complaint_id,
-                    i.kind.as_str(),
-                    i.due,
-                    i.days_overdue
-                )?;
-            }
-        }
-    }
-    out.flush()?;
+    print_json_or(json, &report, |out| write_overdue_table(out, &report))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The overdue list as a text table.
+fn write_overdue_table(
+    out: &mut dyn Write,
+    report: &projections::OverdueReport,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "overdue obligations as of {}: {}",
+        report.as_of, report.total
+    )?;
+    let columns = [
+        Column("UNIT", 32, false, ""),
+        Column("COMPLAINT", 16, false, " "),
+        Column("KIND", 24, false, " "),
+        Column("DUE", 10, false, " "),
+        Column("DAYS", 5, true, " "),
+    ];
+    let rows = report.units.iter().flat_map(|u| {
+        u.items.iter().map(|i| {
+            vec![
+                u.unit.clone(),
+                i.complaint_id.clone(),
+                i.kind.as_str().to_string(),
+                i.due.to_string(),
+                i.days_overdue.to_string(),
+            ]
+        })
+    });
+    write_table(out, &columns, rows)
 }
 
 pub fn verify(db: &Path) -> anyhow::Result<ExitCode> {
