@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use projections::ComplaintView;
 
-use crate::html::{count, esc, level, num, page, pct, Chrome};
+use crate::html::{count, esc, num, page, pct, Chrome};
 use crate::i18n::{self, Lang};
 use crate::pages::{unit_body, UnitPage};
 
@@ -204,27 +204,18 @@ pub fn unit_md(l: Lang, p: &UnitPage<'_>, period: Option<(&str, &[&ComplaintView
             );
             continue;
         };
+        let [(score_l, score), (share_l, share), (level_l, lvl)] = crate::pages::score_parts(l, u);
         let _ = writeln!(
             s,
-            "{}: **{}**, {} {}, {} {}\n",
-            l.t("คะแนน", "Score"),
-            num(u.score.or(u.points)),
-            l.t("ร้อยละ", "share"),
-            pct(u.pct),
-            l.t("ระดับ", "level"),
-            level(u.level)
+            "{score_l}: **{score}**, {share_l} {share}, {level_l} {lvl}\n"
         );
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {} | {} | {} | {} |\n| --- | ---: | ---: | ---: | ---: | --- | ---: |",
-            l.t("ขั้น", "step"),
-            l.t("ผ่าน/ทั้งหมด", "met/total"),
-            l.t("รอ", "pending"),
-            l.t("ร้อยละ", "pct"),
-            l.t("คะแนนขั้น", "points"),
-            l.t("หักคะแนน", "deductions"),
-            l.t("คะแนน", "score"),
-        );
+        let columns = crate::pages::step_columns(l);
+        let heads: Vec<&str> = columns.iter().map(|(h, _)| *h).collect();
+        let rules: Vec<&str> = columns
+            .iter()
+            .map(|(_, n)| if *n { "---:" } else { "---" })
+            .collect();
+        let _ = writeln!(s, "| {} |\n| {} |", heads.join(" | "), rules.join(" | "));
         for st in &u.steps {
             let d: Vec<String> = st
                 .deductions

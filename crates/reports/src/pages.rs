@@ -313,20 +313,31 @@ pub fn league_table(
     page(c, l.t("ตารางอันดับ", "League table"), "league", &s)
 }
 
+/// The columns of a steps table (HTML and Markdown), each with whether it holds numbers.
+pub(crate) fn step_columns(l: Lang) -> [(&'static str, bool); 7] {
+    [
+        (l.t("ขั้น", "Step"), false),
+        (l.t("ผ่าน/ทั้งหมด", "Met/total"), true),
+        (l.t("รอ", "Pending"), true),
+        (l.t("ร้อยละ", "Share"), true),
+        (l.t("คะแนนขั้น", "Points"), true),
+        (l.t("หักคะแนน", "Deductions"), false),
+        (l.t("คะแนน", "Score"), true),
+    ]
+}
+
+/// A unit's score, share and level as `(label, value)` pairs, for each format to mark up.
+pub(crate) fn score_parts(l: Lang, u: &UnitResult) -> [(&'static str, String); 3] {
+    [
+        (l.t("คะแนนรวม", "Score"), num(u.score.or(u.points))),
+        (l.t("ร้อยละ", "share"), pct(u.pct)),
+        (l.t("ระดับ", "level"), level(u.level)),
+    ]
+}
+
 fn steps_table(l: Lang, steps: &[StepResult]) -> String {
     let mut s = String::new();
-    s.push_str(&table_start(
-        None,
-        &[
-            (l.t("ขั้น", "Step"), false),
-            (l.t("ผ่าน/ทั้งหมด", "Met/total"), true),
-            (l.t("รอ", "Pending"), true),
-            (l.t("ร้อยละ", "Share"), true),
-            (l.t("คะแนนขั้น", "Points"), true),
-            (l.t("หักคะแนน", "Deductions"), false),
-            (l.t("คะแนน", "Score"), true),
-        ],
-    ));
+    s.push_str(&table_start(None, &step_columns(l)));
     for st in steps {
         let deductions: Vec<String> = st
             .deductions
@@ -445,15 +456,10 @@ pub fn unit_body(c: &Chrome, p: &UnitPage<'_>) -> String {
             );
             continue;
         };
+        let [(score_l, score), (share_l, share), (level_l, lvl)] = score_parts(l, u);
         let _ = write!(
             s,
-            "<p>{}: <strong>{}</strong> · {}: {} · {}: {}{}</p>",
-            l.t("คะแนนรวม", "Score"),
-            num(u.score.or(u.points)),
-            l.t("ร้อยละ", "share"),
-            pct(u.pct),
-            l.t("ระดับ", "level"),
-            level(u.level),
+            "<p>{score_l}: <strong>{score}</strong> · {share_l}: {share} · {level_l}: {lvl}{}</p>",
             if u.total < SMALL_COUNT {
                 format!(
                     " <span class=\"flag\">{} {}</span>",
