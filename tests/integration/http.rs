@@ -220,10 +220,28 @@ async fn appends_answer_with_positions_and_errors_as_problems() {
     assert_eq!(v["event_index"], 1);
     assert_eq!(v["field"], "data.channel");
 
-    // 413 over the size limit.
+    // 413 over the size limit, as a problem document like every refusal of the framework's.
     let big = format!("[{}]", vec![received(A, "C-1"); 400].join(","));
-    let (s, _, _) = call(&api, "POST", "/v1/events", &big).await;
+    let (s, ctype, v) = call(&api, "POST", "/v1/events", &big).await;
     assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(ctype, "application/problem+json", "{v}");
+    assert_eq!(
+        (v["status"].as_u64(), v["type"].as_str()),
+        (Some(413), Some("urn:rongtook:problem:too_large"))
+    );
+    let (s, ctype, v) = call(&api, "GET", "/v1/complaints?per_page=many", "").await;
+    assert_eq!(
+        (s, ctype.as_str()),
+        (StatusCode::BAD_REQUEST, "application/problem+json"),
+        "{v}"
+    );
+    // An evaluation instant the calendar does not cover: 422.
+    let (s, _, v) = call(&api, "GET", "/v1/overdue?as_of=2999-01-01", "").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(
+        v["detail"].as_str().unwrap().contains("calendar covers"),
+        "{v}"
+    );
 
     // Nothing of the refused requests was stored: C-3 does not exist.
     let (s, _, _) = call(&api, "GET", "/v1/complaints/C-3", "").await;
