@@ -48,7 +48,9 @@ fn schemathesis_finds_the_server_as_the_openapi_document_says() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let out = Command::new("python3")
-        .args(["-m", "schemathesis.cli", "run"])
+        .args(["-m", "schemathesis.cli", "--config-file"])
+        .arg(workspace_root().join("tests/schemathesis/schemathesis.toml"))
+        .arg("run")
         .arg(format!("http://{addr}/openapi.json"))
         .args([
             "--checks",
@@ -62,7 +64,8 @@ fn schemathesis_finds_the_server_as_the_openapi_document_says() {
         // How fast examples are generated depends on the machine's load, not on the contract.
         .args(["--suppress-health-check", "too_slow"])
         .args(["-H", &format!("Authorization: Bearer {token}")])
-        .current_dir(workspace_root().join("tests/schemathesis"))
+        // Its caches and hypothesis's example database go to the scratch folder.
+        .current_dir(&dir.0)
         .env("PYTHONPATH", &st)
         .output()
         .unwrap();
@@ -73,6 +76,8 @@ fn schemathesis_finds_the_server_as_the_openapi_document_says() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+    // It read the project's settings.
+    assert!(text.contains("schemathesis.toml"), "{text}");
     // It ran: every operation it loaded was tested, and it loaded the document's operations
     // (all but `GET /openapi.json`, the document itself, which it leaves out when it reads the
     // document from the server).
