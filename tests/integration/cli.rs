@@ -753,3 +753,67 @@ fn r3_is_one_share_per_checkpoint_in_the_summary_and_the_reports() {
         "the report's R3 row shows {cell}: {row}"
     );
 }
+
+#[test]
+fn a_backup_taken_while_appends_go_on_verifies_and_is_a_prefix_of_the_log() {
+    use event_store::EventStore;
+    let dir = Scratch::new("backup");
+    let db = generated_log(&dir, 300, 2);
+    let more = dir.path("more.ndjson");
+    ok(&[
+        "generate",
+        "--fiscal-year",
+        "2568",
+        "--complaints",
+        "600",
+        "--seed",
+        "4",
+        "--out",
+        s(&more),
+    ]);
+    let events: Vec<event_model::NewEvent> = std::fs::read_to_string(&more)
+        .unwrap()
+        .lines()
+        .map(|l| event_model::parse_wire_event(l).unwrap())
+        .collect();
+    let initial = event_store::SqliteStore::open(&db, event_store::Durability::Full)
+        .unwrap()
+        .head()
+        .unwrap()
+        .position;
+    let (started, go_on) = std::sync::mpsc::channel::<()>();
+    let appender = {
+        let db = db.clone();
+        std::thread::spawn(move || {
+            let mut store =
+                event_store::SqliteStore::open(&db, event_store::Durability::Full).unwrap();
+            let at = event_model::parse_instant("2025-10-01T00:00:00+07:00").unwrap();
+            for (i, chunk) in events.chunks(100).enumerate() {
+                store.append(chunk, at).unwrap();
+                if i == 3 {
+                    started.send(()).unwrap();
+                }
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        })
+    };
+    go_on.recv().unwrap();
+    let backup = dir.path("backup.db");
+    let said = ok(&["backup", "--db", s(&db), "--out", s(&backup)]);
+    appender.join().unwrap();
+    assert!(said.contains("hash chain verified"), "{said}");
+    // The copy verifies on its own, and it is the log up to its head.
+    let copy = event_store::SqliteStore::open(&backup, event_store::Durability::Full).unwrap();
+    let v = copy.verify().unwrap();
+    assert_eq!(v.first_bad, None);
+    let log = event_store::SqliteStore::open(&db, event_store::Durability::Full).unwrap();
+    let end = log.head().unwrap().position;
+    let p = v.head.position;
+    assert!(initial < p && p <= end, "{initial} < {p} <= {end}");
+    assert_eq!(log.read_after(p - 1, 1).unwrap()[0].hash, v.head.hash);
+    assert_eq!(v.events, p);
+    // A second backup to the same file is refused and leaves the first as it was.
+    let o = rongtook(&["backup", "--db", s(&db), "--out", s(&backup)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(copy.head().unwrap(), v.head);
+}

@@ -112,6 +112,44 @@ impl SqliteStore {
         })
     }
 
+    /// Writes an online, consistent copy of the log to `out` (SQLite's `VACUUM INTO`: one read
+    /// transaction, so appends may go on meanwhile and the copy holds exactly the events
+    /// committed when it began), then opens the copy and verifies its hash chain. `out` must
+    /// not exist; the copy is written beside it under a temporary name and renamed into place
+    /// only once it verifies, so a failed backup leaves nothing at `out`.
+    pub fn backup_to(&self, out: &Path) -> Result<VerifyReport, StoreError> {
+        if out.exists() {
+            return Err(StoreError::Unavailable(format!(
+                "{} exists: a backup never overwrites a file",
+                out.display()
+            )));
+        }
+        let name = out
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_else(|| "backup".into());
+        let tmp = out.with_file_name(format!(".{name}.partial"));
+        let _ = std::fs::remove_file(&tmp);
+        let result = (|| {
+            self.conn
+                .execute("VACUUM INTO ?1", [tmp.to_string_lossy().as_ref()])?;
+            let report = SqliteStore::open_read_only(&tmp)?.verify()?;
+            if let Some((position, why)) = &report.first_bad {
+                return Err(StoreError::Corrupt {
+                    position: *position,
+                    message: format!("the copy does not verify: {why}"),
+                });
+            }
+            std::fs::rename(&tmp, out)
+                .map_err(|e| StoreError::Unavailable(format!("{}: {e}", out.display())))?;
+            Ok(report)
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result
+    }
+
     /// Opens an existing log for reading only (the schema must be there and current).
     pub fn open_read_only(path: &Path) -> Result<SqliteStore, StoreError> {
         let conn = Connection::open_with_flags(

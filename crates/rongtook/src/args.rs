@@ -203,3 +203,13 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 2567)]
     pub seed: u64,
 }
+
+#[derive(clap::Args)]
+pub struct BackupArgs {
+    /// The log to copy (it may be served and appended to meanwhile).
+    #[arg(long)]
+    pub db: PathBuf,
+    /// Where the copy goes; must not exist.
+    #[arg(long)]
+    pub out: PathBuf,
+}

@@ -581,6 +581,30 @@ fn write_overdue_table(
     write_table(out, &columns, rows)
 }
 
+/// An online copy of the log, verified before it is put in place.
+pub fn backup(db: &Path, out: &Path) -> anyhow::Result<ExitCode> {
+    if out.exists() {
+        bad_input!(
+            "{}: already exists (a backup never overwrites a file)",
+            out.display()
+        );
+    }
+    let store = open_existing(db)?;
+    let t = std::time::Instant::now();
+    let r = store
+        .backup_to(out)
+        .with_context(|| format!("backing up {} to {}", db.display(), out.display()))?;
+    println!(
+        "backed up {} events to {} in {:.2?}; hash chain verified, head position {} hash {}",
+        r.events,
+        out.display(),
+        t.elapsed(),
+        r.head.position,
+        r.head.hash
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn verify(db: &Path) -> anyhow::Result<ExitCode> {
     let store = open_existing(db)?;
     let r = store.verify()?;

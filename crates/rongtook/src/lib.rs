@@ -14,8 +14,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use args::{
-    AppendArgs, DemoArgs, DiffArgs, EventsArgs, GenerateArgs, OverdueArgs, ReplayArgs, SampleArgs,
-    ServeArgs, StateArgs, VerifyArgs,
+    AppendArgs, BackupArgs, DemoArgs, DiffArgs, EventsArgs, GenerateArgs, OverdueArgs, ReplayArgs,
+    SampleArgs, ServeArgs, StateArgs, VerifyArgs,
 };
 use clap::{Parser, Subcommand};
 
@@ -113,6 +113,9 @@ enum Command {
     Overdue(OverdueArgs),
     /// Walk the hash chain and name the first position that does not match.
     Verify(VerifyArgs),
+    /// Copy the log online and consistently (while `serve` appends), then verify the copy's
+    /// hash chain.
+    Backup(BackupArgs),
     /// Write a realistic synthetic fiscal year as NDJSON (deterministic for a seed).
     Generate(GenerateArgs),
     /// Import exports of other systems.
@@ -154,6 +157,7 @@ fn run() -> anyhow::Result<ExitCode> {
             commands::overdue(&a.db, &a.as_of, a.unit.as_deref(), a.json, &a.calendar)
         }
         Command::Verify(a) => commands::verify(&a.db),
+        Command::Backup(a) => commands::backup(&a.db, &a.out),
         Command::Diff(a) => diff::run(a),
         Command::Generate(a) => {
             commands::generate(&a.fiscal_year, a.complaints, a.seed, a.out.as_deref())
