@@ -15,6 +15,22 @@ pub enum StoreError {
     Corrupt { position: u64, message: String },
     #[error("the log is unavailable: {0}")]
     Unavailable(String),
+    /// The disk (or the database's size limit) is full: nothing of the write was stored.
+    #[error("the disk holding the log is full: {0}")]
+    Full(String),
+}
+
+impl StoreError {
+    /// Whether the write failed because the disk holding the log is full.
+    pub fn is_full(&self) -> bool {
+        match self {
+            StoreError::Full(_) => true,
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                e.code == rusqlite::ErrorCode::DiskFull
+            }
+            _ => false,
+        }
+    }
 }
 
 /// Why a batch was refused.

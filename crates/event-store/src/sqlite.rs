@@ -947,3 +947,45 @@ fn hash_at(conn: &Connection, position: u64) -> Result<Hash, StoreError> {
         Some(b) => Hash::from_slice(&b).ok_or_else(|| corrupt(position, "hash is not 32 bytes")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::EventStore;
+
+    fn received(n: usize) -> NewEvent {
+        event_model::parse_wire_event(&format!(
+            r#"{{"id":"0190a000-0000-7000-8000-{n:012}","stream":"C-{n}","type":"received","occurred_at":"2024-09-02T09:00:00+07:00","actor":"a","data":{{"channel":"web","category":"road","district":"d","subject":"{}","complainant":{{"anonymous":true}}}}}}"#,
+            "x".repeat(2000)
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_full_disk_is_told_apart_and_stores_nothing() {
+        let mut store = SqliteStore::open_in_memory().unwrap();
+        let at = event_model::parse_instant("2024-09-02T10:00:00+07:00").unwrap();
+        store.append(&[received(1)], at).unwrap();
+        // The database may grow by only a few pages: as a full disk does, SQLite answers
+        // SQLITE_FULL.
+        let pages: i64 = store
+            .conn
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .unwrap();
+        store
+            .conn
+            .pragma_update(None, "max_page_count", pages + 2)
+            .unwrap();
+        let batch: Vec<NewEvent> = (2..200).map(received).collect();
+        let err = store.append(&batch, at).unwrap_err();
+        match &err.kind {
+            crate::AppendErrorKind::Store(s) => assert!(s.is_full(), "{s}"),
+            other => panic!("not a storage failure: {other}"),
+        }
+        assert_eq!(
+            store.head().unwrap().position,
+            1,
+            "nothing of the batch was stored"
+        );
+    }
+}

@@ -159,12 +159,19 @@ impl From<AppendError> for Problem {
                 Some("id_conflict".to_string()),
                 Some("id".to_string()),
             ),
+            AppendErrorKind::Store(s) if s.is_full() => {
+                (StatusCode::INSUFFICIENT_STORAGE, "Disk full", None, None)
+            }
             AppendErrorKind::Store(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Storage failure",
                 None,
                 None,
             ),
+        };
+        let class = match &e.kind {
+            AppendErrorKind::Store(s) if s.is_full() => "disk_full",
+            _ => class,
         };
         Problem(Box::new(ProblemDoc {
             event_index: e.index,
@@ -187,5 +194,26 @@ impl IntoResponse for Problem {
             body,
         )
             .into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use event_store::StoreError;
+
+    #[test]
+    fn a_full_disk_answers_507_and_other_storage_failures_500() {
+        let full = Problem::from(AppendError::from(StoreError::Full("commit failed".into())));
+        assert_eq!(full.0.status, 507);
+        assert_eq!(full.0.kind, "urn:rongtook:problem:disk_full");
+        assert!(
+            full.0.detail.contains("disk holding the log is full"),
+            "{}",
+            full.0.detail
+        );
+        let other = Problem::from(AppendError::from(StoreError::Unavailable("gone".into())));
+        assert_eq!(other.0.status, 500);
+        assert_eq!(other.0.kind, "urn:rongtook:problem:storage");
     }
 }

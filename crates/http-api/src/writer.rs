@@ -64,10 +64,15 @@ impl Writer {
                         }
                         Err(e) => {
                             tracing::error!(error = %e, "group commit failed");
+                            let why = e.to_string();
+                            let full = e.is_full();
                             for reply in replies {
-                                let _ = reply.send(Err(AppendError::from(
-                                    StoreError::Unavailable(format!("commit failed: {e}")),
-                                )));
+                                let e = if full {
+                                    StoreError::Full(format!("commit failed: {why}"))
+                                } else {
+                                    StoreError::Unavailable(format!("commit failed: {why}"))
+                                };
+                                let _ = reply.send(Err(AppendError::from(e)));
                             }
                         }
                     }
