@@ -817,3 +817,67 @@ fn a_backup_taken_while_appends_go_on_verifies_and_is_a_prefix_of_the_log() {
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(copy.head().unwrap(), v.head);
 }
+
+#[test]
+fn serve_takes_its_settings_from_the_environment_and_logs_json() {
+    use std::io::Read;
+    let dir = Scratch::new("serve-env");
+    let db = generated_log(&dir, 20, 3);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rongtook-under-test"))
+        .arg("serve")
+        .env("RONGTOOK_DB", &db)
+        .env("RONGTOOK_LISTEN", &addr)
+        .env("RONGTOOK_LOG_FORMAT", "json")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let get = |path: &str| -> Option<String> {
+        use std::io::Write;
+        let mut c = std::net::TcpStream::connect(&addr).ok()?;
+        write!(
+            c,
+            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .ok()?;
+        let mut out = String::new();
+        c.read_to_string(&mut out).ok()?;
+        Some(out)
+    };
+    let start = std::time::Instant::now();
+    let ready = loop {
+        if let Some(r) = get("/ready") {
+            break r;
+        }
+        assert!(
+            start.elapsed().as_secs() < 30,
+            "serve did not start from its environment"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(ready.starts_with("HTTP/1.1 200"), "{ready}");
+    assert!(get("/health").unwrap().contains("\"status\":\"ok\""));
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut log = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    let lines: Vec<&str> = log.lines().collect();
+    assert!(lines.len() >= 3, "{log}");
+    for l in &lines {
+        let v: serde_json::Value =
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}"));
+        assert!(v["level"].is_string() && v["fields"].is_object(), "{l}");
+    }
+    assert!(log.contains("\"/ready\""), "requests are logged: {log}");
+}

@@ -270,6 +270,14 @@ async fn appends_answer_with_positions_and_errors_as_problems() {
     assert_eq!(s, StatusCode::BAD_REQUEST);
     let (_, _, v) = call(&api, "GET", "/health", "").await;
     assert_eq!(v["head_position"], 3);
+    // Ready: the live projections hold every committed event (the writer catches them up
+    // before it answers an append).
+    let (s, _, v) = call_as(&api, None, "GET", "/ready", "").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        (v["applied"].as_u64(), v["head_position"].as_u64()),
+        (Some(3), Some(3))
+    );
 }
 
 /// The real server in its own runtime, on a loopback port, stopped on demand.

@@ -48,6 +48,7 @@ pub const OPENAPI: &str = include_str!("../../../schemas/openapi.json");
 /// entry's handler is [`handler`]'s), and a test checks it against [`OPENAPI`] both ways.
 pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/health"),
+    ("get", "/ready"),
     ("get", "/openapi.json"),
     ("post", "/v1/events"),
     ("get", "/v1/events"),
@@ -77,6 +78,7 @@ pub const ROUTES: &[(&str, &str)] = &[
 fn handler(method: &str, path: &str) -> MethodRouter<AppState> {
     match (method, path) {
         ("get", "/health") => get(health),
+        ("get", "/ready") => get(ready),
         ("get", "/openapi.json") => get(openapi),
         ("post", "/v1/events") => post(events::post_events),
         ("get", "/v1/events") => get(events::get_events),
@@ -197,6 +199,33 @@ async fn health(State(state): State<AppState>) -> Result<Json<Health>, Problem> 
         status: "ok",
         head_position: head.position,
         head_hash: head.hash.to_hex(),
+    }))
+}
+
+#[derive(Serialize)]
+struct Ready {
+    status: &'static str,
+    /// The last log position the live projections hold.
+    applied: u64,
+    head_position: u64,
+}
+
+/// 200 once the live projections hold every committed event (a load balancer may send reads
+/// here), 503 while they catch up.
+async fn ready(State(state): State<AppState>) -> Result<Json<Ready>, Problem> {
+    let st = state.clone();
+    let head = blocking(move || st.read(|store| store.head())).await?;
+    let applied = state.model().applied();
+    if applied < head.position {
+        return Err(Problem::not_ready(format!(
+            "the projections hold position {applied} of {}; catching up",
+            head.position
+        )));
+    }
+    Ok(Json(Ready {
+        status: "ready",
+        applied,
+        head_position: head.position,
     }))
 }
 

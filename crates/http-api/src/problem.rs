@@ -115,6 +115,16 @@ impl Problem {
         )))
     }
 
+    /// The server is up but its projections do not hold every committed event yet.
+    pub fn not_ready(detail: String) -> Problem {
+        Problem(Box::new(Problem::doc(
+            "not_ready",
+            "Not ready",
+            StatusCode::SERVICE_UNAVAILABLE,
+            detail,
+        )))
+    }
+
     pub fn unavailable(detail: String) -> Problem {
         Problem(Box::new(Problem::doc(
             "unavailable",

@@ -179,17 +179,31 @@ pub struct GenerateArgs {
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
-    #[arg(long)]
+    #[arg(long, env = "RONGTOOK_DB")]
     pub db: PathBuf,
     /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "RONGTOOK_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: String,
     /// With an empty log, first append a generated demo fiscal year (B.E. 2567, 20,000
     /// complaints).
-    #[arg(long)]
+    #[arg(long, env = "RONGTOOK_DEMO")]
     pub demo: bool,
-    #[command(flatten)]
-    pub calendar: CalendarArgs,
+    /// A holiday file replacing the built-in calendar (as for `replay --calendar`).
+    #[arg(long, env = "RONGTOOK_CALENDAR", value_name = "FILE")]
+    pub calendar: Option<PathBuf>,
+    /// Deadline rules as JSON (as for `replay --rules`).
+    #[arg(long, env = "RONGTOOK_RULES", value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// The request log's form: `text` lines, or one JSON object per line.
+    #[arg(long, env = "RONGTOOK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// How `serve` writes its log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(clap::Args)]

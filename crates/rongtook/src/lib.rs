@@ -168,7 +168,7 @@ fn run() -> anyhow::Result<ExitCode> {
         Command::Report(a) => report::run(&a),
         Command::Import { source } => import::run(source),
         Command::Token { action } => commands::token(action),
-        Command::Serve(a) => serve::run(&a.db, &a.listen, a.demo, &a.calendar),
+        Command::Serve(a) => serve::run(&a),
     }
 }
 

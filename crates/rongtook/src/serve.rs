@@ -1,11 +1,11 @@
 //! `rongtook serve`: the HTTP API on a log, with graceful shutdown on SIGINT/SIGTERM.
 
-use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use event_store::Durability;
 
+use crate::args::{LogFormat, ServeArgs};
 use crate::commands::fill_demo;
 use crate::input::{load_calendar, load_rules, open};
 use crate::{bad_input, CalendarArgs};
@@ -15,26 +15,20 @@ pub const DEMO_FISCAL_YEAR: &str = "2567";
 pub const DEMO_COMPLAINTS: u64 = 20_000;
 pub const DEMO_SEED: u64 = 2567;
 
-pub fn run(
-    db: &Path,
-    listen: &str,
-    demo: bool,
-    rule_data: &CalendarArgs,
-) -> anyhow::Result<ExitCode> {
+pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
+    let (db, listen, demo) = (a.db.as_path(), a.listen.as_str(), a.demo);
     let addr: std::net::SocketAddr = match listen.parse() {
         Ok(a) => a,
         Err(_) => bad_input!("--listen `{listen}` is not an address such as 127.0.0.1:8080"),
     };
-    let calendar = load_calendar(rule_data)?;
-    let rules = load_rules(rule_data)?;
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
+    let rule_data = CalendarArgs {
+        calendar: a.calendar.clone(),
+        rules: a.rules.clone(),
+    };
+    let calendar = load_calendar(&rule_data)?;
+    let rules = load_rules(&rule_data)?;
+    let log_format = a.log_format;
+    init_log(log_format);
     {
         let mut store = open(db, Durability::Full)?;
         if demo && fill_demo(&mut store, db, DEMO_FISCAL_YEAR, DEMO_COMPLAINTS, DEMO_SEED)? {
@@ -57,7 +51,9 @@ pub fn run(
         };
         let local = listener.local_addr()?;
         tracing::info!(address = %local, db = %db.display(), "listening");
-        eprintln!("dashboard: http://{local}/dashboard");
+        if log_format == LogFormat::Text {
+            eprintln!("dashboard: http://{local}/dashboard");
+        }
         http_api::serve(listener, state, shutdown_signal()).await?;
         tracing::info!("stopped accepting requests; finishing appends");
         anyhow::Ok(())
@@ -67,6 +63,22 @@ pub fn run(
         .map_err(|_| anyhow::anyhow!("the writer thread panicked"))?;
     tracing::info!("shut down");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The server's log on standard error: lines for a terminal or `json` objects for a
+/// collector; `RUST_LOG` filters it (default `info`).
+fn init_log(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let log = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(filter);
+    match format {
+        LogFormat::Json => log.json().init(),
+        LogFormat::Text => log
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+    }
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.
