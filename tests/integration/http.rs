@@ -1346,3 +1346,92 @@ fn the_openapi_document_states_the_rust_enums_and_event_schemas() {
         );
     }
 }
+
+/// The body of an HTTP answer (after the blank line).
+fn body_of(answer: &str) -> &str {
+    answer.split_once("\r\n\r\n").map_or("", |(_, b)| b)
+}
+
+#[test]
+fn metrics_parse_with_a_real_prometheus_parser_and_count_what_happened() {
+    let srv = Server::start("metrics");
+    let (addr, admin) = (srv.addr, srv.tokens["admin"].clone());
+    let post = |body: &str| {
+        raw_http(
+            addr,
+            &format!(
+                "POST /v1/events HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {admin}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            ),
+        )
+    };
+    let one = received("0190a000-0000-7000-8000-000000000701", "C-M1");
+    let two = format!(
+        "[{},{}]",
+        received("0190a000-0000-7000-8000-000000000702", "C-M2"),
+        received("0190a000-0000-7000-8000-000000000703", "C-M3")
+    );
+    assert!(post(&one).starts_with("HTTP/1.1 201"));
+    assert!(post(&two).starts_with("HTTP/1.1 201"));
+    let answer = raw_http(
+        addr,
+        "GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    );
+    srv.stop();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer
+            .to_lowercase()
+            .contains("content-type: text/plain; version=0.0.4"),
+        "{answer}"
+    );
+    let python = tests::pip_package("prom", "prometheus_client", "prometheus-client==0.21.1")
+        .expect("python3 with the PyPI package prometheus-client (pip install prometheus-client)");
+    let mut child = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys, json\n\
+             from prometheus_client.parser import text_string_to_metric_families as parse\n\
+             out = {}\n\
+             for f in parse(sys.stdin.read()):\n\
+             \x20   for s in f.samples:\n\
+             \x20       key = s.name + ''.join('|%s=%s' % kv for kv in sorted(s.labels.items()))\n\
+             \x20       out[key] = s.value\n\
+             print(json.dumps(out))",
+        ])
+        .env("PYTHONPATH", python)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(body_of(&answer).as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let samples: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let value = |key: &str| {
+        samples[key]
+            .as_f64()
+            .unwrap_or_else(|| panic!("no {key}: {samples}"))
+    };
+    assert_eq!(value("rongtook_appends_total"), 2.0);
+    assert_eq!(value("rongtook_events_total"), 3.0);
+    assert_eq!(value("rongtook_events_per_commit_sum"), 3.0);
+    assert!(value("rongtook_commit_seconds_count") >= 1.0);
+    assert_eq!(
+        value("rongtook_http_requests_total|route=/v1/events|status=201"),
+        2.0
+    );
+    assert_eq!(value("rongtook_projection_lag_positions"), 0.0);
+    assert_eq!(value("rongtook_sse_subscribers"), 0.0);
+}

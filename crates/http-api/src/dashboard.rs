@@ -485,12 +485,14 @@ pub async fn live(State(state): State<AppState>) -> Response {
         figures: tokio::sync::watch::Receiver<u64>,
         stopping: tokio::sync::watch::Receiver<bool>,
         first: bool,
+        _subscriber: crate::metrics::Subscriber,
     }
     let follow = Follow {
         head: state.head(),
         figures: state.years().refreshed(),
         stopping: state.stopping(),
         first: true,
+        _subscriber: crate::metrics::Subscriber::new(&state.metrics().sse_subscribers),
     };
     // A message after each commit, and after each refresh of a year's figures (pages showing
     // older figures than the head then fetch the fresh ones).

@@ -161,6 +161,8 @@ struct Follow {
     head: tokio::sync::watch::Receiver<u64>,
     stopping: tokio::sync::watch::Receiver<bool>,
     redact: bool,
+    /// Counted among the SSE subscribers while the stream lives.
+    _subscriber: crate::metrics::Subscriber,
 }
 
 impl Follow {
@@ -217,6 +219,7 @@ pub(crate) async fn stream_events(
     let follow = Follow {
         head: state.head(),
         stopping: state.stopping(),
+        _subscriber: crate::metrics::Subscriber::new(&state.metrics().sse_subscribers),
         state,
         after: q.after,
         buffer: Default::default(),

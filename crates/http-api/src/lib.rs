@@ -16,6 +16,7 @@ mod dashboard;
 mod dashboard_cache;
 mod events;
 mod figures;
+mod metrics;
 mod open311;
 pub mod open311_form;
 mod problem;
@@ -27,7 +28,7 @@ use std::time::Instant;
 
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
 use axum::{Json, Router};
 use serde::Serialize;
@@ -49,6 +50,7 @@ pub const OPENAPI: &str = include_str!("../../../schemas/openapi.json");
 pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/health"),
     ("get", "/ready"),
+    ("get", "/metrics"),
     ("get", "/openapi.json"),
     ("post", "/v1/events"),
     ("get", "/v1/events"),
@@ -79,6 +81,7 @@ fn handler(method: &str, path: &str) -> MethodRouter<AppState> {
     match (method, path) {
         ("get", "/health") => get(health),
         ("get", "/ready") => get(ready),
+        ("get", "/metrics") => get(metrics_text),
         ("get", "/openapi.json") => get(openapi),
         ("post", "/v1/events") => post(events::post_events),
         ("get", "/v1/events") => get(events::get_events),
@@ -116,7 +119,7 @@ pub fn app(state: AppState) -> Router {
         })
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::map_response(plain_errors_as_problems))
-        .layer(middleware::from_fn(log_request))
+        .layer(middleware::from_fn_with_state(state.clone(), log_request))
         .with_state(state)
 }
 
@@ -163,12 +166,22 @@ async fn plain_errors_as_problems(res: Response) -> Response {
     axum::response::IntoResponse::into_response(Problem::rejected(status, detail))
 }
 
-/// One log line per request: method, path, status, latency.
-async fn log_request(req: Request, next: Next) -> Response {
+/// One log line per request: method, path, status, latency; and the request counted by its
+/// route and status.
+async fn log_request(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
     let start = Instant::now();
     let res = next.run(req).await;
+    state
+        .metrics()
+        .requests
+        .with_label_values(&[route.as_str(), res.status().as_str()])
+        .inc();
     tracing::info!(
         method = %method,
         path = %path,
@@ -227,6 +240,22 @@ async fn ready(State(state): State<AppState>) -> Result<Json<Ready>, Problem> {
         applied,
         head_position: head.position,
     }))
+}
+
+/// The metrics in the Prometheus text format (the projection lag measured now).
+async fn metrics_text(State(state): State<AppState>) -> Result<Response, Problem> {
+    let st = state.clone();
+    let head = blocking(move || st.read(|store| store.head())).await?;
+    let lag = head.position.saturating_sub(state.model().applied());
+    state.metrics().projection_lag.set(lag as i64);
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics().render(),
+    )
+        .into_response())
 }
 
 /// `requests.json` has its own route for the POST; its GET is the list like the other files.

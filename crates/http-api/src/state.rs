@@ -15,6 +15,7 @@ use read_model::ReadModel;
 
 use crate::auth::{self, token_hash, Caller, Role};
 use crate::dashboard_cache::YearCache;
+use crate::metrics::Metrics;
 use crate::problem::Problem;
 use crate::writer::Writer;
 
@@ -33,6 +34,7 @@ pub struct AppState {
 
 struct Inner {
     model: Arc<ReadModel>,
+    metrics: Arc<Metrics>,
     /// The log head, announced by the writer after each commit (for live followers).
     head: tokio::sync::watch::Receiver<u64>,
     /// Set when the server begins to shut down: live streams end.
@@ -68,10 +70,13 @@ impl AppState {
             "projections rebuilt from the log"
         );
         let (head_tx, head) = tokio::sync::watch::channel(model.applied());
-        let (writer, thread) = Writer::start(&db, durability, model.clone(), head_tx)?;
+        let metrics = Arc::new(Metrics::new());
+        let (writer, thread) =
+            Writer::start(&db, durability, model.clone(), head_tx, metrics.clone())?;
         let state = AppState {
             inner: Arc::new(Inner {
                 model,
+                metrics,
                 head,
                 stopping: tokio::sync::watch::channel(false).0,
                 tokens: Default::default(),
@@ -103,6 +108,10 @@ impl AppState {
     /// The read model: live fold, past folds, calendar and rules.
     pub(crate) fn model(&self) -> &ReadModel {
         &self.inner.model
+    }
+
+    pub(crate) fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
     }
 
     pub(crate) fn calendar(&self) -> &Calendar {

@@ -32,6 +32,7 @@ impl Writer {
         durability: Durability,
         model: std::sync::Arc<read_model::ReadModel>,
         head: tokio::sync::watch::Sender<u64>,
+        metrics: std::sync::Arc<crate::metrics::Metrics>,
     ) -> Result<(Writer, JoinHandle<()>), StoreError> {
         let mut store = SqliteStore::open(db, durability)?;
         let (tx, rx) = mpsc::channel::<Job>();
@@ -50,8 +51,21 @@ impl Writer {
                     let (batches, replies): (Vec<_>, Vec<_>) =
                         jobs.into_iter().map(|j| (j.events, j.reply)).unzip();
                     let now = chrono::Utc::now().fixed_offset();
+                    let started = std::time::Instant::now();
                     match store.append_group(batches, now) {
                         Ok(outcomes) => {
+                            metrics
+                                .commit_seconds
+                                .observe(started.elapsed().as_secs_f64());
+                            let stored: u64 = outcomes
+                                .iter()
+                                .filter_map(|o| o.as_ref().ok())
+                                .map(|r| r.appended)
+                                .sum();
+                            let batches = outcomes.iter().filter(|o| o.is_ok()).count();
+                            metrics.appends.inc_by(batches as u64);
+                            metrics.events.inc_by(stored);
+                            metrics.events_per_commit.observe(stored as f64);
                             // The live projections see the events before their senders hear
                             // back, so a read after a 2xx sees the write.
                             if let Err(e) = model.catch_up(&store) {
