@@ -48,48 +48,7 @@ impl Writer {
                             Err(_) => break,
                         }
                     }
-                    let (batches, replies): (Vec<_>, Vec<_>) =
-                        jobs.into_iter().map(|j| (j.events, j.reply)).unzip();
-                    let now = chrono::Utc::now().fixed_offset();
-                    let started = std::time::Instant::now();
-                    match store.append_group(batches, now) {
-                        Ok(outcomes) => {
-                            metrics
-                                .commit_seconds
-                                .observe(started.elapsed().as_secs_f64());
-                            let stored: u64 = outcomes
-                                .iter()
-                                .filter_map(|o| o.as_ref().ok())
-                                .map(|r| r.appended)
-                                .sum();
-                            let batches = outcomes.iter().filter(|o| o.is_ok()).count();
-                            metrics.appends.inc_by(batches as u64);
-                            metrics.events.inc_by(stored);
-                            metrics.events_per_commit.observe(stored as f64);
-                            // The live projections see the events before their senders hear
-                            // back, so a read after a 2xx sees the write.
-                            if let Err(e) = model.catch_up(&store) {
-                                tracing::error!(error = %e, "live projections could not catch up");
-                            }
-                            head.send_replace(model.applied());
-                            for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                                let _ = reply.send(outcome);
-                            }
-                        }
-                        Err(e) => {
-                            tracing::error!(error = %e, "group commit failed");
-                            let why = e.to_string();
-                            let full = e.is_full();
-                            for reply in replies {
-                                let e = if full {
-                                    StoreError::Full(format!("commit failed: {why}"))
-                                } else {
-                                    StoreError::Unavailable(format!("commit failed: {why}"))
-                                };
-                                let _ = reply.send(Err(AppendError::from(e)));
-                            }
-                        }
-                    }
+                    commit_group(&mut store, jobs, &model, &head, &metrics);
                 }
             })
             .map_err(|e| StoreError::Unavailable(format!("cannot start the writer thread: {e}")))?;
@@ -106,5 +65,58 @@ impl Writer {
             .await
             .map_err(|_| Problem::internal("the writer stopped before answering".into()))?;
         outcome.map_err(Problem::from)
+    }
+}
+
+/// Commits the waiting requests together, brings the live projections up to date, then
+/// answers each request; a failed commit answers every one of them with its cause.
+fn commit_group(
+    store: &mut SqliteStore,
+    jobs: Vec<Job>,
+    model: &read_model::ReadModel,
+    head: &tokio::sync::watch::Sender<u64>,
+    metrics: &crate::metrics::Metrics,
+) {
+    let (batches, replies): (Vec<_>, Vec<_>) =
+        jobs.into_iter().map(|j| (j.events, j.reply)).unzip();
+    let now = chrono::Utc::now().fixed_offset();
+    let started = std::time::Instant::now();
+    match store.append_group(batches, now) {
+        Ok(outcomes) => {
+            metrics
+                .commit_seconds
+                .observe(started.elapsed().as_secs_f64());
+            let stored: u64 = outcomes
+                .iter()
+                .filter_map(|o| o.as_ref().ok())
+                .map(|r| r.appended)
+                .sum();
+            let batches = outcomes.iter().filter(|o| o.is_ok()).count();
+            metrics.appends.inc_by(batches as u64);
+            metrics.events.inc_by(stored);
+            metrics.events_per_commit.observe(stored as f64);
+            // The live projections see the events before their senders hear back, so a read
+            // after a 2xx sees the write.
+            if let Err(e) = model.catch_up(store) {
+                tracing::error!(error = %e, "live projections could not catch up");
+            }
+            head.send_replace(model.applied());
+            for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                let _ = reply.send(outcome);
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "group commit failed");
+            let why = e.to_string();
+            let full = e.is_full();
+            for reply in replies {
+                let e = if full {
+                    StoreError::Full(format!("commit failed: {why}"))
+                } else {
+                    StoreError::Unavailable(format!("commit failed: {why}"))
+                };
+                let _ = reply.send(Err(AppendError::from(e)));
+            }
+        }
     }
 }
