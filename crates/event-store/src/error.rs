@@ -84,6 +84,7 @@ impl AppendError {
             AppendErrorKind::VersionConflict { .. } => "version_conflict",
             AppendErrorKind::IdConflict { .. } => "id_conflict",
             AppendErrorKind::OutOfOrder { .. } => "out_of_order",
+            AppendErrorKind::Store(s) if s.is_full() => "disk_full",
             AppendErrorKind::Store(_) => "storage",
         }
     }

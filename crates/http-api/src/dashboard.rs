@@ -310,7 +310,7 @@ pub async fn unit(
     page(state, &headers, q, move |p| {
         let data = p.year()?;
         let names = indicators::spec::bangkok_unit_names();
-        if !data.figures.knows_unit(&unit) && !names.contains_key(&unit) {
+        if !data.figures.knows_unit(&unit) {
             return Err(Problem::not_found(format!(
                 "no unit `{unit}` in {}",
                 reports::i18n::fiscal_year(p.lang, p.fy)

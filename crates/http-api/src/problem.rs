@@ -179,10 +179,6 @@ impl From<AppendError> for Problem {
                 None,
             ),
         };
-        let class = match &e.kind {
-            AppendErrorKind::Store(s) if s.is_full() => "disk_full",
-            _ => class,
-        };
         Problem(Box::new(ProblemDoc {
             event_index: e.index,
             event_id: e.event_id.map(|u| u.to_string()),

@@ -248,9 +248,11 @@ pub(crate) fn parse_as_of(
     t: Option<&str>,
 ) -> Result<Option<DateTime<FixedOffset>>, Problem> {
     let Some(t) = t else { return Ok(None) };
-    let at = read_model::parse_instant(t).map_err(|e| Problem::bad_query(format!("as_of: {e}")))?;
-    state.covered(at)?;
-    Ok(Some(at))
+    match read_model::parse_as_of(t, state.calendar()) {
+        Ok(at) => Ok(Some(at)),
+        Err(read_model::AsOfError::Bad(e)) => Err(Problem::bad_query(format!("as_of: {e}"))),
+        Err(read_model::AsOfError::Outside(e)) => Err(Problem::outside_calendar(e)),
+    }
 }
 
 /// A fiscal year as a query value: four digits, B.E. (2567) or C.E. (2024).

@@ -53,6 +53,26 @@ pub fn check_covered(
     }
 }
 
+/// Why an evaluation instant a user wrote cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AsOfError {
+    #[error(transparent)]
+    Bad(#[from] BadInstant),
+    #[error(transparent)]
+    Outside(#[from] OutsideCalendar),
+}
+
+/// An evaluation instant as a user writes it ([`parse_instant`]), in the years the calendar
+/// covers ([`check_covered`]): the one rule for which instants may be asked.
+pub fn parse_as_of(
+    text: &str,
+    cal: &calendar::Calendar,
+) -> Result<DateTime<FixedOffset>, AsOfError> {
+    let at = parse_instant(text)?;
+    check_covered(at, cal)?;
+    Ok(at)
+}
+
 /// An instant after every event: a fold as of it takes the whole log.
 pub fn end_of_time() -> DateTime<FixedOffset> {
     DateTime::parse_from_rfc3339("9999-12-31T23:59:59+07:00").expect("valid")

@@ -14,7 +14,9 @@ pub mod query;
 pub mod replay;
 
 pub use folded::{fold_log, Folded, Live, PastFolds};
-pub use instant::{check_covered, end_of_time, parse_instant, BadInstant, OutsideCalendar};
+pub use instant::{
+    check_covered, end_of_time, parse_as_of, parse_instant, AsOfError, BadInstant, OutsideCalendar,
+};
 pub use model::{ListFilter, ListPage, ReadModel};
 pub use projections::Period;
 pub use query::{

@@ -158,11 +158,13 @@ impl YearFigures {
         projections::overdue(&self.complaints, self.as_of, rules)
     }
 
-    /// Whether any complaint of the year was ever forwarded to `unit`.
+    /// Whether `unit` is one to report on: a complaint of the year was forwarded to it, or it
+    /// is a Bangkok unit the specs name.
     pub fn knows_unit(&self, unit: &str) -> bool {
         self.complaints
             .iter()
             .any(|c| c.rounds.iter().any(|r| r.unit == unit))
+            || indicators::spec::bangkok_unit_names().contains_key(unit)
     }
 }
 

@@ -24,11 +24,9 @@ impl Lang {
         }
     }
 
+    /// A language by its code; Thai for none or any other.
     pub fn parse(s: Option<&str>) -> Lang {
-        match s {
-            Some("en") => Lang::En,
-            _ => Lang::Th,
-        }
+        s.and_then(Lang::from_code).unwrap_or(Lang::Th)
     }
 
     pub fn code(self) -> &'static str {

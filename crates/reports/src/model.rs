@@ -184,13 +184,10 @@ impl LeagueSort {
         LeagueSort::ALL.into_iter().find(|x| x.as_str() == s)
     }
 
+    /// An order by its name; by score for none or any other.
     pub fn parse(s: Option<&str>) -> LeagueSort {
-        match s {
-            Some("share") => LeagueSort::Share,
-            Some("complaints") => LeagueSort::Complaints,
-            Some("unit") => LeagueSort::Unit,
-            _ => LeagueSort::Score,
-        }
+        s.and_then(LeagueSort::from_code)
+            .unwrap_or(LeagueSort::Score)
     }
 
     pub fn as_str(self) -> &'static str {

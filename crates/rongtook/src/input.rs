@@ -12,12 +12,9 @@ use crate::{bad_input, CalendarArgs};
 /// An evaluation instant: RFC 3339 with an offset, or a local date `YYYY-MM-DD` meaning the
 /// end of that day in Bangkok (23:59:59), in the years the calendar covers.
 pub fn instant_arg(text: &str, cal: &Calendar) -> anyhow::Result<DateTime<FixedOffset>> {
-    let t = match read_model::parse_instant(text) {
-        Ok(t) => t,
-        Err(e) => bad_input!("{e}"),
-    };
-    match read_model::check_covered(t, cal) {
-        Ok(()) => Ok(t),
+    match read_model::parse_as_of(text, cal) {
+        Ok(t) => Ok(t),
+        Err(e @ read_model::AsOfError::Bad(_)) => bad_input!("{e}"),
         Err(e) => bad_input!("--as-of: {e}"),
     }
 }
