@@ -67,6 +67,8 @@ fn schemathesis_finds_the_server_as_the_openapi_document_says() {
         // Its caches and hypothesis's example database go to the scratch folder.
         .current_dir(&dir.0)
         .env("PYTHONPATH", &st)
+        // Wide enough that no path or count in its report is wrapped over two lines.
+        .env("COLUMNS", "1000")
         .output()
         .unwrap();
     let _ = server.kill();
