@@ -219,6 +219,18 @@ async fn appends_answer_with_positions_and_errors_as_problems() {
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     assert_eq!(v["event_index"], 1);
     assert_eq!(v["field"], "data.channel");
+    // 422: every field has its form, but the range is empty (occurred_after not before
+    // occurred_at); nothing is stored.
+    let empty_range = received("0190a000-0000-7000-8000-0000000000f8", "C-5").replace(
+        "\"actor\"",
+        "\"occurred_after\":\"2024-09-02T09:00:00+07:00\",\"actor\"",
+    );
+    let (s, _, v) = call(&api, "POST", "/v1/events", &empty_range).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["type"], "urn:rongtook:problem:inconsistent");
+    assert_eq!(v["field"], "occurred_after");
+    let (s, _, _) = call(&api, "GET", "/v1/complaints/C-5", "").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
 
     // 413 over the size limit, as a problem document like every refusal of the framework's.
     let big = format!("[{}]", vec![received(A, "C-1"); 400].join(","));

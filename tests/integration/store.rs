@@ -310,6 +310,73 @@ fn a_schema_2_log_is_upgraded_without_losing_anything() {
     // recorded_at is kept once per batch (schema 4), not in every row.
     assert!(!columns.iter().any(|c| c == "recorded_at"), "{columns:?}");
     assert!(columns.iter().any(|c| c == "batch"), "{columns:?}");
+    // Schema 5: a nullable range start, NULL in every upgraded row.
+    assert!(columns.iter().any(|c| c == "occurred_after"), "{columns:?}");
+    assert!(upgraded.iter().all(|e| e.occurred_after.is_none()));
+}
+
+/// An event known to a range keeps its range: stored, read back, exported, in the hash (so
+/// `verify` notices a changed range), part of what makes a repeat a repeat.
+#[test]
+fn a_ranged_event_keeps_its_range_in_the_log_and_the_chain() {
+    let dir = Scratch::new("ranged");
+    let db = dir.path("log.db");
+    let line = |id: &str, after: &str| {
+        parse_wire_event(&format!(
+            r#"{{"id":"{id}","stream":"TF-1","type":"received","occurred_at":"2024-09-02T09:00:00+07:00"{after},"actor":"traffy","data":{{"channel":"traffy_fondue","category":"road","district":"d","subject":"s","complainant":{{"anonymous":true}}}}}}"#
+        ))
+        .unwrap()
+    };
+    let ranged = line(
+        "0190a000-0000-7000-8000-000000000001",
+        r#","occurred_after":"2024-09-01T09:00:00Z""#,
+    );
+    let mut s = SqliteStore::open(&db, Durability::Full).unwrap();
+    s.append(std::slice::from_ref(&ranged), now()).unwrap();
+    let back = s.read_stream("TF-1").unwrap();
+    assert_eq!(back[0].occurred_after, ranged.occurred_after);
+    let json = serde_json::to_value(&back[0]).unwrap();
+    assert_eq!(json["occurred_after"], "2024-09-01T09:00:00Z");
+    assert_eq!(back[0].recompute_hash(), back[0].hash);
+    assert_eq!(s.verify().unwrap().first_bad, None);
+    // The same event again is a repeat; the same id with another range (or none) is not.
+    assert_eq!(
+        s.append(std::slice::from_ref(&ranged), now())
+            .unwrap()
+            .duplicates,
+        1
+    );
+    for other in [
+        line(
+            "0190a000-0000-7000-8000-000000000001",
+            r#","occurred_after":"2024-09-01T10:00:00Z""#,
+        ),
+        line("0190a000-0000-7000-8000-000000000001", ""),
+    ] {
+        let err = s.append(&[other], now()).unwrap_err();
+        assert!(
+            matches!(err.kind, AppendErrorKind::IdConflict { .. }),
+            "{err}"
+        );
+    }
+    drop(s);
+    // The range is in the hash: a changed range is found by verify.
+    let c = rusqlite::Connection::open(&db).unwrap();
+    c.execute_batch("DROP TRIGGER IF EXISTS events_no_update")
+        .unwrap();
+    c.execute(
+        "UPDATE events SET occurred_after = '2024-08-01T09:00:00Z' WHERE position = 1",
+        [],
+    )
+    .unwrap();
+    drop(c);
+    let s = SqliteStore::open(&db, Durability::Full).unwrap();
+    let bad = s
+        .verify()
+        .unwrap()
+        .first_bad
+        .expect("a changed range is found");
+    assert_eq!(bad.0, 1, "{bad:?}");
 }
 
 /// `recorded_at` is stored once per append: every event of a batch reads it back, a second

@@ -61,6 +61,7 @@ fn micro(c: &mut Criterion) {
                     version: 1,
                     event_type: e.event_type().as_str(),
                     occurred_at: &occurred,
+                    occurred_after: None,
                     recorded_at: "2026-01-01T00:00:00Z",
                     actor: &e.actor,
                     schema_version: 1,

@@ -153,6 +153,9 @@ pub struct CanonicalFields<'a> {
     pub version: u64,
     pub event_type: &'a str,
     pub occurred_at: &'a str,
+    /// Present only for an event whose instant is known to a range; an exact event's bytes
+    /// (and so every hash written before the field existed) are unchanged.
+    pub occurred_after: Option<&'a str>,
     pub recorded_at: &'a str,
     pub actor: &'a str,
     pub schema_version: u32,
@@ -179,7 +182,13 @@ impl CanonicalFields<'_> {
                 .encode_lower(&mut Uuid::encode_buffer())
                 .as_bytes(),
         );
-        out.extend_from_slice(b"\",\"occurred_at\":");
+        out.extend_from_slice(b"\",");
+        if let Some(after) = self.occurred_after {
+            out.extend_from_slice(b"\"occurred_after\":");
+            s(out, after);
+            out.push(b',');
+        }
+        out.extend_from_slice(b"\"occurred_at\":");
         s(out, self.occurred_at);
         out.extend_from_slice(
             format!(",\"position\":{},\"recorded_at\":", self.position).as_bytes(),
@@ -212,6 +221,8 @@ pub struct RecordedEvent {
     pub stream: String,
     pub version: u64,
     pub occurred_at: DateTime<FixedOffset>,
+    /// See [`NewEvent::occurred_after`](crate::NewEvent::occurred_after).
+    pub occurred_after: Option<DateTime<FixedOffset>>,
     pub recorded_at: DateTime<FixedOffset>,
     pub actor: String,
     pub schema_version: u32,
@@ -230,6 +241,7 @@ impl RecordedEvent {
     pub fn recompute_hash(&self) -> Hash {
         let data = self.data.to_canonical_json();
         let occurred = format_instant(&self.occurred_at);
+        let after = self.occurred_after.as_ref().map(format_instant);
         let recorded = format_instant(&self.recorded_at);
         CanonicalFields {
             position: self.position,
@@ -238,6 +250,7 @@ impl RecordedEvent {
             version: self.version,
             event_type: self.event_type().as_str(),
             occurred_at: &occurred,
+            occurred_after: after.as_deref(),
             recorded_at: &recorded,
             actor: &self.actor,
             schema_version: self.schema_version,
@@ -266,13 +279,16 @@ pub const REDACTED: &str = "[redacted]";
 /// `schema_version`, `prev_hash` and `hash`.
 impl Serialize for RecordedEvent {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(12))?;
+        let mut m = s.serialize_map(Some(12 + self.occurred_after.is_some() as usize))?;
         m.serialize_entry("position", &self.position)?;
         m.serialize_entry("id", &self.id)?;
         m.serialize_entry("stream", &self.stream)?;
         m.serialize_entry("version", &self.version)?;
         m.serialize_entry("type", self.event_type().as_str())?;
         m.serialize_entry("occurred_at", &format_instant(&self.occurred_at))?;
+        if let Some(after) = &self.occurred_after {
+            m.serialize_entry("occurred_after", &format_instant(after))?;
+        }
         m.serialize_entry("recorded_at", &format_instant(&self.recorded_at))?;
         m.serialize_entry("actor", &self.actor)?;
         m.serialize_entry("schema_version", &self.schema_version)?;

@@ -25,6 +25,11 @@ struct InputEnvelope {
     event_type: EventType,
     /// RFC 3339 instant with an offset.
     occurred_at: chrono::DateTime<chrono::FixedOffset>,
+    /// Only for an event whose instant is known to a range: it happened after this instant
+    /// and at or before `occurred_at`. Must be earlier than `occurred_at`. Absent for an exact
+    /// event.
+    #[serde(default)]
+    occurred_after: Option<chrono::DateTime<chrono::FixedOffset>>,
     /// Who recorded the event.
     #[schemars(regex(pattern = crate::text::IDENT_PATTERN))]
     actor: String,
@@ -53,6 +58,9 @@ struct StoredEnvelope {
     #[serde(rename = "type")]
     event_type: EventType,
     occurred_at: chrono::DateTime<chrono::FixedOffset>,
+    /// Present only for an event known to a range: (`occurred_after`, `occurred_at`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    occurred_after: Option<chrono::DateTime<chrono::FixedOffset>>,
     /// Set by the store when the event was appended.
     recorded_at: chrono::DateTime<chrono::FixedOffset>,
     actor: String,

@@ -104,6 +104,7 @@ fn hash_covers_every_field() {
         version: 1,
         event_type: "acknowledged",
         occurred_at: "2024-01-05T09:30:00+07:00",
+        occurred_after: None,
         recorded_at: "2024-01-05T02:30:01Z",
         actor,
         schema_version: 1,
@@ -120,6 +121,60 @@ fn hash_covers_every_field() {
     let h4 = a.chain_hash(&h1, &mut scratch);
     assert!(h1 != h2 && h1 != h3 && h1 != h4);
     assert_eq!(h1, a.chain_hash(&Hash::GENESIS, &mut scratch));
+    // A range's start is covered when present, in its sorted place; absent, the bytes are
+    // those of an exact event.
+    let ranged = CanonicalFields {
+        occurred_after: Some("2024-01-04T09:30:00+07:00"),
+        ..f("u", "{\"unit\":\"x\"}")
+    };
+    ranged.to_bytes(&mut scratch);
+    let v: serde_json::Value = serde_json::from_slice(&scratch).unwrap();
+    assert_sorted_keys(&v);
+    assert_eq!(v["occurred_after"], "2024-01-04T09:30:00+07:00");
+    let h5 = ranged.chain_hash(&Hash::GENESIS, &mut scratch);
+    assert!(h5 != h1);
+    let other = CanonicalFields {
+        occurred_after: Some("2024-01-04T09:30:01+07:00"),
+        ..f("u", "{\"unit\":\"x\"}")
+    };
+    assert!(other.chain_hash(&Hash::GENESIS, &mut scratch) != h5);
+}
+
+#[test]
+fn occurred_after_is_checked_and_round_trips() {
+    let with = |after: &str| {
+        RECEIVED.replacen(
+            "\"actor\"",
+            &format!("\"occurred_after\":{after},\"actor\""),
+            1,
+        )
+    };
+    let e = parse_wire_event(&with("\"2024-01-04T09:30:00+07:00\"")).unwrap();
+    assert_eq!(
+        e.occurred_after.map(|t| format_instant(&t)).as_deref(),
+        Some("2024-01-04T09:30:00+07:00")
+    );
+    assert_eq!(parse_wire_event(&to_wire_json(&e)).unwrap(), e);
+    assert_eq!(
+        parse_wire_event(&with("null")).unwrap().occurred_after,
+        None
+    );
+    for (bad, says) in [
+        ("\"2024-01-04 09:30\"", "not an RFC 3339 instant"),
+        (
+            "\"2099-01-01T00:00:00Z\"",
+            "must be earlier than occurred_at",
+        ),
+        (
+            "\"2024-01-05T09:30:00+07:00\"",
+            "must be earlier than occurred_at",
+        ),
+        ("5", "occurred_after"),
+    ] {
+        let err = parse_wire_event(&with(bad)).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("occurred_after"), "{bad}: {err}");
+        assert!(err.to_string().contains(says), "{bad}: {err}");
+    }
 }
 
 #[test]

@@ -22,6 +22,9 @@ pub struct NewEvent {
     pub id: Uuid,
     pub stream: String,
     pub occurred_at: DateTime<FixedOffset>,
+    /// When the instant is not known exactly: the event happened after this instant and at
+    /// or before `occurred_at`, in (`occurred_after`, `occurred_at`]. `None` for an exact event.
+    pub occurred_after: Option<DateTime<FixedOffset>>,
     pub actor: String,
     pub data: EventData,
     /// The stream version the sender last saw (0 for a new stream).
@@ -43,10 +46,18 @@ pub struct WireError {
     /// The JSON path of the offending field (`data.complainant.anonymous`), if one.
     pub field: Option<String>,
     pub message: String,
+    /// Every field has its form (the event matches its JSON Schema) but two of them disagree,
+    /// as an `occurred_after` that is not before `occurred_at`: the request is understood but
+    /// cannot be taken (HTTP 422 rather than 400).
+    pub inconsistent: bool,
 }
 
 impl WireError {
-    fn new(event_id: Option<String>, field: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(
+        event_id: Option<String>,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         let field = field.into();
         WireError {
             event_id,
@@ -56,6 +67,18 @@ impl WireError {
                 Some(field)
             },
             message: message.into(),
+            inconsistent: false,
+        }
+    }
+
+    fn inconsistent(
+        event_id: Option<String>,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        WireError {
+            inconsistent: true,
+            ..WireError::new(event_id, field, message)
         }
     }
 
@@ -80,6 +103,8 @@ struct RawWire<'a> {
     #[serde(rename = "type")]
     event_type: EventType,
     occurred_at: String,
+    #[serde(default)]
+    occurred_after: Option<String>,
     actor: String,
     #[serde(borrow)]
     data: &'a RawValue,
@@ -167,6 +192,31 @@ fn finish_parse(raw: RawWire<'_>) -> Result<NewEvent, WireError> {
             ),
         )
     })?;
+    let occurred_after = match &raw.occurred_after {
+        None => None,
+        Some(text) => {
+            let after = DateTime::parse_from_rfc3339(text).map_err(|_| {
+                WireError::new(
+                    id_text(),
+                    "occurred_after",
+                    format!(
+                        "`{text}` is not an RFC 3339 instant with an offset (e.g. 2024-01-05T09:30:00+07:00)"
+                    ),
+                )
+            })?;
+            if after >= occurred_at {
+                return Err(WireError::inconsistent(
+                    id_text(),
+                    "occurred_after",
+                    format!(
+                        "`{text}` must be earlier than occurred_at `{}`: the event happened after occurred_after and at or before occurred_at",
+                        raw.occurred_at
+                    ),
+                ));
+            }
+            Some(after)
+        }
+    };
     let data = EventData::from_json(raw.event_type, raw.data.get()).map_err(|e| {
         let field = if e.path.is_empty() || e.path == "." {
             "data".to_string()
@@ -179,6 +229,7 @@ fn finish_parse(raw: RawWire<'_>) -> Result<NewEvent, WireError> {
         id: raw.id,
         stream: raw.stream,
         occurred_at,
+        occurred_after,
         actor: raw.actor,
         data,
         expected_version: raw.expected_version,
@@ -306,6 +357,10 @@ pub fn to_wire_json(e: &NewEvent) -> String {
             .expect("vec");
         m.serialize_entry("occurred_at", &crate::format_instant(&e.occurred_at))
             .expect("vec");
+        if let Some(after) = &e.occurred_after {
+            m.serialize_entry("occurred_after", &crate::format_instant(after))
+                .expect("vec");
+        }
         m.serialize_entry("actor", &e.actor).expect("vec");
         m.serialize_entry("data", &e.data).expect("vec");
         if let Some(v) = e.expected_version {

@@ -79,6 +79,7 @@ impl AppendError {
     /// A short machine-readable name of the error class.
     pub fn class(&self) -> &'static str {
         match &self.kind {
+            AppendErrorKind::Malformed(w) if w.inconsistent => "inconsistent",
             AppendErrorKind::Malformed(_) => "malformed",
             AppendErrorKind::Rejected(_) => "rule_violation",
             AppendErrorKind::VersionConflict { .. } => "version_conflict",

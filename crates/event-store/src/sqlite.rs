@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_tokens.sql"),
     include_str!("../migrations/0003_derived_prev_hash.sql"),
     include_str!("../migrations/0004_batches.sql"),
+    include_str!("../migrations/0005_occurred_after.sql"),
 ];
 
 /// SQLite page cache per connection, in KiB (`PRAGMA cache_size = -N`). Appends touch the
@@ -57,7 +58,7 @@ enum Decode {
 
 /// The stored columns, in the order [`decode_row`] reads them. `prev_hash` is not stored: it is
 /// the previous position's `hash`.
-const SELECT_COLUMNS: &str = "position, event_id, stream, version, type, occurred_at, batch, actor, schema_version, data, hash";
+const SELECT_COLUMNS: &str = "position, event_id, stream, version, type, occurred_at, batch, actor, schema_version, data, hash, occurred_after";
 
 /// The `recorded_at` of batches, looked up by batch id and remembered for the next rows
 /// (rows read in position order mostly share their batch).
@@ -407,14 +408,14 @@ fn append_batch(
             })?;
         let mut streams: FxMap<String, StreamHead> = FxMap::default();
         let mut find_id = conn.prepare_cached(
-            "SELECT position, stream, version, type, occurred_at, actor, data FROM events WHERE event_id = ?1",
+            "SELECT position, stream, version, type, occurred_at, actor, data, occurred_after FROM events WHERE event_id = ?1",
         )?;
         let mut load_stream = conn.prepare_cached(
             "SELECT version, type, occurred_at, data, position, schema_version FROM events WHERE stream = ?1 ORDER BY version",
         )?;
         let mut insert = conn.prepare_cached(
-            "INSERT INTO events (position, event_id, stream, version, type, occurred_at, batch, actor, schema_version, data, hash) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            "INSERT INTO events (position, event_id, stream, version, type, occurred_at, batch, actor, schema_version, data, hash, occurred_after) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         )?;
         let mut scratch = Vec::with_capacity(1024);
         for (index, item) in events.enumerate() {
@@ -426,11 +427,19 @@ fn append_batch(
             let event_type = ev.event_type();
             let data_text = ev.data.to_canonical_json();
             let occurred_text = format_instant(&ev.occurred_at);
+            let after_text = ev.occurred_after.as_ref().map(format_instant);
             let unit_stream = is_unit_stream(&ev.stream);
             // A repeat of a stored event (same id) is looked for only when a check or the
             // insert fails, so the common path pays no look-up by id.
             let repeat = |find_id: &mut rusqlite::CachedStatement<'_>| {
-                find_repeat(find_id, &ev, event_type, &occurred_text, &data_text).map_err(fail)
+                find_repeat(
+                    find_id,
+                    &ev,
+                    event_type,
+                    (&occurred_text, after_text.as_deref()),
+                    &data_text,
+                )
+                .map_err(fail)
             };
             let mut reloaded = false;
             loop {
@@ -463,6 +472,7 @@ fn append_batch(
                     version,
                     event_type: event_type.as_str(),
                     occurred_at: &occurred_text,
+                    occurred_after: after_text.as_deref(),
                     recorded_at: &recorded_text,
                     actor: &ev.actor,
                     schema_version: SCHEMA_VERSION,
@@ -481,6 +491,7 @@ fn append_batch(
                     SCHEMA_VERSION,
                     data_text,
                     hash.0.as_slice(),
+                    after_text,
                 ]);
                 match inserted {
                     Ok(_) => {}
@@ -532,7 +543,7 @@ fn find_repeat(
     find_id: &mut rusqlite::CachedStatement<'_>,
     ev: &NewEvent,
     event_type: EventType,
-    occurred_text: &str,
+    (occurred_text, after_text): (&str, Option<&str>),
     data_text: &str,
 ) -> Result<Option<Appended>, AppendErrorKind> {
     let stored = find_id
@@ -543,7 +554,8 @@ fn find_repeat(
                 && r.get_ref(3)?.as_str()? == event_type.as_str()
                 && r.get_ref(4)?.as_str()? == occurred_text
                 && r.get_ref(5)?.as_str()? == ev.actor
-                && r.get_ref(6)?.as_str()? == data_text;
+                && r.get_ref(6)?.as_str()? == data_text
+                && r.get_ref(7)?.as_str_or_null()? == after_text;
             Ok((position, version, same))
         })
         .optional()
@@ -627,6 +639,10 @@ fn decode_row(
         stream: text(row, 2, position)?.to_string(),
         version: row.get::<_, i64>(3)? as u64,
         occurred_at: instant(5, "occurred_at")?,
+        occurred_after: match row.get_ref(11)? {
+            rusqlite::types::ValueRef::Null => None,
+            _ => Some(instant(11, "occurred_after")?),
+        },
         recorded_at: batches.get(row.get(6)?, position)?.1,
         // The folds never read who recorded an event.
         actor: match decode {
@@ -672,7 +688,7 @@ impl EventStore for SqliteStore {
         let mut out = Vec::new();
         let mut batches = Batches::new(&self.conn);
         while let Some(row) = rows.next()? {
-            let prev = match row.get_ref(11)? {
+            let prev = match row.get_ref(12)? {
                 rusqlite::types::ValueRef::Null => Hash::GENESIS,
                 v => {
                     let position = row.get::<_, i64>(0)? as u64 - 1;
@@ -737,6 +753,7 @@ impl EventStore for SqliteStore {
             let schema_version = row.get::<_, i64>(8)? as u32;
             let data: String = row.get(9)?;
             let hash: Vec<u8> = row.get(10)?;
+            let after: Option<String> = row.get(11)?;
             let computed = CanonicalFields {
                 position,
                 id: &id,
@@ -744,6 +761,7 @@ impl EventStore for SqliteStore {
                 version,
                 event_type: &ty,
                 occurred_at: &occurred,
+                occurred_after: after.as_deref(),
                 recorded_at: &recorded,
                 actor: &actor,
                 schema_version,

@@ -554,6 +554,7 @@ impl Generator {
             id,
             stream: p.stream,
             occurred_at: p.at.with_timezone(&bangkok()),
+            occurred_after: None,
             actor: p.actor,
             data: p.data,
             expected_version: None,

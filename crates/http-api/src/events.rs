@@ -55,16 +55,7 @@ fn decode_body(body: &[u8]) -> Result<Vec<NewEvent>, Problem> {
     }
     raws.iter()
         .enumerate()
-        .map(|(i, raw)| {
-            parse_wire_event(raw.get()).map_err(|e| {
-                Problem::malformed(
-                    e.message.clone(),
-                    Some(i),
-                    e.event_id.clone(),
-                    e.field.clone(),
-                )
-            })
-        })
+        .map(|(i, raw)| parse_wire_event(raw.get()).map_err(|e| Problem::wire(&e, Some(i))))
         .collect()
 }
 

@@ -65,6 +65,7 @@ pub fn to_event(
         id,
         stream: format!("O311-{}", id.simple()),
         occurred_at: now,
+        occurred_after: None,
         actor,
         data: EventData::Received(Received {
             category: f.service_code.clone(),

@@ -62,6 +62,31 @@ impl Problem {
         }))
     }
 
+    /// A wire-format event refused before any rule ran: malformed (400), or well-formed with
+    /// fields that disagree (422).
+    pub fn wire(e: &event_model::WireError, index: Option<usize>) -> Problem {
+        let mut p = Problem::malformed(
+            e.message.clone(),
+            index,
+            e.event_id.clone(),
+            e.field.clone(),
+        );
+        if e.inconsistent {
+            *p.0 = ProblemDoc {
+                event_index: index,
+                event_id: e.event_id.clone(),
+                field: e.field.clone(),
+                ..Problem::doc(
+                    "inconsistent",
+                    "Fields disagree",
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    e.message.clone(),
+                )
+            };
+        }
+        p
+    }
+
     /// A refusal the framework made before any handler ran (a body too large, a wrong content
     /// type, a form or query that does not decode, an unknown method), as a problem.
     pub fn rejected(status: StatusCode, detail: String) -> Problem {
@@ -139,6 +164,12 @@ impl From<AppendError> for Problem {
     fn from(e: AppendError) -> Problem {
         let class = e.class();
         let (status, title, rule, field) = match &e.kind {
+            AppendErrorKind::Malformed(w) if w.inconsistent => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Fields disagree",
+                None,
+                w.field.clone(),
+            ),
             AppendErrorKind::Malformed(w) => (
                 StatusCode::BAD_REQUEST,
                 "Malformed event",

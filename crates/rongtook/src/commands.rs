@@ -90,11 +90,11 @@ fn parse_lines(
             Err(e) => {
                 batch.push((
                     line_no + 1,
-                    Err(event_model::WireError {
-                        event_id: None,
-                        field: None,
-                        message: format!("cannot read this line: {e}"),
-                    }),
+                    Err(event_model::WireError::new(
+                        None,
+                        "",
+                        format!("cannot read this line: {e}"),
+                    )),
                 ));
                 break;
             }

@@ -257,6 +257,7 @@ pub fn events_for(
             id: event_id(&t.ticket_id, i, &at),
             stream: stream.clone(),
             occurred_at: at,
+            occurred_after: None,
             actor,
             data,
             expected_version: None,
