@@ -30,6 +30,9 @@ struct Case {
     /// Deadline rules other than the defaults (fields of `DeadlineRules`).
     #[serde(default)]
     rules: Option<serde_json::Value>,
+    /// The specs' option for undetermined obligations, when not the default.
+    #[serde(default)]
+    undetermined: Option<indicators::Undetermined>,
 }
 
 fn case_dirs(root: &Path) -> Vec<PathBuf> {
@@ -113,8 +116,11 @@ fn replay_case(dir: &Path, case: &Case) -> Vec<(String, String)> {
     ];
     let head = store.head().unwrap();
     for id in &case.specs {
-        let spec = indicators::builtin(id)
+        let mut spec = indicators::builtin(id)
             .unwrap_or_else(|| panic!("{}: no built-in spec {id}", dir.display()));
+        if let Some(u) = case.undetermined {
+            spec.undetermined = u;
+        }
         let fy = fy.unwrap_or_else(|| panic!("{}: specs need a fiscal_year", dir.display()));
         let provenance = indicators::Provenance {
             log_head_position: head.position,

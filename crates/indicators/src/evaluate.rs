@@ -6,10 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use calendar::{local_date, FiscalYear};
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate};
 use lifecycle::Status;
-use projections::{ComplaintView, RoundEnd, RoundView, Timestamp};
+use projections::{ComplaintView, Judgement, RoundEnd, RoundView, Timestamp};
 use serde::Serialize;
 
-use crate::spec::{Criterion, Deduction, Measure, Scoring, Spec};
+use crate::spec::{Criterion, Deduction, Measure, Scoring, Spec, Undetermined};
 
 /// Where a complaint stands on a criterion, for one unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,18 +18,23 @@ pub enum Verdict {
     Failed,
     /// An obligation not yet due at the evaluation instant.
     Pending,
+    /// The times the data holds cannot tell met from missed.
+    Undetermined,
 }
 
-/// Counts of verdicts: met, judged (met or failed) and pending.
+/// Counts of verdicts: met, judged (met or failed), pending and undetermined. An undetermined
+/// verdict is judged as failed under [`Undetermined::CountAsMissed`], and left out of the
+/// judged ones otherwise; it is counted either way.
 #[derive(Debug, Clone, Copy, Default)]
 struct Tally {
     correct: u64,
     total: u64,
     pending: u64,
+    undetermined: u64,
 }
 
 impl Tally {
-    fn add(&mut self, v: Verdict) {
+    fn add(&mut self, v: Verdict, policy: Undetermined) {
         match v {
             Verdict::Met => {
                 self.correct += 1;
@@ -37,6 +42,12 @@ impl Tally {
             }
             Verdict::Failed => self.total += 1,
             Verdict::Pending => self.pending += 1,
+            Verdict::Undetermined => {
+                self.undetermined += 1;
+                if policy == Undetermined::CountAsMissed {
+                    self.total += 1;
+                }
+            }
         }
     }
 
@@ -45,44 +56,52 @@ impl Tally {
             correct: self.correct + o.correct,
             total: self.total + o.total,
             pending: self.pending + o.pending,
+            undetermined: self.undetermined + o.undetermined,
         }
     }
 }
 
+/// Several verdicts together: failed if one failed, else undetermined if one is, else
+/// pending if one is, else met.
 fn combine(vs: impl Iterator<Item = Verdict>) -> Verdict {
     let mut out = Verdict::Met;
     for v in vs {
         match v {
             Verdict::Failed => return Verdict::Failed,
-            Verdict::Pending => out = Verdict::Pending,
-            Verdict::Met => {}
+            Verdict::Undetermined => out = Verdict::Undetermined,
+            Verdict::Pending if out == Verdict::Met => out = Verdict::Pending,
+            Verdict::Pending | Verdict::Met => {}
         }
     }
     out
 }
 
-/// A judged-or-not deadline of one round: `Some(b)` judged, `None` pending while the round is
-/// open, not applicable once it ended (a re-forward before the due date).
-fn deadline(v: Option<bool>, r: &RoundView) -> Verdict {
+/// A deadline of one round: judged, or `None`: pending while the round is open, not
+/// applicable once it ended (a re-forward before the due date).
+fn deadline(v: Option<Judgement>, r: &RoundView) -> Verdict {
     match v {
-        Some(true) => Verdict::Met,
-        Some(false) => Verdict::Failed,
+        Some(j) => judged(j),
         None if r.end.is_none() => Verdict::Pending,
         None => Verdict::Met,
     }
 }
 
+fn judged(j: Judgement) -> Verdict {
+    match j {
+        Judgement::Met => Verdict::Met,
+        Judgement::Missed => Verdict::Failed,
+        Judgement::Pending => Verdict::Pending,
+        Judgement::Undetermined => Verdict::Undetermined,
+    }
+}
+
 fn round_verdict(c: Criterion, r: &RoundView) -> Verdict {
     match c {
-        Criterion::R1Met => deadline(r.ack_on_time, r),
+        Criterion::R1Met => deadline(r.ack_status, r),
         // A round never acknowledged cannot report first progress: R2 follows its R1.
-        Criterion::R2Met if r.acknowledged_at.is_none() => deadline(r.ack_on_time, r),
-        Criterion::R2Met => deadline(r.first_progress_on_time, r),
-        Criterion::R3AllMet => match r.r3_all_met() {
-            Some(true) => Verdict::Met,
-            Some(false) => Verdict::Failed,
-            None => Verdict::Pending,
-        },
+        Criterion::R2Met if r.acknowledged_at.is_none() => deadline(r.ack_status, r),
+        Criterion::R2Met => deadline(r.first_progress_status, r),
+        Criterion::R3AllMet => judged(r.r3_status()),
         Criterion::ClosedWithAnswer | Criterion::Resolved => Verdict::Met,
     }
 }
@@ -159,6 +178,9 @@ pub struct StepResult {
     pub total: u64,
     /// Not yet judged at the evaluation instant.
     pub pending: u64,
+    /// Not judged because the data's times cannot tell (out of `total` unless the spec counts
+    /// them as missed).
+    pub undetermined: u64,
     /// `null` when nothing was judged (no division by zero).
     pub pct: Option<f64>,
     /// The step's points before deductions; `null` when `pct` is.
@@ -193,6 +215,9 @@ pub struct UnitResult {
     pub points: Option<f64>,
     /// Evidence: per criterion, the complaints that failed it.
     pub failed: BTreeMap<String, Vec<String>>,
+    /// Evidence: per criterion, the complaints the data's times cannot judge on it.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub undetermined: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -325,6 +350,7 @@ pub fn evaluate(
     provenance: Provenance,
 ) -> IndicatorReport {
     let today = local_date(&as_of);
+    let policy = spec.undetermined;
     let sel = &spec.counts;
     let unit_ok = |u: &str| {
         sel.unit_prefixes
@@ -385,9 +411,10 @@ pub fn evaluate(
     for unit in &units {
         let counted = by_unit.get(unit).unwrap_or(&empty);
         let mut failed: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut undetermined: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut steps = Vec::new();
         for step in &spec.steps {
-            let (correct, total, pending) = match &step.measure {
+            let t = match &step.measure {
                 Measure::Complaints { all_of } => {
                     let mut t = Tally::default();
                     for k in counted {
@@ -396,30 +423,35 @@ pub fn evaluate(
                             .map(|c| verdict(*c, k.complaint, unit))
                             .collect();
                         for (c, v) in all_of.iter().zip(&vs) {
-                            if *v == Verdict::Failed {
-                                failed
-                                    .entry(c.as_str().to_string())
-                                    .or_default()
-                                    .push(k.complaint.complaint_id.clone());
-                            }
+                            let evidence = match v {
+                                Verdict::Failed => &mut failed,
+                                Verdict::Undetermined => &mut undetermined,
+                                _ => continue,
+                            };
+                            evidence
+                                .entry(c.as_str().to_string())
+                                .or_default()
+                                .push(k.complaint.complaint_id.clone());
                         }
-                        t.add(combine(vs.into_iter()));
+                        t.add(combine(vs.into_iter()), policy);
                     }
-                    (t.correct, t.total, t.pending)
+                    t
                 }
                 Measure::MonthlyReports { due_day } => {
                     let mut t = Tally::default();
                     for m in &months {
-                        t.add(match judge_month(reports.get(*unit), *m, *due_day, today) {
+                        let v = match judge_month(reports.get(*unit), *m, *due_day, today) {
                             MonthReport::OnTime => Verdict::Met,
                             MonthReport::Late(..) | MonthReport::Missing(_) => Verdict::Failed,
                             MonthReport::Pending => Verdict::Pending,
-                        });
+                        };
+                        t.add(v, policy);
                     }
-                    (t.correct, t.total, t.pending)
+                    t
                 }
             };
-            let mut result = undeducted_step(step, correct, total, pending);
+            let (total, pending) = (t.total, t.pending);
+            let mut result = undeducted_step(step, t);
             for d in &step.deductions {
                 result.deductions.extend(deduction_lines(
                     d,
@@ -434,7 +466,9 @@ pub fn evaluate(
             result.score = result.points.map(|p| round6((p - taken).max(0.0)));
             result.note =
                 (matches!(step.measure, Measure::Complaints { .. }) && total == 0).then(|| {
-                    if pending > 0 {
+                    if t.undetermined > 0 {
+                        "no complaint could be judged: the data's times cannot tell".to_string()
+                    } else if pending > 0 {
                         "no complaint judged yet".to_string()
                     } else {
                         "no complaints".to_string()
@@ -442,7 +476,7 @@ pub fn evaluate(
                 });
             steps.push(result);
         }
-        for ids in failed.values_mut() {
+        for ids in failed.values_mut().chain(undetermined.values_mut()) {
             ids.sort();
             ids.dedup();
         }
@@ -452,7 +486,7 @@ pub fn evaluate(
             unit,
             counted.len() as u64,
             steps,
-            failed,
+            (failed, undetermined),
         ));
     }
 
@@ -460,11 +494,16 @@ pub fn evaluate(
     // deductions (they are per unit).
     let mut overall_steps = Vec::new();
     for (i, step) in spec.steps.iter().enumerate() {
-        let (correct, total, pending) = unit_results.iter().fold((0, 0, 0), |acc, u| {
+        let t = unit_results.iter().fold(Tally::default(), |acc, u| {
             let s = &u.steps[i];
-            (acc.0 + s.correct, acc.1 + s.total, acc.2 + s.pending)
+            acc.sum(Tally {
+                correct: s.correct,
+                total: s.total,
+                pending: s.pending,
+                undetermined: s.undetermined,
+            })
         });
-        let mut result = undeducted_step(step, correct, total, pending);
+        let mut result = undeducted_step(step, t);
         if let Scoring::FixedMinusDeductions { .. } = step.scoring {
             // Its points are the unit's minus the unit's own deductions: no overall score.
             result.points = None;
@@ -480,11 +519,11 @@ pub fn evaluate(
         "overall",
         overall_total,
         overall_steps,
-        BTreeMap::new(),
+        (BTreeMap::new(), BTreeMap::new()),
     );
 
     let quarters = (1..=4)
-        .map(|q| quarter(spec, q, &by_unit, &units))
+        .map(|q| quarter(spec, q, &by_unit, &units, policy))
         .collect();
     IndicatorReport {
         spec: spec.id.clone(),
@@ -506,7 +545,7 @@ fn unit_result(
     unit: &str,
     total: u64,
     steps: Vec<StepResult>,
-    failed: BTreeMap<String, Vec<String>>,
+    (failed, undetermined): (BTreeMap<String, Vec<String>>, BTreeMap<String, Vec<String>>),
 ) -> UnitResult {
     let score = steps
         .iter()
@@ -531,6 +570,7 @@ fn unit_result(
         points: lv.and_then(|s| s.score),
         steps,
         failed,
+        undetermined,
     }
 }
 
@@ -539,6 +579,7 @@ fn quarter(
     q: u32,
     by_unit: &BTreeMap<&str, Vec<Counted>>,
     units: &BTreeSet<&str>,
+    policy: Undetermined,
 ) -> QuarterResult {
     let mut rows = Vec::new();
     let mut sums = vec![Tally::default(); spec.steps.len()];
@@ -556,12 +597,13 @@ fn quarter(
             };
             let mut t = Tally::default();
             for k in &counted {
-                t.add(combine(
-                    all_of.iter().map(|c| verdict(*c, k.complaint, unit)),
-                ));
+                t.add(
+                    combine(all_of.iter().map(|c| verdict(*c, k.complaint, unit))),
+                    policy,
+                );
             }
             sums[i] = sums[i].sum(t);
-            steps.push(undeducted_step(step, t.correct, t.total, t.pending));
+            steps.push(undeducted_step(step, t));
         }
         rows.push(QuarterUnit {
             unit: unit.to_string(),
@@ -574,7 +616,7 @@ fn quarter(
         .iter()
         .enumerate()
         .filter(|(_, s)| matches!(s.measure, Measure::Complaints { .. }))
-        .map(|(i, s)| undeducted_step(s, sums[i].correct, sums[i].total, sums[i].pending))
+        .map(|(i, s)| undeducted_step(s, sums[i]))
         .collect();
     QuarterResult {
         quarter: q,
@@ -591,7 +633,13 @@ fn quarter(
 /// A step's note when it had nothing to judge.
 pub const NO_COMPLAINTS: &str = "no complaints";
 
-fn undeducted_step(step: &crate::spec::Step, correct: u64, total: u64, pending: u64) -> StepResult {
+fn undeducted_step(step: &crate::spec::Step, t: Tally) -> StepResult {
+    let Tally {
+        correct,
+        total,
+        pending,
+        undetermined,
+    } = t;
     let p = pct(correct, total);
     let (points, level) = base_points(&step.scoring, p);
     StepResult {
@@ -599,6 +647,7 @@ fn undeducted_step(step: &crate::spec::Step, correct: u64, total: u64, pending: 
         correct,
         total,
         pending,
+        undetermined,
         pct: p,
         points,
         level,

@@ -6,4 +6,4 @@ pub mod sample;
 pub mod spec;
 
 pub use evaluate::{evaluate, verdict, IndicatorReport, Provenance, Verdict};
-pub use spec::{builtin, Spec, SpecError, BUILTIN};
+pub use spec::{builtin, Spec, SpecError, Undetermined, BUILTIN};

@@ -36,6 +36,28 @@ pub struct Spec {
     /// named here take the built-in names of the BMA's units.
     #[serde(default)]
     pub unit_names: BTreeMap<String, Text>,
+    /// What an undetermined obligation (one the data's times cannot judge, see
+    /// `projections::judgement`) counts as: `exclude` (the default: out of the step's
+    /// denominator) or `count_as_missed`. Either way results report how many there were.
+    #[serde(default, skip_serializing_if = "Undetermined::is_default")]
+    pub undetermined: Undetermined,
+}
+
+/// See [`Spec::undetermined`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Undetermined {
+    #[default]
+    Exclude,
+    CountAsMissed,
+}
+
+impl Undetermined {
+    // The default is left out of the spec's JSON, so that its content hash is what it was
+    // before the option existed.
+    fn is_default(&self) -> bool {
+        *self == Undetermined::Exclude
+    }
 }
 
 /// The complaints an indicator counts: those forwarded (internal forward) to a unit with the

@@ -13,6 +13,7 @@ use event_model::{format_instant, Channel, EventData, Outcome, RecordedEvent, UN
 use lifecycle::Status;
 use serde::Serialize;
 
+use crate::judgement::{fulfilled, unfulfilled, Days, Judgement, When};
 use crate::rules::{CheckpointRoll, DeadlineRules};
 
 /// How an assignment round ended.
@@ -29,12 +30,13 @@ pub enum RoundEnd {
 struct RoundAcc {
     unit: String,
     external: bool,
-    forwarded_at: DateTime<FixedOffset>,
-    acknowledged_at: Option<DateTime<FixedOffset>>,
-    first_progress_at: Option<DateTime<FixedOffset>>,
-    /// Local dates of the unit's progress reports in this round.
-    progress_dates: Vec<NaiveDate>,
-    ended_at: Option<DateTime<FixedOffset>>,
+    forwarded_at: When,
+    acknowledged_at: Option<When>,
+    first_progress_at: Option<When>,
+    /// Local dates of the unit's progress reports in this round (ranges for reports known
+    /// to a range).
+    progress_dates: Vec<Days>,
+    ended_at: Option<When>,
     end: Option<RoundEnd>,
     outcome: Option<Outcome>,
 }
@@ -49,8 +51,8 @@ struct ComplaintAcc {
     channel: Option<Channel>,
     category: String,
     district: String,
-    received_at: Option<DateTime<FixedOffset>>,
-    closed_at: Option<DateTime<FixedOffset>>,
+    received_at: Option<When>,
+    closed_at: Option<When>,
     outcome: Option<Outcome>,
     reopen_count: u32,
     version: u64,
@@ -156,6 +158,10 @@ impl ComplaintFold {
         };
         c.version = ev.version;
         let at = ev.occurred_at;
+        let when = When {
+            at,
+            after: ev.occurred_after,
+        };
         c.updated_at = Some(at);
         c.status = lifecycle::next_status(c.status, &ev.data);
         match ev.data {
@@ -167,17 +173,17 @@ impl ComplaintFold {
                     c.subject = d.subject;
                     c.location = d.location;
                 }
-                c.received_at = Some(at);
+                c.received_at = Some(when);
             }
             EventData::Forwarded(d) => {
                 if let Some(r) = c.open_round() {
-                    r.ended_at = Some(at);
+                    r.ended_at = Some(when);
                     r.end = Some(RoundEnd::Reforwarded);
                 }
                 c.rounds.push(RoundAcc {
                     unit: d.to_unit,
                     external: d.external,
-                    forwarded_at: at,
+                    forwarded_at: when,
                     acknowledged_at: None,
                     first_progress_at: None,
                     progress_dates: Vec::new(),
@@ -188,23 +194,23 @@ impl ComplaintFold {
             }
             EventData::Acknowledged(_) => {
                 if let Some(r) = c.open_round() {
-                    r.acknowledged_at.get_or_insert(at);
+                    r.acknowledged_at.get_or_insert(when);
                 }
             }
             EventData::ProgressReported(_) => {
                 if let Some(r) = c.open_round() {
-                    r.first_progress_at.get_or_insert(at);
-                    r.progress_dates.push(local_date(&at));
+                    r.first_progress_at.get_or_insert(when);
+                    r.progress_dates.push(when.days());
                 }
             }
             EventData::Closed(d) => {
                 if let Some(r) = c.open_round() {
-                    r.first_progress_at.get_or_insert(at);
-                    r.ended_at = Some(at);
+                    r.first_progress_at.get_or_insert(when);
+                    r.ended_at = Some(when);
                     r.end = Some(RoundEnd::Closed);
                     r.outcome = Some(d.outcome);
                 }
-                c.closed_at = Some(at);
+                c.closed_at = Some(when);
                 c.outcome = Some(d.outcome);
                 if self.keep_public {
                     c.last_answer = Some(d.answer);
@@ -219,7 +225,7 @@ impl ComplaintFold {
                 // The check belongs to the month of the close it checks (the sampled month).
                 let month = c
                     .closed_at
-                    .map(|t| local_date(&t))
+                    .map(|t| local_date(&t.at))
                     .unwrap_or(local_date(&at));
                 c.spot_checks.push(SpotCheckView {
                     month: format!("{:04}-{:02}", month.year(), month.month()),
@@ -258,10 +264,11 @@ impl ComplaintFold {
             .filter(|(_, c)| match fiscal_year {
                 None => true,
                 Some(fy) => {
-                    c.received_at.is_some_and(|t| fy.contains(local_date(&t)))
+                    c.received_at
+                        .is_some_and(|t| fy.contains(local_date(&t.at)))
                         || c.rounds
                             .iter()
-                            .any(|r| fy.contains(local_date(&r.forwarded_at)))
+                            .any(|r| fy.contains(local_date(&r.forwarded_at.at)))
                 }
             })
             .map(|(id, c)| (id.as_str(), c))
@@ -345,7 +352,7 @@ impl ComplaintFold {
             },
             units: c.rounds.iter().map(|r| r.unit.as_str()).collect(),
             category: &c.category,
-            received_at: c.received_at,
+            received_at: c.received_at.map(|t| t.at),
         })
     }
 }
@@ -396,32 +403,56 @@ pub struct SpotCheckView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CheckpointView {
     pub date: NaiveDate,
-    /// `null` while pending (its day has not passed and it is not met yet).
+    /// `true` met, `false` missed, `null` while pending or when undetermined.
     pub met: Option<bool>,
+    /// Met, missed, pending (its day has not passed) or undetermined (the times the data
+    /// holds cannot tell, or cannot tell whether the checkpoint applies).
+    pub status: Judgement,
 }
 
 /// One assignment round (forward to close, or to the next forward).
+///
+/// Every instant is the event's `occurred_at`; an event known only to a range also gives the
+/// range's start (`…_after`, absent for exact events), and a deadline counted from such an
+/// event is a range of dates: `…_due` is its latest end, `…_due_earliest` its earliest (absent
+/// when they are the same date).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RoundView {
     pub unit: String,
     pub external: bool,
     pub forwarded_at: Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forwarded_after: Option<Timestamp>,
     pub ack_due: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ack_due_earliest: Option<NaiveDate>,
     pub acknowledged_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acknowledged_after: Option<Timestamp>,
     pub ack_on_time: Option<bool>,
+    /// `null` where there is no duty (an external round, or a round that ended before it was
+    /// due).
+    pub ack_status: Option<Judgement>,
     pub first_progress_due: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_progress_due_earliest: Option<NaiveDate>,
     pub first_progress_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_progress_after: Option<Timestamp>,
     pub first_progress_on_time: Option<bool>,
+    pub first_progress_status: Option<Judgement>,
     pub checkpoints: Vec<CheckpointView>,
     pub closed_at: Option<Timestamp>,
     pub outcome: Option<Outcome>,
     pub ended_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ended_after: Option<Timestamp>,
     pub end: Option<RoundEnd>,
     /// The round's next deadline as of the evaluation date, for those who show one (Open311's
     /// `expected_datetime`): the acknowledgement while not acknowledged, the first progress
     /// while none was reported, then the earliest R3 checkpoint from that date on whose
     /// report is not in yet (with the rules' roll). `None` for an ended or external round.
-    /// Not part of the projection's JSON.
+    /// Counted from `occurred_at`. Not part of the projection's JSON.
     #[serde(skip)]
     pub next_due: Option<NaiveDate>,
 }
@@ -437,7 +468,11 @@ pub struct ComplaintView {
     /// The unit of the round in force (or of the last round once closed).
     pub unit: Option<String>,
     pub received_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub received_after: Option<Timestamp>,
     pub closed_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed_after: Option<Timestamp>,
     pub outcome: Option<Outcome>,
     pub reopen_count: u32,
     pub version: u64,
@@ -487,18 +522,6 @@ impl Period {
     }
 }
 
-/// Judges an obligation that has not been fulfilled: missed once the day after its due date
-/// has begun before the round ended (or, for an open round, before the evaluation date);
-/// otherwise pending or not applicable (`None`).
-fn unfulfilled(due: NaiveDate, round_end: Option<NaiveDate>, as_of: NaiveDate) -> Option<bool> {
-    let until = round_end.unwrap_or(as_of);
-    if until > due {
-        Some(false)
-    } else {
-        None
-    }
-}
-
 /// `judge` over `items` spread over the cores in contiguous parts, results in input order
 /// (`None`s skipped).
 fn judge_spread<T: Sync>(
@@ -524,24 +547,33 @@ fn judge_spread<T: Sync>(
 }
 
 fn round_view(r: &RoundAcc, as_of: NaiveDate, cal: &Calendar, rules: &DeadlineRules) -> RoundView {
-    let end_date = r.ended_at.map(|t| local_date(&t));
+    let ended = r.ended_at.map(|t| t.days());
+    let after = |w: &When| w.after.map(Timestamp);
     let mut v = RoundView {
         unit: r.unit.clone(),
         external: r.external,
-        forwarded_at: Timestamp(r.forwarded_at),
+        forwarded_at: Timestamp(r.forwarded_at.at),
+        forwarded_after: after(&r.forwarded_at),
         ack_due: None,
-        acknowledged_at: r.acknowledged_at.map(Timestamp),
+        ack_due_earliest: None,
+        acknowledged_at: r.acknowledged_at.map(|t| Timestamp(t.at)),
+        acknowledged_after: r.acknowledged_at.as_ref().and_then(after),
         ack_on_time: None,
+        ack_status: None,
         first_progress_due: None,
-        first_progress_at: r.first_progress_at.map(Timestamp),
+        first_progress_due_earliest: None,
+        first_progress_at: r.first_progress_at.map(|t| Timestamp(t.at)),
+        first_progress_after: r.first_progress_at.as_ref().and_then(after),
         first_progress_on_time: None,
+        first_progress_status: None,
         checkpoints: Vec::new(),
         closed_at: match r.end {
-            Some(RoundEnd::Closed) => r.ended_at.map(Timestamp),
+            Some(RoundEnd::Closed) => r.ended_at.map(|t| Timestamp(t.at)),
             _ => None,
         },
         outcome: r.outcome,
-        ended_at: r.ended_at.map(Timestamp),
+        ended_at: r.ended_at.map(|t| Timestamp(t.at)),
+        ended_after: r.ended_at.as_ref().and_then(after),
         end: r.end,
         next_due: None,
     };
@@ -549,60 +581,84 @@ fn round_view(r: &RoundAcc, as_of: NaiveDate, cal: &Calendar, rules: &DeadlineRu
         // No BMA unit is accountable for an external round: no R1-R3 deadlines.
         return v;
     }
-    let ack_due = cal.nth_business_day_after(local_date(&r.forwarded_at), rules.ack_business_days);
-    v.ack_due = Some(ack_due);
+    let earliest = |d: Days| (!d.is_exact()).then_some(d.lo);
+    let ack_due = r
+        .forwarded_at
+        .days()
+        .map(|d| cal.nth_business_day_after(d, rules.ack_business_days));
+    v.ack_due = Some(ack_due.hi);
+    v.ack_due_earliest = earliest(ack_due);
     if r.end.is_none() && r.acknowledged_at.is_none() {
-        v.next_due = Some(ack_due);
+        v.next_due = Some(ack_due.hi);
     }
-    v.ack_on_time = match r.acknowledged_at {
-        Some(t) => Some(local_date(&t) <= ack_due),
-        None => unfulfilled(ack_due, end_date, as_of),
+    v.ack_status = match r.acknowledged_at {
+        Some(t) => Some(fulfilled(t.days(), ack_due)),
+        None => unfulfilled(ack_due, ended, as_of),
     };
+    v.ack_on_time = v.ack_status.and_then(Judgement::on_time);
     let r2_anchor = match r.acknowledged_at {
-        Some(t) => Some(local_date(&t)),
+        Some(t) => Some(t.days()),
         None if rules.checkpoints_without_ack => Some(ack_due),
         None => None,
     };
     let Some(anchor) = r2_anchor else { return v };
-    let r2_due = cal.nth_business_day_after(anchor, rules.first_progress_business_days);
+    let r2_due = anchor.map(|d| cal.nth_business_day_after(d, rules.first_progress_business_days));
     if r.acknowledged_at.is_some() {
-        v.first_progress_due = Some(r2_due);
-        v.first_progress_on_time = match r.first_progress_at {
-            Some(t) => Some(local_date(&t) <= r2_due),
-            None => unfulfilled(r2_due, end_date, as_of),
+        v.first_progress_due = Some(r2_due.hi);
+        v.first_progress_due_earliest = earliest(r2_due);
+        v.first_progress_status = match r.first_progress_at {
+            Some(t) => Some(fulfilled(t.days(), r2_due)),
+            None => unfulfilled(r2_due, ended, as_of),
         };
+        v.first_progress_on_time = v.first_progress_status.and_then(Judgement::on_time);
     }
     // R3: checkpoints after the R2 deadline, up to the close date (or, while open, the
     // evaluation date).
-    let bound = end_date.unwrap_or(as_of);
     let closed_on = match r.end {
-        Some(RoundEnd::Closed) => end_date,
+        Some(RoundEnd::Closed) => ended,
         _ => None,
     };
     if r.end.is_none() && r.acknowledged_at.is_some() {
         v.next_due = if r.first_progress_at.is_none() {
-            Some(r2_due)
+            Some(r2_due.hi)
         } else {
-            checkpoints_after(r2_due, cal, rules)
+            checkpoints_after(r2_due.hi, cal, rules)
                 .find(|(prev, due)| {
-                    *due >= as_of && !r.progress_dates.iter().any(|d| d > prev && d <= due)
+                    *due >= as_of
+                        && !r
+                            .progress_dates
+                            .iter()
+                            .any(|d| d.hi > *prev && d.hi <= *due)
                 })
                 .map(|(_, due)| due)
         };
     }
-    for (prev, due) in checkpoints_after(r2_due, cal, rules) {
-        if due > bound {
+    // Checkpoints after the earliest R2 deadline may apply; those after the latest surely do.
+    for (prev, due) in checkpoints_after(r2_due.lo, cal, rules) {
+        if due > ended.map_or(as_of, |e| e.hi) {
             break;
         }
-        let reported = r.progress_dates.iter().any(|d| *d > prev && *d <= due);
-        let met = if reported || closed_on == Some(due) {
-            Some(true)
-        } else if end_date.is_none() && as_of <= due {
-            None
+        let applies = due > r2_due.hi && ended.is_none_or(|e| due <= e.lo);
+        let window = |d: &&Days| d.lo > prev && d.hi <= due;
+        let may_window = |d: &&Days| d.hi > prev && d.lo <= due;
+        let met_surely = r.progress_dates.iter().any(|d| window(&d))
+            || closed_on.is_some_and(|e| e.lo == due && e.hi == due);
+        let may_be_met = r.progress_dates.iter().any(|d| may_window(&d))
+            || closed_on.is_some_and(|e| e.lo <= due && due <= e.hi);
+        let status = if met_surely {
+            Judgement::Met
+        } else if ended.is_none() && as_of <= due {
+            Judgement::Pending
+        } else if !applies || may_be_met {
+            Judgement::Undetermined
         } else {
-            Some(false)
+            Judgement::Missed
         };
-        v.checkpoints.push(CheckpointView { date: due, met });
+        v.checkpoints.push(CheckpointView {
+            date: due,
+            met: status.on_time(),
+            status,
+        });
     }
     v
 }
@@ -647,9 +703,10 @@ fn view(
         Status::Reopened | Status::New | Status::Received => None,
         _ => c.rounds.last().map(|r| r.unit.clone()),
     };
+    // Stale only when surely so: counted from the latest possible receipt.
     let stale = c.status.is_open()
         && c.received_at
-            .map(|t| (as_of - local_date(&t)).num_days() > rules.stale_calendar_days)
+            .map(|t| (as_of - local_date(&t.at)).num_days() > rules.stale_calendar_days)
             .unwrap_or(false);
     ComplaintView {
         complaint_id: id.to_string(),
@@ -658,8 +715,10 @@ fn view(
         category: c.category.clone(),
         district: c.district.clone(),
         unit,
-        received_at: c.received_at.map(Timestamp),
-        closed_at: c.closed_at.map(Timestamp),
+        received_at: c.received_at.map(|t| Timestamp(t.at)),
+        received_after: c.received_at.and_then(|t| t.after.map(Timestamp)),
+        closed_at: c.closed_at.map(|t| Timestamp(t.at)),
+        closed_after: c.closed_at.and_then(|t| t.after.map(Timestamp)),
         outcome: c.outcome,
         reopen_count: c.reopen_count,
         version: c.version,

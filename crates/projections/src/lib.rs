@@ -5,6 +5,7 @@
 //! byte-identical.
 
 pub mod complaint;
+pub mod judgement;
 pub mod overdue;
 pub mod rules;
 pub mod shares;
@@ -13,6 +14,7 @@ pub use complaint::{
     CheckpointView, ComplaintFold, ComplaintView, Period, RoundEnd, RoundView, SpotCheckView,
     Summary, Timestamp,
 };
+pub use judgement::{Days, Judgement, When};
 pub use overdue::{
     merge_overdue, overdue, ObligationKind, OverdueItem, OverdueReport, OverdueUnit,
 };

@@ -9,23 +9,35 @@
 use calendar::{local_date, FiscalYear};
 
 use crate::complaint::{ComplaintView, RoundView};
+use crate::judgement::Judgement;
 
 /// Judged obligations of one kind: how many were met and how many missed (pending ones are
-/// not counted).
+/// not counted), and how many the data cannot judge (undetermined: out of the share, counted
+/// beside it).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Share {
     pub met: u64,
     pub missed: u64,
+    pub undetermined: u64,
 }
 
 impl Share {
-    /// Counts one verdict: met, missed, or `None` for not judged (pending, or no deadline).
-    pub fn add(&mut self, v: Option<bool>) {
+    /// Counts one obligation: met, missed, undetermined, or not counted (pending, or no
+    /// duty).
+    pub fn add(&mut self, v: Option<Judgement>) {
         match v {
-            Some(true) => self.met += 1,
-            Some(false) => self.missed += 1,
-            None => {}
+            Some(Judgement::Met) => self.met += 1,
+            Some(Judgement::Missed) => self.missed += 1,
+            Some(Judgement::Undetermined) => self.undetermined += 1,
+            Some(Judgement::Pending) | None => {}
         }
+    }
+
+    /// The undetermined share of the obligations that are due (met, missed or undetermined),
+    /// in percent; `None` with none due.
+    pub fn undetermined_pct(&self) -> Option<f64> {
+        let n = self.judged() + self.undetermined;
+        (n > 0).then(|| self.undetermined as f64 * 100.0 / n as f64)
     }
 
     /// Obligations judged.
@@ -54,9 +66,11 @@ pub struct OnTime {
 impl OnTime {
     /// Counts one round (whatever year it was forwarded in).
     pub fn add_round(&mut self, r: &RoundView) {
-        self.r1.add(r.ack_on_time);
-        self.r2.add(r.first_progress_on_time);
-        r.checkpoints.iter().for_each(|k| self.r3.add(k.met));
+        self.r1.add(r.ack_status);
+        self.r2.add(r.first_progress_status);
+        r.checkpoints
+            .iter()
+            .for_each(|k| self.r3.add(Some(k.status)));
     }
 
     /// The shares of the rounds of `complaints` forwarded in `fy`.
@@ -76,15 +90,24 @@ impl OnTime {
 }
 
 impl RoundView {
-    /// The round's R3 verdict: missed if any checkpoint was missed, pending (`None`) if one
-    /// is pending, met otherwise (also with no checkpoint).
-    pub fn r3_all_met(&self) -> Option<bool> {
-        if self.checkpoints.iter().any(|k| k.met == Some(false)) {
-            Some(false)
-        } else if self.checkpoints.iter().any(|k| k.met.is_none()) {
-            None
+    /// The round's R3 verdict: missed if any checkpoint was missed, else undetermined if any
+    /// is undetermined, else pending if one is pending, met otherwise (also with no
+    /// checkpoint).
+    pub fn r3_status(&self) -> Judgement {
+        let any = |j: Judgement| self.checkpoints.iter().any(|k| k.status == j);
+        if any(Judgement::Missed) {
+            Judgement::Missed
+        } else if any(Judgement::Undetermined) {
+            Judgement::Undetermined
+        } else if any(Judgement::Pending) {
+            Judgement::Pending
         } else {
-            Some(true)
+            Judgement::Met
         }
+    }
+
+    /// [`r3_status`](RoundView::r3_status) as a boolean: `None` while pending or undetermined.
+    pub fn r3_all_met(&self) -> Option<bool> {
+        self.r3_status().on_time()
     }
 }

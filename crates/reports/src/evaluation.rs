@@ -87,10 +87,15 @@ pub fn html(c: &Chrome, o: &Overview, rep: &IndicatorReport, prefix: &str) -> St
 fn step_cells(s: &StepResult) -> String {
     let taken: f64 = s.deductions.iter().map(|d| d.amount).sum();
     format!(
-        "{}/{} ({}) | {} | {} | {}",
+        "{}/{} ({}){} | {} | {} | {}",
         s.correct,
         s.total,
         md_pct(s.pct),
+        if s.undetermined > 0 {
+            format!(", {} undetermined", s.undetermined)
+        } else {
+            String::new()
+        },
         md_num(s.points),
         if taken > 0.0 {
             format!("-{taken:.2}")
@@ -201,7 +206,7 @@ pub fn markdown(rep: &IndicatorReport) -> String {
 /// Thai text correctly.
 pub fn csv(rep: &IndicatorReport) -> String {
     let mut s = String::from(BOM);
-    s.push_str("spec,fiscal_year_be,unit,unit_name_th,complaints,step,correct,total,pending,pct,points,deductions,step_score,unit_score,level\n");
+    s.push_str("spec,fiscal_year_be,unit,unit_name_th,complaints,step,correct,total,pending,undetermined,pct,points,deductions,step_score,unit_score,level\n");
     for u in rep.units.iter().chain(std::iter::once(&rep.overall)) {
         for st in &u.steps {
             let taken: f64 = st.deductions.iter().map(|d| d.amount).sum();
@@ -215,6 +220,7 @@ pub fn csv(rep: &IndicatorReport) -> String {
                 st.correct.to_string(),
                 st.total.to_string(),
                 st.pending.to_string(),
+                st.undetermined.to_string(),
                 st.pct.map_or(String::new(), |p| format!("{p:.4}")),
                 st.points.map_or(String::new(), |p| format!("{p:.4}")),
                 format!("{taken:.2}"),

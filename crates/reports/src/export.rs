@@ -6,6 +6,8 @@ use std::fmt::Write;
 
 use projections::ComplaintView;
 
+use projections::Judgement;
+
 use crate::html::{count, esc, num, page, pct, Chrome};
 use crate::i18n::{self, Lang};
 use crate::pages::{unit_body, UnitPage};
@@ -33,21 +35,13 @@ fn opt(v: Option<f64>) -> String {
 }
 
 /// A verdict as data (CSV): `met`, `missed` or `pending`.
-fn verdict(v: Option<bool>) -> &'static str {
-    match v {
-        Some(true) => "met",
-        Some(false) => "missed",
-        None => "pending",
-    }
+fn verdict(v: Option<Judgement>) -> &'static str {
+    v.map_or("", Judgement::as_str)
 }
 
 /// A verdict in words.
-fn verdict_in(l: Lang, v: Option<bool>) -> &'static str {
-    match v {
-        Some(true) => l.t("ทันเวลา", "met"),
-        Some(false) => l.t("ไม่ทัน", "missed"),
-        None => l.t("รอ", "pending"),
-    }
+fn verdict_in(l: Lang, v: Option<Judgement>) -> &'static str {
+    i18n::judgement(l, v)
 }
 
 /// A unit's report, printable; `period` lists the complaints of a month or quarter, if one
@@ -79,15 +73,15 @@ fn period_html(l: Lang, label: &str, list: &[&ComplaintView]) -> String {
     );
     for v in list {
         let r = v.rounds.last();
-        let r3 = r.map(|r| r.r3_all_met());
+        let r3 = r.map(|r| r.r3_status());
         let _ = write!(
             s,
             "<tr><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&v.complaint_id),
             v.received_at.as_ref().map_or("–".into(), |t| i18n::instant(l, &t.0)),
-            verdict_in(l, r.and_then(|r| r.ack_on_time)),
-            verdict_in(l, r.and_then(|r| r.first_progress_on_time)),
-            verdict_in(l, r3.flatten()),
+            verdict_in(l, r.and_then(|r| r.ack_status)),
+            verdict_in(l, r.and_then(|r| r.first_progress_status)),
+            verdict_in(l, r3),
             i18n::status(l, v.status),
             v.outcome.map_or("–", |o| i18n::outcome(l, o))
         );
@@ -175,8 +169,8 @@ pub fn unit_csv(p: &UnitPage<'_>, period: Option<(&str, &[&ComplaintView])>) -> 
                     v.category.clone(),
                     v.status.as_str().into(),
                     v.outcome.map_or("", |o| o.as_str()).into(),
-                    verdict(r.and_then(|r| r.ack_on_time)).into(),
-                    verdict(r.and_then(|r| r.first_progress_on_time)).into(),
+                    verdict(r.and_then(|r| r.ack_status)).into(),
+                    verdict(r.and_then(|r| r.first_progress_status)).into(),
                     overdue.join("; "),
                 ],
             );

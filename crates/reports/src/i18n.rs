@@ -154,6 +154,18 @@ pub fn status(lang: Lang, s: lifecycle::Status) -> &'static str {
     }
 }
 
+/// How an obligation stands; `None` where there is no duty.
+pub fn judgement(lang: Lang, j: Option<projections::Judgement>) -> &'static str {
+    use projections::Judgement::*;
+    match j {
+        Some(Met) => lang.t("ทันเวลา", "met"),
+        Some(Missed) => lang.t("ไม่ทัน", "missed"),
+        Some(Pending) => lang.t("รอ", "pending"),
+        Some(Undetermined) => lang.t("ระบุไม่ได้", "undetermined"),
+        None => "–",
+    }
+}
+
 /// An obligation of the overdue list.
 pub fn obligation(lang: Lang, k: projections::ObligationKind) -> &'static str {
     use projections::ObligationKind::*;

@@ -13,6 +13,8 @@ use projections::{ComplaintView, OverdueItem, OverdueReport};
 
 use crate::html::{count, esc, level, num, page, pct, table_start, url_part, Chrome, Medium};
 use crate::i18n::{self, Lang};
+use projections::Judgement;
+
 use crate::model::{league, LeagueSort, Overview, Share, SMALL_COUNT};
 use crate::svg;
 
@@ -32,11 +34,22 @@ fn share_cell(sh: &Share) -> String {
     )
 }
 
-fn yes_no(lang: Lang, v: Option<bool>) -> String {
+/// The obligations the data's times cannot judge: their count and share of those due.
+fn undetermined_cell(sh: &Share) -> String {
+    format!(
+        "{} <span class=\"meta\">({})</span>",
+        pct(sh.undetermined_pct()),
+        count(sh.undetermined)
+    )
+}
+
+fn yes_no(lang: Lang, v: Option<Judgement>) -> String {
+    let text = i18n::judgement(lang, v);
     match v {
-        Some(true) => format!("<span class=\"good\">✓ {}</span>", lang.t("ทันเวลา", "met")),
-        Some(false) => format!("<span class=\"bad\">✗ {}</span>", lang.t("ไม่ทัน", "missed")),
-        None => format!("<span class=\"meta\">{}</span>", lang.t("รอ", "pending")),
+        Some(Judgement::Met) => format!("<span class=\"good\">✓ {text}</span>"),
+        Some(Judgement::Missed) => format!("<span class=\"bad\">✗ {text}</span>"),
+        Some(Judgement::Undetermined) => format!("<span class=\"meta\">? {text}</span>"),
+        _ => format!("<span class=\"meta\">{text}</span>"),
     }
 }
 
@@ -177,15 +190,22 @@ pub fn overview(c: &Chrome, o: &Overview) -> String {
 /// R1, R2 and R3 of the year's rounds: met / due so far (R3 per checkpoint, as everywhere).
 pub(crate) fn timeliness_table(l: Lang, o: &Overview) -> String {
     format!(
-        "<h2>{}</h2><div class=\"scroll\"><table id=\"timeliness\"><thead><tr><th scope=\"col\"></th><th scope=\"col\" class=\"n\">{}</th></tr></thead><tbody>\
-         <tr><th scope=\"row\">R1</th><td class=\"n\">{}</td></tr><tr><th scope=\"row\">R2</th><td class=\"n\">{}</td></tr>\
-         <tr><th scope=\"row\">R3 {}</th><td class=\"n\">{}</td></tr></tbody></table></div>",
+        "<h2>{}</h2><div class=\"scroll\"><table id=\"timeliness\"><thead><tr><th scope=\"col\"></th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead><tbody>\
+         <tr><th scope=\"row\">R1</th><td class=\"n\">{}</td><td class=\"n\">{}</td></tr><tr><th scope=\"row\">R2</th><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\
+         <tr><th scope=\"row\">R3 {}</th><td class=\"n\">{}</td><td class=\"n\">{}</td></tr></tbody></table></div>",
         l.t("ความตรงต่อเวลา (ทันเวลา/ที่ครบกำหนดแล้ว)", "Timeliness (met / due so far)"),
         l.t("ทันเวลา", "On time"),
+        l.t(
+            "ระบุไม่ได้ (เวลาในข้อมูลไม่พอตัดสิน)",
+            "Undetermined (the data's times cannot tell)"
+        ),
         share_cell(&o.r1),
+        undetermined_cell(&o.r1),
         share_cell(&o.r2),
+        undetermined_cell(&o.r2),
         l.t("(นับรายจุดตรวจ)", "(per checkpoint)"),
-        share_cell(&o.r3)
+        share_cell(&o.r3),
+        undetermined_cell(&o.r3)
     )
 }
 
@@ -734,7 +754,7 @@ pub fn complaint(
         let checkpoints: Vec<String> = r
             .checkpoints
             .iter()
-            .map(|k| format!("{} {}", i18n::date(l, k.date), yes_no(l, k.met)))
+            .map(|k| format!("{} {}", i18n::date(l, k.date), yes_no(l, Some(k.status))))
             .collect();
         let _ = write!(
             s,
@@ -744,9 +764,9 @@ pub fn complaint(
             if r.external { format!(" <span class=\"meta\">({})</span>", l.t("ภายนอก", "external")) } else { String::new() },
             i18n::instant(l, &r.forwarded_at.0),
             r.ack_due.map_or("–".into(), |d| format!("{} {}", l.t("ภายใน", "due"), i18n::date(l, d))),
-            yes_no(l, r.ack_on_time),
+            yes_no(l, r.ack_status),
             r.first_progress_due.map_or("–".into(), |d| format!("{} {}", l.t("ภายใน", "due"), i18n::date(l, d))),
-            yes_no(l, r.first_progress_on_time),
+            yes_no(l, r.first_progress_status),
             if checkpoints.is_empty() { "–".into() } else { checkpoints.join("<br>") },
             r.outcome.map_or("–", |o| i18n::outcome(l, o)),
         );

@@ -744,9 +744,16 @@ pub fn print_summary(r: &Replayed, elapsed: std::time::Duration) {
         c.iter().filter(|x| x.stale).count()
     );
     let on_time = projections::OnTime::of(c, r.figures.fiscal_year);
-    let pct = |s: projections::Share| match s.pct() {
-        Some(p) => format!("{p:.2}% ({}/{})", s.met, s.judged()),
-        None => "n/a".into(),
+    let pct = |s: projections::Share| {
+        let share = match s.pct() {
+            Some(p) => format!("{p:.2}% ({}/{})", s.met, s.judged()),
+            None => "n/a".into(),
+        };
+        if s.undetermined > 0 {
+            format!("{share}, {} undetermined", s.undetermined)
+        } else {
+            share
+        }
     };
     println!(
         "on time (rounds forwarded in the year): R1 acknowledgement {}, R2 first progress {}, R3 checkpoints met {}",
