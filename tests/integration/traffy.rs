@@ -8,23 +8,32 @@ use tests::{workspace_root, Scratch};
 
 use crate::common::ok as rongtook;
 
-/// `(rows, imported, duplicates, refused)` from an import summary line.
+/// `(records, imported, duplicates, refused)` from an import summary line
+/// (`N records: a imported, b duplicates, s stale, c refused`); asserts nothing is stale.
 fn summary(out: &str, file: &str) -> (u64, u64, u64, u64) {
+    let all = counts(out, file);
+    assert_eq!(all[3], 0, "stale records: {out}");
+    (all[0], all[1], all[2], all[4])
+}
+
+/// `[records, imported, duplicates, stale, refused]` of a file's summary line.
+fn counts(out: &str, file: &str) -> Vec<u64> {
     let line = out
         .lines()
-        .find(|l| l.contains(file) && l.contains(" rows: "))
-        .unwrap_or_else(|| panic!("{out}"));
-    let nums: Vec<u64> = line
-        .rsplit(": ")
-        .take(2)
-        .flat_map(|part| {
-            part.split(|c: char| !c.is_ascii_digit())
-                .filter_map(|n| n.parse().ok())
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    // "N rows: a imported, b duplicates, c refused" -> the last part first.
-    (nums[3], nums[0], nums[1], nums[2])
+        .find(|l| l.contains(file) && l.contains(" records: "))
+        .unwrap_or_else(|| panic!("no summary for {file}: {out}"));
+    let tail = line.rsplit_once(": ").map_or(line, |(_, t)| t);
+    let head = line[..line.len() - tail.len() - 2]
+        .rsplit(' ')
+        .nth(1)
+        .unwrap_or("");
+    let mut nums: Vec<u64> = vec![head.parse().unwrap_or_else(|_| panic!("{line}"))];
+    nums.extend(
+        tail.split(", ")
+            .map(|p| p.split(' ').next().unwrap().parse::<u64>().unwrap()),
+    );
+    assert_eq!(nums.len(), 5, "{line}");
+    nums
 }
 
 #[test]

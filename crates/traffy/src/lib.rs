@@ -1,9 +1,27 @@
-//! Traffy Fondue exports: reading both shapes the platform publishes (its CSV export and its
-//! public API's shape), and turning each ticket into Rongtook events. Pure: the caller hands in
-//! the text; ids are derived from the ticket id, so importing an export twice adds nothing.
+//! Traffy Fondue's real data into Rongtook events. Pure: the caller hands in the bytes.
+//!
+//! - `shapes`: every shape the data comes in, told by content, read into records (a ticket and
+//!   what one capture saw of it) or refusals with their place and reason;
+//! - `time`: the sources' times, exact or as honest ranges, never invented;
+//! - `states`: the platform's state labels and what each means;
+//! - `series`: a ticket's sightings in capture order become lifecycle steps with their times;
+//! - `map`: steps become events (the responsible unit, the payload, ids derived from the
+//!   ticket, so importing again adds nothing).
 
+mod import;
 mod map;
-mod read;
+mod record;
+mod series;
+mod shapes;
+mod states;
+mod time;
 
-pub use map::{events_for, units_of, Mapping, STATE_MAPPING};
-pub use read::{read, Refused, Shape, Ticket, TraffyError};
+pub use import::{plan, FileError, Outcome, Plan, RecordFate, TicketEvents};
+pub use map::{events_for, in_bangkok, stream_of, units_of, IMPORT_ACTOR};
+pub use record::{Capture, Place, Record, Refused, Sighting, Ticket};
+pub use series::{lifecycle, Fate, Prior, Step};
+pub use shapes::{
+    district_in_address, member_time, read, ReadInfo, ReadOptions, Shape, TraffyError,
+};
+pub use states::{phase_of, Phase, TimelineStatus, STATE_MAPPING};
+pub use time::{bangkok, parse_platform, parse_thai_date, Span, Zone};
