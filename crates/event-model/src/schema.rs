@@ -103,6 +103,7 @@ pub fn all_schemas() -> Vec<(String, String)> {
             EventType::Reopened => pretty::<Reopened>(),
             EventType::SpotChecked => pretty::<SpotChecked>(),
             EventType::MonthlyReportSubmitted => pretty::<MonthlyReportSubmitted>(),
+            EventType::Observed => pretty::<Observed>(),
         };
         out.push((format!("{}.schema.json", t.as_str()), body));
     }

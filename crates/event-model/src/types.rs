@@ -21,10 +21,11 @@ pub enum EventType {
     Reopened,
     SpotChecked,
     MonthlyReportSubmitted,
+    Observed,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 8] = [
+    pub const ALL: [EventType; 9] = [
         EventType::Received,
         EventType::Forwarded,
         EventType::Acknowledged,
@@ -33,6 +34,7 @@ impl EventType {
         EventType::Reopened,
         EventType::SpotChecked,
         EventType::MonthlyReportSubmitted,
+        EventType::Observed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,6 +47,7 @@ impl EventType {
             EventType::Reopened => "reopened",
             EventType::SpotChecked => "spot_checked",
             EventType::MonthlyReportSubmitted => "monthly_report_submitted",
+            EventType::Observed => "observed",
         }
     }
 
@@ -286,6 +289,21 @@ pub struct MonthlyReportSubmitted {
     pub unit: String,
 }
 
+/// `observed`: an outside system (the platform a complaint came from) showed the complaint in
+/// `state` at the event's instant. The log's record of such a complaint is complete up to its
+/// latest observation and unknown after it: an obligation it does not show fulfilled is missed
+/// only if it was due before that observation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Observed {
+    /// Where it was observed (e.g. `traffy_fondue`).
+    #[schemars(regex(pattern = crate::text::IDENT_PATTERN))]
+    pub source: String,
+    /// The state the outside system showed, in its own words.
+    #[schemars(regex(pattern = crate::text::NON_BLANK_PATTERN))]
+    pub state: String,
+}
+
 /// A typed payload. Serialises as the bare payload object (its type is beside it in the
 /// envelope).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -299,6 +317,7 @@ pub enum EventData {
     Reopened(Reopened),
     SpotChecked(SpotChecked),
     MonthlyReportSubmitted(MonthlyReportSubmitted),
+    Observed(Observed),
 }
 
 impl EventData {
@@ -311,6 +330,7 @@ impl EventData {
             EventData::Closed(_) => EventType::Closed,
             EventData::Reopened(_) => EventType::Reopened,
             EventData::SpotChecked(_) => EventType::SpotChecked,
+            EventData::Observed(_) => EventType::Observed,
             EventData::MonthlyReportSubmitted(_) => EventType::MonthlyReportSubmitted,
         }
     }
@@ -351,6 +371,7 @@ impl EventData {
             EventType::Reopened => EventData::Reopened(de(json)?),
             EventType::SpotChecked => EventData::SpotChecked(de(json)?),
             EventType::MonthlyReportSubmitted => EventData::MonthlyReportSubmitted(de(json)?),
+            EventType::Observed => EventData::Observed(de(json)?),
         })
     }
 
@@ -423,6 +444,7 @@ impl EventData {
                 })
             }
             EventType::MonthlyReportSubmitted => EventData::MonthlyReportSubmitted(de(json)?),
+            EventType::Observed => EventData::Observed(de(json)?),
         })
     }
 

@@ -331,6 +331,10 @@ pub fn check_form(e: &NewEvent) -> Result<(), (String, String)> {
             }
         }
         EventData::Reopened(_) | EventData::SpotChecked(_) => {}
+        EventData::Observed(d) => {
+            ident("data.source", &d.source)?;
+            non_blank("data.state", &d.state)?;
+        }
         EventData::MonthlyReportSubmitted(d) => {
             ident("data.unit", &d.unit)?;
             if !is_month(&d.month) {

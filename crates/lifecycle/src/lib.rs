@@ -171,7 +171,12 @@ pub fn validate(complaint: &str, state: &Lifecycle, data: &EventData) -> Result<
                 "no `received` event has been recorded for it".into(),
             )
         }
-        Status::Closed if !matches!(ty, EventType::Reopened | EventType::SpotChecked) => {
+        Status::Closed
+            if !matches!(
+                ty,
+                EventType::Reopened | EventType::SpotChecked | EventType::Observed
+            ) =>
+        {
             let rule = if ty == EventType::Received {
                 Rule::SecondReceived
             } else {
@@ -179,7 +184,7 @@ pub fn validate(complaint: &str, state: &Lifecycle, data: &EventData) -> Result<
             };
             return reject(
                 rule,
-                "a closed complaint only takes `reopened` or `spot_checked`".into(),
+                "a closed complaint only takes `reopened`, `spot_checked` or `observed`".into(),
             );
         }
         _ => {}
@@ -227,7 +232,8 @@ pub fn validate(complaint: &str, state: &Lifecycle, data: &EventData) -> Result<
                 );
             }
         }
-        EventData::MonthlyReportSubmitted(_) => {}
+        // An observation changes nothing: it records what an outside system showed.
+        EventData::MonthlyReportSubmitted(_) | EventData::Observed(_) => {}
     }
     Ok(())
 }
@@ -291,7 +297,9 @@ pub fn next_status(current: Status, data: &EventData) -> Status {
         EventData::ProgressReported(_) => Status::InProgress,
         EventData::Closed(_) => Status::Closed,
         EventData::Reopened(_) => Status::Reopened,
-        EventData::SpotChecked(_) | EventData::MonthlyReportSubmitted(_) => current,
+        EventData::SpotChecked(_)
+        | EventData::MonthlyReportSubmitted(_)
+        | EventData::Observed(_) => current,
     }
 }
 

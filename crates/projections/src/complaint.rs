@@ -58,6 +58,9 @@ struct ComplaintAcc {
     version: u64,
     rounds: Vec<RoundAcc>,
     spot_checks: Vec<SpotCheckView>,
+    /// The earliest instant of its latest `observed` event: the log is complete for it up to
+    /// then, and knows nothing after. `None` when the log is its whole record.
+    known_until: Option<DateTime<FixedOffset>>,
 }
 
 impl ComplaintAcc {
@@ -78,6 +81,7 @@ impl ComplaintAcc {
             version: 0,
             rounds: Vec::new(),
             spot_checks: Vec::new(),
+            known_until: None,
         }
     }
 
@@ -162,6 +166,12 @@ impl ComplaintFold {
             at,
             after: ev.occurred_after,
         };
+        if let EventData::Observed(_) = ev.data {
+            // A sighting elsewhere, not a change: it says how far the log's record reaches.
+            let seen = ev.occurred_after.unwrap_or(at);
+            c.known_until = Some(c.known_until.map_or(seen, |k| k.max(seen)));
+            return;
+        }
         c.updated_at = Some(at);
         c.status = lifecycle::next_status(c.status, &ev.data);
         match ev.data {
@@ -233,7 +243,7 @@ impl ComplaintFold {
                     consistent: d.consistent,
                 });
             }
-            EventData::MonthlyReportSubmitted(_) => {}
+            EventData::MonthlyReportSubmitted(_) | EventData::Observed(_) => {}
         }
     }
 
@@ -546,7 +556,13 @@ fn judge_spread<T: Sync>(
     })
 }
 
-fn round_view(r: &RoundAcc, as_of: NaiveDate, cal: &Calendar, rules: &DeadlineRules) -> RoundView {
+fn round_view(
+    r: &RoundAcc,
+    as_of: NaiveDate,
+    known_until: Option<NaiveDate>,
+    cal: &Calendar,
+    rules: &DeadlineRules,
+) -> RoundView {
     let ended = r.ended_at.map(|t| t.days());
     let after = |w: &When| w.after.map(Timestamp);
     let mut v = RoundView {
@@ -593,7 +609,7 @@ fn round_view(r: &RoundAcc, as_of: NaiveDate, cal: &Calendar, rules: &DeadlineRu
     }
     v.ack_status = match r.acknowledged_at {
         Some(t) => Some(fulfilled(t.days(), ack_due)),
-        None => unfulfilled(ack_due, ended, as_of),
+        None => unfulfilled(ack_due, ended, as_of, known_until),
     };
     v.ack_on_time = v.ack_status.and_then(Judgement::on_time);
     let r2_anchor = match r.acknowledged_at {
@@ -608,7 +624,7 @@ fn round_view(r: &RoundAcc, as_of: NaiveDate, cal: &Calendar, rules: &DeadlineRu
         v.first_progress_due_earliest = earliest(r2_due);
         v.first_progress_status = match r.first_progress_at {
             Some(t) => Some(fulfilled(t.days(), r2_due)),
-            None => unfulfilled(r2_due, ended, as_of),
+            None => unfulfilled(r2_due, ended, as_of, known_until),
         };
         v.first_progress_on_time = v.first_progress_status.and_then(Judgement::on_time);
     }
@@ -645,11 +661,14 @@ fn round_view(r: &RoundAcc, as_of: NaiveDate, cal: &Calendar, rules: &DeadlineRu
             || closed_on.is_some_and(|e| e.lo == due && e.hi == due);
         let may_be_met = r.progress_dates.iter().any(|d| may_window(&d))
             || closed_on.is_some_and(|e| e.lo <= due && due <= e.hi);
+        // While open, known to be missed only once its day had passed by the latest
+        // observation (for a complaint observed elsewhere).
+        let passed_when_seen = known_until.is_none_or(|k| k > due);
         let status = if met_surely {
             Judgement::Met
         } else if ended.is_none() && as_of <= due {
             Judgement::Pending
-        } else if !applies || may_be_met {
+        } else if !applies || may_be_met || (ended.is_none() && !passed_when_seen) {
             Judgement::Undetermined
         } else {
             Judgement::Missed
@@ -694,19 +713,22 @@ fn view(
     rules: &DeadlineRules,
 ) -> ComplaintView {
     let as_of = local_date(&as_of_instant);
+    let known_until = c.known_until.map(|t| local_date(&t));
     let rounds: Vec<RoundView> = c
         .rounds
         .iter()
-        .map(|r| round_view(r, as_of, cal, rules))
+        .map(|r| round_view(r, as_of, known_until, cal, rules))
         .collect();
     let unit = match c.status {
         Status::Reopened | Status::New | Status::Received => None,
         _ => c.rounds.last().map(|r| r.unit.clone()),
     };
-    // Stale only when surely so: counted from the latest possible receipt.
+    // Stale only when surely so: counted from the latest possible receipt, up to what is
+    // known of the complaint.
+    let seen = known_until.map_or(as_of, |k| k.min(as_of));
     let stale = c.status.is_open()
         && c.received_at
-            .map(|t| (as_of - local_date(&t.at)).num_days() > rules.stale_calendar_days)
+            .map(|t| (seen - local_date(&t.at)).num_days() > rules.stale_calendar_days)
             .unwrap_or(false);
     ComplaintView {
         complaint_id: id.to_string(),

@@ -110,13 +110,22 @@ pub fn fulfilled(done: Days, due: Days) -> Judgement {
 
 /// An obligation not fulfilled: in a round that ended on `ended` without it, or, while the
 /// round is open (`ended` is `None`), as of the evaluation date. `None` when there was no
-/// duty: the round ended on or before the deadline.
-pub fn unfulfilled(due: Days, ended: Option<Days>, as_of: NaiveDate) -> Option<Judgement> {
+/// duty: the round ended on or before the deadline. `known_until` is the date up to which
+/// the log is known to be complete for the complaint (its latest observation in the outside
+/// system it comes from), `None` when the log is its whole record: an open round is missed
+/// only if the deadline had passed by then.
+pub fn unfulfilled(
+    due: Days,
+    ended: Option<Days>,
+    as_of: NaiveDate,
+    known_until: Option<NaiveDate>,
+) -> Option<Judgement> {
+    let seen = known_until.map_or(as_of, |k| k.min(as_of));
     match ended {
         Some(end) if end.lo > due.hi => Some(Judgement::Missed),
         Some(end) if end.hi <= due.lo => None,
         Some(_) => Some(Judgement::Undetermined),
-        None if as_of > due.hi => Some(Judgement::Missed),
+        None if seen > due.hi => Some(Judgement::Missed),
         None if as_of <= due.lo => Some(Judgement::Pending),
         None => Some(Judgement::Undetermined),
     }
@@ -171,29 +180,30 @@ mod tests {
             fulfilled(Days::one(d("2024-01-11")), due),
             Judgement::Undetermined
         );
+        let open =
+            |as_of: &str, known: Option<&str>| unfulfilled(due, None, d(as_of), known.map(d));
+        assert_eq!(open("2024-01-10", None), Some(Judgement::Pending));
+        assert_eq!(open("2024-01-11", None), Some(Judgement::Undetermined));
+        assert_eq!(open("2024-01-13", None), Some(Judgement::Missed));
+        // Known only until an observation: missed only if due before it.
         assert_eq!(
-            unfulfilled(due, None, d("2024-01-10")),
+            open("2024-02-01", Some("2024-01-12")),
+            Some(Judgement::Undetermined)
+        );
+        assert_eq!(
+            open("2024-02-01", Some("2024-01-13")),
+            Some(Judgement::Missed)
+        );
+        assert_eq!(
+            open("2024-01-09", Some("2024-01-05")),
             Some(Judgement::Pending)
         );
+        let ended = |a: &str, b: &str| unfulfilled(due, Some(days(a, b)), d("2024-02-01"), None);
+        assert_eq!(ended("2024-01-05", "2024-01-10"), None);
         assert_eq!(
-            unfulfilled(due, None, d("2024-01-11")),
+            ended("2024-01-05", "2024-01-11"),
             Some(Judgement::Undetermined)
         );
-        assert_eq!(
-            unfulfilled(due, None, d("2024-01-13")),
-            Some(Judgement::Missed)
-        );
-        assert_eq!(
-            unfulfilled(due, Some(days("2024-01-05", "2024-01-10")), d("2024-02-01")),
-            None
-        );
-        assert_eq!(
-            unfulfilled(due, Some(days("2024-01-05", "2024-01-11")), d("2024-02-01")),
-            Some(Judgement::Undetermined)
-        );
-        assert_eq!(
-            unfulfilled(due, Some(days("2024-01-13", "2024-01-14")), d("2024-02-01")),
-            Some(Judgement::Missed)
-        );
+        assert_eq!(ended("2024-01-13", "2024-01-14"), Some(Judgement::Missed));
     }
 }

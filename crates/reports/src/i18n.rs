@@ -199,6 +199,7 @@ pub fn event_type(lang: Lang, t: event_model::EventType) -> &'static str {
         Reopened => lang.t("เปิดเรื่องใหม่", "reopened"),
         SpotChecked => lang.t("สุ่มตรวจ", "spot-checked"),
         MonthlyReportSubmitted => lang.t("ส่งรายงานประจำเดือน", "monthly report submitted"),
+        Observed => lang.t("พบสถานะในระบบต้นทาง", "observed at its source"),
     }
 }
 

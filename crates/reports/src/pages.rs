@@ -830,6 +830,7 @@ pub fn complaint(
                 }
             }
             EventData::MonthlyReportSubmitted(d) => esc(&d.month),
+            EventData::Observed(d) => format!("{} · {}", esc(&d.source), esc(&d.state)),
         };
         let _ = write!(
             s,

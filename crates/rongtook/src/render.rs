@@ -17,7 +17,18 @@ pub fn one_line(rep: &IndicatorReport) -> String {
         o.total,
         o.steps
             .iter()
-            .map(|s| format!("{} {}", s.id, pct(s.pct)))
+            .map(|s| if s.undetermined > 0 {
+                format!(
+                    "{} {} ({}/{} judged, {} undetermined)",
+                    s.id,
+                    pct(s.pct),
+                    s.correct,
+                    s.total,
+                    s.undetermined
+                )
+            } else {
+                format!("{} {}", s.id, pct(s.pct))
+            })
             .collect::<Vec<_>>()
             .join(", ")
     )

@@ -117,8 +117,15 @@ pub fn events_for(
                     unit_actor(&unit),
                     EventData::Acknowledged(Acknowledged { unit: unit.clone() }),
                 ),
+                Step::Observed(state) => (
+                    IMPORT_ACTOR.to_string(),
+                    EventData::Observed(Observed {
+                        source: "traffy_fondue".into(),
+                        state: state.clone(),
+                    }),
+                ),
                 Step::Finished | Step::Irrelevant => {
-                    let outcome = outcome_of(*step).expect("a closing step");
+                    let outcome = outcome_of(step).expect("a closing step");
                     let by_unit = *step == Step::Finished;
                     (
                         if by_unit {

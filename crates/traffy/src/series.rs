@@ -11,7 +11,7 @@ use crate::states::{Phase, TimelineStatus};
 use crate::time::Span;
 
 /// A lifecycle step, in the log's terms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
     Received,
     Forwarded,
@@ -21,6 +21,9 @@ pub enum Step {
     /// Closed `not_actionable` by the centre.
     Irrelevant,
     Reopened,
+    /// Seen in this state (the platform's label) at the capture: the log's record of the
+    /// ticket reaches this far.
+    Observed(String),
 }
 
 /// What the log already holds of a ticket.
@@ -35,6 +38,8 @@ pub struct Prior {
     pub lo: DateTime<FixedOffset>,
     /// The latest `occurred_at` of its events (the next event may not be earlier).
     pub last_at: DateTime<FixedOffset>,
+    /// Its latest observation, if any.
+    pub observed: Option<DateTime<FixedOffset>>,
 }
 
 impl Prior {
@@ -48,6 +53,7 @@ impl Prior {
             reopens: 0,
             lo: first.occurred_after.unwrap_or(first.occurred_at),
             last_at: first.occurred_at,
+            observed: None,
         };
         for e in events {
             p.events += 1;
@@ -62,6 +68,7 @@ impl Prior {
                     p.acked = false;
                 }
                 EventData::Forwarded(_) => p.acked = false,
+                EventData::Observed(_) => p.observed = Some(e.occurred_at),
                 _ => {}
             }
         }
@@ -90,6 +97,8 @@ pub fn lifecycle(
     prior: Option<Prior>,
 ) -> (Vec<(Step, Span)>, Vec<Fate>) {
     let mut b = Builder {
+        receipt: ticket.timestamp.lo(),
+        observed: None,
         steps: Vec::new(),
         acked: false,
         closed: false,
@@ -99,6 +108,7 @@ pub fn lifecycle(
     };
     let stale_before = match prior {
         Some(p) => {
+            b.observed = p.observed;
             b.acked = p.acked;
             b.closed = p.closed;
             b.reopens = p.reopens;
@@ -121,19 +131,34 @@ pub fn lifecycle(
             b.steps.len()
         };
         // The newest time this sighting vouches for: it was captured at or after it.
-        let seen = s.capture.by.or(s.newest_time());
+        // Stale: shows another state than the log, and nothing shows it was captured after
+        // the log's latest change (captured at or after `seen`, its newest time).
+        let seen = [s.capture.after, s.newest_time()]
+            .into_iter()
+            .flatten()
+            .max();
         if let (Some(limit), Some(seen)) = (stale_before, seen) {
-            if seen < limit && b.shows_other(s) {
+            if seen <= limit && b.shows_other(s) {
                 fates.push(Fate::Stale);
                 continue;
             }
         }
-        match b.apply(ticket, s) {
-            Ok(()) => fates.push(if b.steps.len() > before {
-                Fate::Changed(b.steps.len() - before)
-            } else {
-                Fate::Unchanged
-            }),
+        match b.apply(s) {
+            Ok(()) => {
+                // The last sighting before a change, and the last of all, say how far the
+                // record reaches.
+                let last_of_run = sightings
+                    .get(i + 1)
+                    .is_none_or(|next| b.shows_other(next) || next_changes(s, next));
+                if last_of_run {
+                    b.observe(s);
+                }
+                fates.push(if b.steps.len() > before {
+                    Fate::Changed(b.steps.len() - before)
+                } else {
+                    Fate::Unchanged
+                })
+            }
             Err(why) => {
                 b.steps
                     .truncate(before.max(2 * usize::from(prior.is_none())));
@@ -145,6 +170,10 @@ pub fn lifecycle(
 }
 
 struct Builder {
+    /// The receipt's (earliest) instant.
+    receipt: DateTime<FixedOffset>,
+    /// The latest observation so far.
+    observed: Option<DateTime<FixedOffset>>,
     steps: Vec<(Step, Span)>,
     acked: bool,
     closed: bool,
@@ -155,7 +184,32 @@ struct Builder {
     last_at: DateTime<FixedOffset>,
 }
 
+/// Whether `next` says more than `s` beyond its state: more reopens, or instants of its own.
+fn next_changes(s: &Sighting, next: &Sighting) -> bool {
+    next.count_reopen.unwrap_or(0) > s.count_reopen.unwrap_or(0)
+        || !next.timeline.is_empty()
+        || next.in_progress_at != s.in_progress_at
+        || next.finished_at != s.finished_at
+}
+
 impl Builder {
+    /// Records that the ticket was seen in the sighting's state at the capture (at the
+    /// newest time it holds: the state held then), unless that is not after what is known.
+    fn observe(&mut self, s: &Sighting) {
+        let Some(at) = [s.capture.after, s.last_activity.map(|l| l.lo())]
+            .into_iter()
+            .flatten()
+            .max()
+        else {
+            return;
+        };
+        if at < self.last_at || self.observed.is_some_and(|o| at <= o) {
+            return;
+        }
+        self.push(Step::Observed(s.state.clone()), Span::exact(at));
+        self.observed = Some(at);
+        self.lo = self.lo.max(at);
+    }
     /// Adds a step, keeping time order: a span that would end before the previous step is
     /// widened to end with it (still holding every instant the data allows).
     fn push(&mut self, step: Step, span: Span) {
@@ -181,39 +235,51 @@ impl Builder {
     }
 
     /// The range a change seen in `s` happened in: after `lo`, at or before the sighting's last
-    /// activity or capture. A last activity not after `lo` (the platform's servers' clocks
-    /// differ by milliseconds) places the change at `lo`, the instant the data gives.
+    /// activity and its capture. A last activity not after `lo` says nothing of this change:
+    /// the capture bounds it then. With no room at all: at the receipt when nothing narrowed
+    /// `lo` since (a last activity a few milliseconds before the receipt: the platform's
+    /// servers' clocks differ), else the data contradicts itself and the change is refused.
     fn range(&self, s: &Sighting) -> Result<Span, String> {
-        let hi = [s.last_activity.map(|l| l.at), s.capture.by]
-            .into_iter()
-            .flatten()
-            .min()
-            .ok_or_else(|| {
-                format!(
-                    "state `{}` is a change, and nothing in the record bounds when it happened (no last_activity): give --observed-at",
-                    s.state
-                )
-            })?;
-        Ok(if hi <= self.lo {
-            Span::exact(self.lo)
-        } else {
-            Span {
+        let last = s.last_activity.map(|l| l.at).filter(|t| *t > self.lo);
+        let hi = [last, s.capture.by].into_iter().flatten().min();
+        match hi {
+            Some(hi) if hi > self.lo => Ok(Span {
                 at: hi,
                 after: Some(self.lo),
+            }),
+            _ if self.lo == self.receipt
+                && (s.last_activity.is_some() || s.capture.by.is_some()) =>
+            {
+                Ok(Span::exact(self.lo))
             }
-        })
+            Some(_) => Err(format!(
+                "state `{}` is a change, and its capture leaves it no time after the previous one",
+                s.state
+            )),
+            None => Err(format!(
+                "state `{}` is a change, and nothing in the record bounds when it happened (no last_activity): give --observed-at",
+                s.state
+            )),
+        }
     }
 
-    /// One more round the data counts but does not show: taken, finished, reopened and
-    /// forwarded again, all in `span`.
+    /// One more round the data counts but does not show, all in `span`: from a closed state,
+    /// reopened, forwarded, taken and finished again (it ends closed); from an open one, taken,
+    /// finished, reopened and forwarded (it ends open). Either way one reopen more.
     fn hidden_round(&mut self, span: Span) {
-        if !self.closed {
+        if self.closed {
+            self.reopen(span);
+            self.push(Step::Acknowledged, span);
+            self.push(Step::Finished, span);
+            self.acked = true;
+            self.closed = true;
+        } else {
             if !self.acked {
                 self.push(Step::Acknowledged, span);
             }
             self.push(Step::Finished, span);
+            self.reopen(span);
         }
-        self.reopen(span);
     }
 
     fn reopen(&mut self, span: Span) {
@@ -224,25 +290,33 @@ impl Builder {
         self.acked = false;
     }
 
-    fn apply(&mut self, ticket: &Ticket, s: &Sighting) -> Result<(), String> {
-        // Timeline entries first: exact to what the page showed.
+    fn apply(&mut self, s: &Sighting) -> Result<(), String> {
+        // Instants the record holds first, in time order: its timeline entries,
+        // `timestamp_inprogress` and `timestamp_finished`.
         let mut entries = s.timeline.clone();
+        entries.extend(
+            s.in_progress_at
+                .map(|w| (TimelineStatus::Phase(Phase::InProgress), w)),
+        );
+        entries.extend(
+            s.finished_at
+                .map(|w| (TimelineStatus::Phase(Phase::Finished), w)),
+        );
         entries.sort_by_key(|(_, w)| w.at);
         for (status, when) in entries {
+            // What led up to the entry happened after `lo` and at or before it.
+            let before = Span {
+                at: when.at,
+                after: Some(self.lo.min(when.lo())),
+            };
             match status {
                 TimelineStatus::Reopened => {
                     if !self.closed {
-                        // Finished before it could be reopened: between the last known
-                        // instant and the reopen.
-                        let before = Span {
-                            at: when.at,
-                            after: Some(self.lo),
-                        };
                         self.hidden_round_before(before);
                     }
                     self.reopen(when);
                 }
-                TimelineStatus::Phase(p) => self.enter(p, Ok(when), None)?,
+                TimelineStatus::Phase(p) => self.enter(p, Some(when), Ok(before))?,
             }
             self.lo = self.lo.max(when.lo());
         }
@@ -256,9 +330,8 @@ impl Builder {
             }
         }
         let range = self.range(s);
-        self.enter(s.phase, range, Some(s))?;
+        self.enter(s.phase, None, range)?;
         // The next change happens after this capture.
-        let _ = ticket;
         let seen = [s.capture.after, s.last_activity.map(|l| l.lo())]
             .into_iter()
             .flatten()
@@ -277,15 +350,16 @@ impl Builder {
         self.closed = true;
     }
 
-    /// Moves to phase `p`, its steps in `range` unless the sighting holds their exact instants.
+    /// Moves to phase `p`: the step that enters it at `exact` when the data holds that
+    /// instant, every other step it implies (a reopen, an acknowledgement before a close) in
+    /// `range`.
     fn enter(
         &mut self,
         p: Phase,
+        exact: Option<Span>,
         range: Result<Span, String>,
-        s: Option<&Sighting>,
     ) -> Result<(), String> {
-        let exact_ack = s.and_then(|s| s.in_progress_at);
-        let exact_close = s.and_then(|s| s.finished_at);
+        let entering = |range: &Result<Span, String>| exact.map_or_else(|| range.clone(), Ok);
         match p {
             Phase::Waiting | Phase::Forwarded => {
                 if self.closed {
@@ -297,34 +371,32 @@ impl Builder {
                     self.reopen(range.clone()?);
                 }
                 if !self.acked {
-                    self.push(Step::Acknowledged, exact_ack.map_or(range, Ok)?);
+                    self.push(Step::Acknowledged, entering(&range)?);
                     self.acked = true;
                 }
             }
             Phase::Finished => {
                 if !self.closed {
                     if !self.acked {
-                        // Taken at or before the close, when only the close's instant is known.
-                        let before_close = exact_close.map(|c| Span {
-                            at: c.at,
-                            after: Some(self.lo.min(c.lo())),
-                        });
-                        let span = match (exact_ack, &range, before_close) {
-                            (Some(a), _, _) => a,
-                            (None, Ok(r), _) => *r,
-                            (None, Err(_), Some(c)) => c,
-                            (None, Err(e), None) => return Err(e.clone()),
+                        // Taken at or before the close.
+                        let span = match (&range, exact) {
+                            (Ok(r), _) => *r,
+                            (Err(_), Some(c)) => Span {
+                                at: c.at,
+                                after: Some(self.lo.min(c.lo())),
+                            },
+                            (Err(e), None) => return Err(e.clone()),
                         };
                         self.push(Step::Acknowledged, span);
                         self.acked = true;
                     }
-                    self.push(Step::Finished, exact_close.map_or(range, Ok)?);
+                    self.push(Step::Finished, entering(&range)?);
                     self.closed = true;
                 }
             }
             Phase::Irrelevant => {
                 if !self.closed {
-                    self.push(Step::Irrelevant, exact_close.map_or(range, Ok)?);
+                    self.push(Step::Irrelevant, entering(&range)?);
                     self.closed = true;
                 }
             }
@@ -334,7 +406,7 @@ impl Builder {
 }
 
 /// The outcome of a closing step.
-pub fn outcome_of(step: Step) -> Option<Outcome> {
+pub fn outcome_of(step: &Step) -> Option<Outcome> {
     match step {
         Step::Finished => Some(Outcome::Resolved),
         Step::Irrelevant => Some(Outcome::NotActionable),
@@ -350,6 +422,13 @@ mod tests {
 
     fn t(s: &str) -> DateTime<FixedOffset> {
         DateTime::parse_from_rfc3339(s).unwrap()
+    }
+
+    fn without_observations(steps: Vec<(Step, Span)>) -> Vec<(Step, Span)> {
+        steps
+            .into_iter()
+            .filter(|(k, _)| !matches!(k, Step::Observed(_)))
+            .collect()
     }
 
     fn ticket() -> Ticket {
@@ -391,7 +470,12 @@ mod tests {
             &[seen(Phase::Finished, "2023-05-03T04:00:00Z", None, 0)],
             None,
         );
-        let kinds: Vec<Step> = steps.iter().map(|s| s.0).collect();
+        let steps = without_observations(steps);
+        let kinds: Vec<Step> = steps
+            .iter()
+            .map(|s| s.0.clone())
+            .filter(|k| !matches!(k, Step::Observed(_)))
+            .collect();
         assert_eq!(
             kinds,
             [
@@ -408,7 +492,8 @@ mod tests {
                 (Some(t("2023-05-01T01:00:00Z")), t("2023-05-03T04:00:00Z"))
             );
         }
-        assert_eq!(fates, [Fate::Changed(4)]);
+        // Its receipt, forward, acknowledgement, close and the observation.
+        assert_eq!(fates, [Fate::Changed(5)]);
     }
 
     #[test]
@@ -447,7 +532,12 @@ mod tests {
             ),
         ];
         let (steps, fates) = lifecycle(&ticket(), &s, None);
-        let kinds: Vec<Step> = steps.iter().map(|s| s.0).collect();
+        let steps = without_observations(steps);
+        let kinds: Vec<Step> = steps
+            .iter()
+            .map(|s| s.0.clone())
+            .filter(|k| !matches!(k, Step::Observed(_)))
+            .collect();
         assert_eq!(
             kinds,
             [
@@ -475,12 +565,13 @@ mod tests {
         );
         assert_eq!(
             fates,
+            // Each capture that is the last of its state is an observation too.
             [
                 Fate::Changed(2),
-                Fate::Unchanged,
                 Fate::Changed(1),
-                Fate::Changed(1),
-                Fate::Changed(2)
+                Fate::Changed(2),
+                Fate::Changed(2),
+                Fate::Changed(3)
             ]
         );
     }
@@ -490,12 +581,20 @@ mod tests {
         let mut s = seen(Phase::Finished, "2023-05-03T04:00:00Z", None, 2);
         s.in_progress_at = Some(Span::exact(t("2023-05-01T03:00:00Z")));
         let (steps, _) = lifecycle(&ticket(), &[s], None);
-        let kinds: Vec<Step> = steps.iter().map(|s| s.0).collect();
+        let steps = without_observations(steps);
+        let kinds: Vec<Step> = steps
+            .iter()
+            .map(|s| s.0.clone())
+            .filter(|k| !matches!(k, Step::Observed(_)))
+            .collect();
         assert_eq!(kinds.iter().filter(|k| **k == Step::Reopened).count(), 2);
         assert_eq!(kinds.last(), Some(&Step::Finished));
         assert!(steps.windows(2).all(|w| w[0].1.at <= w[1].1.at));
-        // Every inferred step carries a range.
-        assert!(steps[2..].iter().all(|(_, s)| s.after.is_some()));
+        // The acknowledgement is at the instant the record holds; every inferred step carries
+        // a range.
+        let exact = Span::exact(t("2023-05-01T03:00:00Z"));
+        assert_eq!(steps[2], (Step::Acknowledged, exact));
+        assert!(steps[3..].iter().all(|(_, s)| s.after.is_some()));
     }
 
     #[test]
@@ -504,11 +603,13 @@ mod tests {
         s.last_activity = None;
         s.capture.by = None;
         let (steps, fates) = lifecycle(&ticket(), &[s], None);
+        let steps = without_observations(steps);
         assert_eq!(steps.len(), 2);
         assert!(matches!(&fates[0], Fate::Refused(w) if w.contains("--observed-at")));
         // last_activity a few milliseconds before the receipt: the change is at the receipt.
         let s = seen(Phase::Finished, "2023-05-01T00:59:59.990Z", None, 0);
         let (steps, _) = lifecycle(&ticket(), &[s], None);
+        let steps = without_observations(steps);
         assert_eq!(steps[3].1, Span::exact(t("2023-05-01T01:00:00Z")));
     }
 
@@ -521,6 +622,7 @@ mod tests {
             reopens: 0,
             lo: t("2023-05-04T00:00:00Z"),
             last_at: t("2023-05-04T09:00:00Z"),
+            observed: None,
         };
         let s = seen(
             Phase::Waiting,
@@ -529,6 +631,7 @@ mod tests {
             0,
         );
         let (steps, fates) = lifecycle(&ticket(), &[s], Some(prior));
+        let steps = without_observations(steps);
         assert!(steps.is_empty());
         assert_eq!(fates, [Fate::Stale]);
     }
