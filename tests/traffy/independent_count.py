@@ -12,8 +12,9 @@ Prints JSON:
 Rules (README, "Importing Traffy Fondue"): a ticket's latest capture is the one taken last: an
 archive member by the time in its name, any other file by the newest time it holds, ties in the
 order given; tickets outside Bangkok count for no district office; the responsible office is the
-first organisation when it is a district office (`เขต...`), or, for tickets held by the BMA itself
-(`กรุงเทพ...`), the district of the record or of the address (its last `เขต` name). Only the
+first district office (`เขต...`) among the organisations, else the first organisation other than
+the watching accounts (`เพื่อนชัชชาติ`, `ร้องทุกข์ กทม. 1555`), the BMA itself (`กรุงเทพ...`) meaning the
+district of the record or of the address (its last `เขต` name). Only the
 standard library is used, and the `zstd` program for the archives.
 """
 import csv
@@ -27,6 +28,8 @@ import zipfile
 import xml.etree.ElementTree as ET
 
 BANGKOK = {"กรุงเทพมหานคร", "จังหวัดกรุงเทพมหานคร"}
+# Accounts that follow tickets without being responsible for them.
+WATCHERS = {"เพื่อนชัชชาติ", "ร้องทุกข์ กทม. 1555"}
 THAI = re.compile(r"เขต[\s:]*([\u0E00-\u0E7F]+)")
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 
@@ -137,9 +140,11 @@ def district_of(row):
     if province not in BANGKOK:
         return None
     orgs = [o.strip() for o in text(row.get("organization") or row.get("org") or row.get("agency")).split(",") if o.strip()]
-    first = orgs[0] if orgs else "กรุงเทพมหานคร"
-    if first.startswith("เขต"):
-        return first[len("เขต"):].strip() or None
+    offices = [o for o in orgs if o.startswith("เขต")]
+    if offices:
+        return offices[0][len("เขต"):].strip() or None
+    others = [o for o in orgs if o not in WATCHERS]
+    first = others[0] if others else "กรุงเทพมหานคร"
     if first.startswith("กรุงเทพ"):
         d = text(row.get("district"))
         if d.startswith("เขต"):

@@ -517,7 +517,53 @@ fn replay_in_process(dir: &Path, args: &BenchArgs) -> Result<()> {
         ps.as_secs_f64() / total.as_secs_f64()
     );
     time_specs(&views, &fold, fy, &cal, total);
+    ranged_replay(dir, args, total)?;
 
+    Ok(())
+}
+
+/// The same year with every acknowledgement, progress report and close known only to a range
+/// (`occurred_after` an hour and a day before), replayed and judged, next to the exact log's
+/// replay of this run.
+fn ranged_replay(dir: &Path, args: &BenchArgs, exact: Duration) -> Result<()> {
+    use event_model::EventType;
+    let db = fresh_db(dir, "ranged.db");
+    let mut ranged = 0u64;
+    let events: Vec<NewEvent> = generator(&args.fiscal_year, args.complaints, args.seed)?
+        .enumerate()
+        .map(|(i, mut e)| {
+            if matches!(
+                e.event_type(),
+                EventType::Acknowledged | EventType::ProgressReported | EventType::Closed
+            ) {
+                let back = if i % 2 == 0 { 1 } else { 24 };
+                e.occurred_after = Some(e.occurred_at - chrono::Duration::hours(back));
+                ranged += 1;
+            }
+            e
+        })
+        .collect();
+    let n = events.len() as u64;
+    ours(&db, &events, Durability::Normal)?;
+    drop(events);
+    let store = SqliteStore::open(&db, Durability::Full)?;
+    let fy = crate::fiscal_year_arg(&args.fiscal_year)?;
+    let (cal, rules) = (Calendar::builtin(), DeadlineRules::default());
+    let t = Instant::now();
+    let mut fold = ComplaintFold::new(fy.end_instant());
+    store.scan_for_folds(0, &mut |e| fold.apply(e))?;
+    let views = fold.views(&cal, &rules);
+    std::hint::black_box(overdue(
+        views.iter().filter(|v| v.in_fiscal_year(fy)),
+        fy.end_instant(),
+        &rules,
+    ));
+    let took = t.elapsed();
+    println!(
+        "ranged replay     {ranged} of {n} events with occurred_after, judged {} ({took:.2?}) | exact log {exact:.2?} | ratio {:.2}x",
+        fmt_rate(rate(n, took)),
+        exact.as_secs_f64() / took.as_secs_f64()
+    );
     Ok(())
 }
 
@@ -558,23 +604,39 @@ fn time_specs(
     );
 }
 
-/// Import of the real Traffy Fondue extracts (test data), when they are there.
+/// Import of the real Traffy Fondue data (test data), when it is there: every file but the
+/// snapshot archives, then the three archives (1.6 M GeoJSON features), each into a fresh log.
 fn import_real_extracts(dir: &Path) -> Result<()> {
     let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/traffy");
-    let exports: Vec<PathBuf> = std::fs::read_dir(&data)
+    let files: Vec<PathBuf> = std::fs::read_dir(&data)
         .map(|d| {
-            d.filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "csv"))
-                .collect()
+            let mut v: Vec<PathBuf> = d
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    let n = p.file_name().unwrap_or_default().to_string_lossy();
+                    ["csv", "json", "xlsx", "zst"]
+                        .iter()
+                        .any(|x| p.extension().is_some_and(|e| e == *x))
+                        && !n.contains("MANIFEST")
+                })
+                .collect();
+            v.sort();
+            v
         })
         .unwrap_or_default();
-    if !exports.is_empty() {
+    let (archives, others): (Vec<PathBuf>, Vec<PathBuf>) = files
+        .into_iter()
+        .partition(|p| p.extension().is_some_and(|e| e == "zst"));
+    for (label, set) in [("files", others), ("archives", archives)] {
+        if set.is_empty() {
+            continue;
+        }
         let import_db = fresh_db(dir, "import.db");
         let t = Instant::now();
         let child = Command::new(std::env::current_exe()?)
             .args(["import", "traffy", "--db"])
             .arg(&import_db)
-            .args(&exports)
+            .args(&set)
             .output()?;
         let wall = t.elapsed();
         ensure!(
@@ -582,10 +644,10 @@ fn import_real_extracts(dir: &Path) -> Result<()> {
             "import failed: {}",
             String::from_utf8_lossy(&child.stderr)
         );
-        let rows: u64 = String::from_utf8_lossy(&child.stdout)
+        let records: u64 = String::from_utf8_lossy(&child.stdout)
             .lines()
             .filter_map(|l| {
-                l.split(" rows: ")
+                l.split(" records: ")
                     .next()?
                     .rsplit(' ')
                     .next()?
@@ -593,7 +655,11 @@ fn import_real_extracts(dir: &Path) -> Result<()> {
                     .ok()
             })
             .sum();
-        println!("import            {rows} rows of the real Traffy Fondue extracts in {wall:.2?} ({}), process start included", fmt_rate(rate(rows, wall)));
+        println!(
+            "import {label:<10} {} real Traffy Fondue files, {records} records, in {wall:.2?} ({}), process start included",
+            set.len(),
+            fmt_rate(rate(records, wall))
+        );
     }
     Ok(())
 }

@@ -58,9 +58,13 @@ struct ComplaintAcc {
     version: u64,
     rounds: Vec<RoundAcc>,
     spot_checks: Vec<SpotCheckView>,
-    /// The earliest instant of its latest `observed` event: the log is complete for it up to
-    /// then, and knows nothing after. `None` when the log is its whole record.
+    /// The earliest instant of its latest `observed` event (also one after the evaluation
+    /// instant: the log holds every change up to it): the log is complete for it up to then,
+    /// and knows nothing after. `None` when the log is its whole record.
     known_until: Option<DateTime<FixedOffset>>,
+    /// The earliest start of an event that may or may not have happened by the evaluation
+    /// instant (its range straddles it): the record is certain only up to then.
+    uncertain_from: Option<DateTime<FixedOffset>>,
 }
 
 impl ComplaintAcc {
@@ -82,6 +86,7 @@ impl ComplaintAcc {
             rounds: Vec::new(),
             spot_checks: Vec::new(),
             known_until: None,
+            uncertain_from: None,
         }
     }
 
@@ -141,6 +146,20 @@ impl ComplaintFold {
     /// into the projection instead of copying them.
     pub fn apply(&mut self, ev: RecordedEvent) {
         if ev.occurred_at > self.as_of {
+            // Not (surely) by the evaluation instant, but it may still say how far the record
+            // of a complaint reaches.
+            if let Some(c) = self.complaints.get_mut(ev.stream.as_str()) {
+                match (&ev.data, ev.occurred_after) {
+                    (EventData::Observed(_), after) => {
+                        let seen = after.unwrap_or(ev.occurred_at);
+                        c.known_until = Some(c.known_until.map_or(seen, |k| k.max(seen)));
+                    }
+                    (_, Some(after)) if after < self.as_of => {
+                        c.uncertain_from = Some(c.uncertain_from.map_or(after, |u| u.min(after)));
+                    }
+                    _ => {}
+                }
+            }
             return;
         }
         if ev.stream.starts_with(UNIT_STREAM_PREFIX) {
@@ -559,7 +578,7 @@ fn judge_spread<T: Sync>(
 fn round_view(
     r: &RoundAcc,
     as_of: NaiveDate,
-    known_until: Option<NaiveDate>,
+    (known_until, observed): (Option<NaiveDate>, bool),
     cal: &Calendar,
     rules: &DeadlineRules,
 ) -> RoundView {
@@ -624,7 +643,12 @@ fn round_view(
         v.first_progress_due_earliest = earliest(r2_due);
         v.first_progress_status = match r.first_progress_at {
             Some(t) => Some(fulfilled(t.days(), r2_due)),
-            None => unfulfilled(r2_due, ended, as_of, known_until),
+            None => match unfulfilled(r2_due, ended, as_of, known_until) {
+                // Observed elsewhere: its state changes are seen, its progress reports are
+                // not; none shown is no evidence that none was made.
+                Some(Judgement::Missed) if observed => Some(Judgement::Undetermined),
+                other => other,
+            },
         };
         v.first_progress_on_time = v.first_progress_status.and_then(Judgement::on_time);
     }
@@ -661,14 +685,17 @@ fn round_view(
             || closed_on.is_some_and(|e| e.lo == due && e.hi == due);
         let may_be_met = r.progress_dates.iter().any(|d| may_window(&d))
             || closed_on.is_some_and(|e| e.lo <= due && due <= e.hi);
-        // While open, known to be missed only once its day had passed by the latest
-        // observation (for a complaint observed elsewhere).
-        let passed_when_seen = known_until.is_none_or(|k| k > due);
+        // A complaint observed elsewhere shows its state changes, not its progress reports:
+        // a checkpoint it does not show met is not known to be missed.
         let status = if met_surely {
             Judgement::Met
         } else if ended.is_none() && as_of <= due {
             Judgement::Pending
-        } else if !applies || may_be_met || (ended.is_none() && !passed_when_seen) {
+        } else if !applies
+            || may_be_met
+            || observed
+            || (ended.is_none() && known_until.is_some_and(|k| k <= due))
+        {
             Judgement::Undetermined
         } else {
             Judgement::Missed
@@ -713,11 +740,18 @@ fn view(
     rules: &DeadlineRules,
 ) -> ComplaintView {
     let as_of = local_date(&as_of_instant);
-    let known_until = c.known_until.map(|t| local_date(&t));
+    // How far the record is known to reach: its latest observation elsewhere, and no further
+    // than the start of an event that may or may not have happened by now.
+    let known_until = match (c.known_until, c.uncertain_from) {
+        (Some(k), Some(u)) => Some(k.min(u)),
+        (k, u) => k.or(u),
+    }
+    .map(|t| local_date(&t));
+    let observed = c.known_until.is_some();
     let rounds: Vec<RoundView> = c
         .rounds
         .iter()
-        .map(|r| round_view(r, as_of, known_until, cal, rules))
+        .map(|r| round_view(r, as_of, (known_until, observed), cal, rules))
         .collect();
     let unit = match c.status {
         Status::Reopened | Status::New | Status::Received => None,

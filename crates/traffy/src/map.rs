@@ -42,21 +42,32 @@ fn unit_id(prefix: &str, name: &str) -> String {
     )
 }
 
-/// The unit a ticket is forwarded to, and whether it is outside the BMA.
+/// Accounts that follow tickets without being responsible for them: the Governor's volunteer
+/// group that shares tickets, and the 1555 centre that relays them.
+pub const WATCHERS: &[&str] = &["เพื่อนชัชชาติ", "ร้องทุกข์ กทม. 1555"];
+
+/// The unit a ticket is forwarded to, and whether it is outside the BMA: the first district
+/// office among its organisations; else the first organisation that is not a watching account
+/// (the BMA itself meaning the district office of the address).
 fn responsible(t: &Ticket, districts: &BTreeMap<String, String>) -> (String, bool) {
     // Tickets outside Bangkok are kept, but no BMA unit is accountable for them.
     if !in_bangkok(t) {
         let province = t.province.as_deref().unwrap_or("unknown");
         return (unit_id("outside-bangkok", province), true);
     }
-    let first = t.organizations.first().map(String::as_str).unwrap_or(BMA);
-    if let Some(d) = first.strip_prefix("เขต") {
+    if let Some(d) = t.organizations.iter().find_map(|o| o.strip_prefix("เขต")) {
         return (district_unit(d.trim(), districts), false);
     }
+    let first = t
+        .organizations
+        .iter()
+        .map(String::as_str)
+        .find(|o| !WATCHERS.contains(o))
+        .unwrap_or(BMA);
     if first == BMA || first.starts_with("กรุงเทพ") {
         return match &t.district {
-            Some(d) if in_bangkok(t) => (district_unit(d, districts), false),
-            _ => (unit_id("bma", first), false),
+            Some(d) => (district_unit(d, districts), false),
+            None => (unit_id("bma", first), false),
         };
     }
     if first.starts_with("สำนัก") {
@@ -294,6 +305,15 @@ mod tests {
             "the BMA level goes to the address's district"
         );
         assert_eq!(unit(&["เขตหนองจอก"]), ("district:หนองจอก".into(), false));
+        // Watching accounts are not responsible: the district office after them is.
+        assert_eq!(
+            unit(&["เพื่อนชัชชาติ", "กรุงเทพมหานคร", "เขตพระนคร"]),
+            ("district:พระนคร".into(), false)
+        );
+        assert_eq!(
+            unit(&["ร้องทุกข์ กทม. 1555", "กรุงเทพมหานคร"]),
+            ("district:bang-rak".into(), false)
+        );
         assert_eq!(unit(&["สำนักการโยธา"]), ("dept:สำนักการโยธา".into(), false));
         assert_eq!(
             unit(&["การประปานครหลวง กปน."]),

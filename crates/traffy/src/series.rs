@@ -68,7 +68,9 @@ impl Prior {
                     p.acked = false;
                 }
                 EventData::Forwarded(_) => p.acked = false,
-                EventData::Observed(_) => p.observed = Some(e.occurred_at),
+                EventData::Observed(_) => {
+                    p.observed = Some(e.occurred_after.unwrap_or(e.occurred_at))
+                }
                 _ => {}
             }
         }
@@ -193,22 +195,34 @@ fn next_changes(s: &Sighting, next: &Sighting) -> bool {
 }
 
 impl Builder {
-    /// Records that the ticket was seen in the sighting's state at the capture (at the
-    /// newest time it holds: the state held then), unless that is not after what is known.
+    /// Records that the ticket was seen in the sighting's state at the capture: at the newest
+    /// time the capture holds (the state held then), or, when steps already reach past that,
+    /// in the range up to the capture's time; unless that is not after what is known.
     fn observe(&mut self, s: &Sighting) {
-        let Some(at) = [s.capture.after, s.last_activity.map(|l| l.lo())]
+        let Some(lower) = [s.capture.after, s.last_activity.map(|l| l.lo())]
             .into_iter()
             .flatten()
             .max()
         else {
             return;
         };
-        if at < self.last_at || self.observed.is_some_and(|o| at <= o) {
+        if self.observed.is_some_and(|o| lower <= o) {
             return;
         }
-        self.push(Step::Observed(s.state.clone()), Span::exact(at));
-        self.observed = Some(at);
-        self.lo = self.lo.max(at);
+        let span = if lower >= self.last_at {
+            Span::exact(lower)
+        } else {
+            match s.capture.by {
+                Some(by) if by >= self.last_at && by > lower => Span {
+                    at: by,
+                    after: Some(lower - Duration::microseconds(1)),
+                },
+                _ => return,
+            }
+        };
+        self.push(Step::Observed(s.state.clone()), span);
+        self.observed = Some(span.after.unwrap_or(span.at));
+        self.lo = self.lo.max(lower);
     }
     /// Adds a step, keeping time order: a span that would end before the previous step is
     /// widened to end with it (still holding every instant the data allows).
