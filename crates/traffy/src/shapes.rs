@@ -330,9 +330,20 @@ fn read_table(
 /// Sets every sighting's capture (after the newest time the part holds; by `by`), then hands
 /// the records on.
 fn emit_part(
-    records: Vec<Result<Record, Refused>>,
+    mut records: Vec<Result<Record, Refused>>,
     by: Option<DateTime<FixedOffset>>,
     sink: &mut dyn FnMut(Result<Record, Refused>),
+) -> Result<(), TraffyError> {
+    finish_part(&mut records, by)?;
+    records.into_iter().for_each(sink);
+    Ok(())
+}
+
+/// Sets every sighting's capture: at or after the newest time the part holds, at or before
+/// `by`. A part without records holds no tickets.
+fn finish_part(
+    records: &mut [Result<Record, Refused>],
+    by: Option<DateTime<FixedOffset>>,
 ) -> Result<(), TraffyError> {
     if records.is_empty() {
         return Err(TraffyError::Empty("no records".into()));
@@ -349,11 +360,8 @@ fn emit_part(
         },
         by,
     };
-    for mut r in records {
-        if let Ok(rec) = &mut r {
-            rec.sighting.capture = capture;
-        }
-        sink(r);
+    for rec in records.iter_mut().flatten() {
+        rec.sighting.capture = capture;
     }
     Ok(())
 }
@@ -685,6 +693,18 @@ fn read_json(
     member_capture: Capture,
     sink: &mut dyn FnMut(Result<Record, Refused>),
 ) -> Result<Shape, TraffyError> {
+    let (shape, records) = json_records(v, part, opts, member_capture)?;
+    records.into_iter().for_each(sink);
+    Ok(shape)
+}
+
+/// The records of a JSON document, their captures set.
+fn json_records(
+    v: &Value,
+    part: u32,
+    opts: &ReadOptions,
+    member_capture: Capture,
+) -> Result<(Shape, Vec<Result<Record, Refused>>), TraffyError> {
     let place = |i: usize| Place {
         part,
         line: i as u64 + 1,
@@ -756,8 +776,9 @@ fn read_json(
         }
     };
     let by = member_capture.by.or(opts.observed_at);
-    emit_part(records, by, sink)?;
-    Ok(shape)
+    let mut records = records;
+    finish_part(&mut records, by)?;
+    Ok((shape, records))
 }
 
 /// A GeoJSON feature: the API's record in `properties`, the point in `geometry`.
@@ -797,67 +818,101 @@ fn read_archive(
     opts: &ReadOptions,
     sink: &mut dyn FnMut(Result<Record, Refused>),
 ) -> Result<ReadInfo, TraffyError> {
-    let decoder = zstd::stream::read::Decoder::new(bytes)
-        .map_err(|e| TraffyError::Unreadable(format!("zstd: {e}")))?;
-    let mut archive = tar::Archive::new(decoder);
-    let mut parts = Vec::new();
-    let mut shape = None;
-    let mut buf = Vec::new();
-    for entry in archive
-        .entries()
-        .map_err(|e| TraffyError::Unreadable(format!("tar: {e}")))?
-    {
-        let mut entry = entry.map_err(|e| TraffyError::Unreadable(format!("tar: {e}")))?;
-        if !entry.header().entry_type().is_file() {
-            continue;
-        }
-        let name = entry
-            .path()
-            .map(|p| p.to_string_lossy().to_string())
-            .unwrap_or_default();
-        if !name.ends_with(".json") {
-            continue;
-        }
-        buf.clear();
-        entry
-            .read_to_end(&mut buf)
-            .map_err(|e| TraffyError::Unreadable(format!("{name}: {e}")))?;
-        parts.push(name.clone());
-        let part = parts.len() as u32;
-        let v: Value = match serde_json::from_slice(&buf) {
-            Ok(v) => v,
-            Err(e) => {
-                sink(Err(Refused {
-                    place: Place { part, line: 0 },
-                    ticket_id: None,
-                    reason: format!("member `{name}`: malformed JSON: {e}"),
-                }));
-                continue;
+    use std::sync::mpsc::{channel, sync_channel};
+    use std::sync::{Arc, Mutex};
+    type Parsed = (u32, Vec<Result<Record, Refused>>);
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4);
+    // One thread unpacks the members in order, workers parse them, and this thread hands
+    // their records on in member order.
+    let (member_tx, member_rx) = sync_channel::<(u32, String, Vec<u8>)>(workers * 2);
+    let member_rx = Arc::new(Mutex::new(member_rx));
+    let (parsed_tx, parsed_rx) = channel::<Parsed>();
+    std::thread::scope(|scope| -> Result<ReadInfo, TraffyError> {
+        let unpack = scope.spawn(move || -> Result<Vec<String>, TraffyError> {
+            let decoder = zstd::stream::read::Decoder::new(bytes)
+                .map_err(|e| TraffyError::Unreadable(format!("zstd: {e}")))?;
+            let mut archive = tar::Archive::new(decoder);
+            let mut parts = Vec::new();
+            for entry in archive
+                .entries()
+                .map_err(|e| TraffyError::Unreadable(format!("tar: {e}")))?
+            {
+                let mut entry = entry.map_err(|e| TraffyError::Unreadable(format!("tar: {e}")))?;
+                if !entry.header().entry_type().is_file() {
+                    continue;
+                }
+                let name = entry
+                    .path()
+                    .map(|p| p.to_string_lossy().to_string())
+                    .unwrap_or_default();
+                if !name.ends_with(".json") {
+                    continue;
+                }
+                let mut buf = Vec::with_capacity(entry.size() as usize);
+                entry
+                    .read_to_end(&mut buf)
+                    .map_err(|e| TraffyError::Unreadable(format!("{name}: {e}")))?;
+                parts.push(name.clone());
+                if member_tx.send((parts.len() as u32, name, buf)).is_err() {
+                    break;
+                }
             }
-        };
-        let capture = Capture {
-            after: None,
-            by: member_time(&name),
-        };
-        match read_json(&v, part, opts, capture, sink) {
-            Ok(s) => shape = Some(shape.unwrap_or(s)),
-            Err(TraffyError::Empty(_)) => {}
-            Err(e) => sink(Err(Refused {
-                place: Place { part, line: 0 },
-                ticket_id: None,
-                reason: format!("member `{name}`: {e}"),
-            })),
+            Ok(parts)
+        });
+        for _ in 0..workers {
+            let (rx, tx) = (Arc::clone(&member_rx), parsed_tx.clone());
+            scope.spawn(move || loop {
+                let next = rx.lock().expect("not poisoned").recv();
+                let Ok((part, name, buf)) = next else { break };
+                let refused = |reason: String| {
+                    vec![Err(Refused {
+                        place: Place { part, line: 0 },
+                        ticket_id: None,
+                        reason: format!("member `{name}`: {reason}"),
+                    })]
+                };
+                let records = match serde_json::from_slice::<Value>(&buf) {
+                    Err(e) => refused(format!("malformed JSON: {e}")),
+                    Ok(v) => {
+                        let capture = Capture {
+                            after: None,
+                            by: member_time(&name),
+                        };
+                        match json_records(&v, part, opts, capture) {
+                            Ok((_, r)) => r,
+                            Err(TraffyError::Empty(_)) => vec![],
+                            Err(e) => refused(e.to_string()),
+                        }
+                    }
+                };
+                if tx.send((part, records)).is_err() {
+                    break;
+                }
+            });
         }
-    }
-    if parts.is_empty() {
-        return Err(TraffyError::Empty(
-            "the archive holds no JSON snapshot".into(),
-        ));
-    }
-    let _ = shape;
-    Ok(ReadInfo {
-        shape: Shape::Archive,
-        parts,
+        drop(parsed_tx);
+        let mut waiting: std::collections::BTreeMap<u32, Vec<Result<Record, Refused>>> =
+            Default::default();
+        let mut next = 1;
+        for (part, records) in parsed_rx {
+            waiting.insert(part, records);
+            while let Some(records) = waiting.remove(&next) {
+                records.into_iter().for_each(&mut *sink);
+                next += 1;
+            }
+        }
+        let parts = unpack.join().expect("unpacking thread")?;
+        if parts.is_empty() {
+            return Err(TraffyError::Empty(
+                "the archive holds no JSON snapshot".into(),
+            ));
+        }
+        Ok(ReadInfo {
+            shape: Shape::Archive,
+            parts,
+        })
     })
 }
 
