@@ -94,7 +94,9 @@ fn both_real_exports_import_with_every_row_accounted_for_and_the_shares_reproduc
                 .starts_with("ok: 0 events")
     );
 
-    // Score FY 2566 and compare every district office with the independent count.
+    // Score FY 2566 as of the last capture and compare every district office with the
+    // independent count: tickets seen only in the earlier export are not known by then.
+    let (key, as_of) = newest(&files);
     let out_dir = dir.path("replay");
     rongtook(&[
         "replay",
@@ -102,6 +104,8 @@ fn both_real_exports_import_with_every_row_accounted_for_and_the_shares_reproduc
         db.to_str().unwrap(),
         "--fiscal-year",
         "2566",
+        "--as-of",
+        &as_of,
         "--out",
         out_dir.to_str().unwrap(),
         "--spec",
@@ -109,17 +113,8 @@ fn both_real_exports_import_with_every_row_accounted_for_and_the_shares_reproduc
     ]);
     let rep: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out_dir.join("indicators.json")).unwrap()).unwrap();
-    let py = Command::new("python3")
-        .arg(workspace_root().join("tests/traffy/independent_count.py"))
-        .args(files)
-        .output()
-        .expect("python3");
-    assert!(
-        py.status.success(),
-        "{}",
-        String::from_utf8_lossy(&py.stderr)
-    );
-    let counted: serde_json::Value = serde_json::from_slice(&py.stdout).unwrap();
+    let counted = independent_as_of(&files, Some(&key));
+    assert!(counted["undetermined"].as_u64().unwrap() > 0);
     let independent: BTreeMap<String, (u64, u64)> =
         serde_json::from_value(counted["districts"].clone()).unwrap();
     let names = indicators::spec::bangkok_unit_names();
@@ -131,6 +126,9 @@ fn both_real_exports_import_with_every_row_accounted_for_and_the_shares_reproduc
             .map(|n| n.th.trim_start_matches("สำนักงานเขต").to_string())
             .unwrap_or_else(|| unit.to_string());
         let step = &u["steps"][0];
+        if step["total"].as_u64().unwrap() == 0 {
+            continue;
+        }
         ours.insert(
             th,
             (
@@ -139,11 +137,13 @@ fn both_real_exports_import_with_every_row_accounted_for_and_the_shares_reproduc
             ),
         );
     }
-    assert_eq!(ours.len(), 50, "the 50 district offices");
+    assert!(ours.len() >= 45, "district offices judged: {}", ours.len());
     assert_eq!(ours, independent);
-    // Tickets whose first organisation is a watching account count for the district office
-    // after it (1864 when the first organisation decided).
-    assert_eq!(rep["overall"]["total"], 1921);
+    // The tickets seen only in the earlier export: not known as of the last capture.
+    assert_eq!(
+        rep["overall"]["steps"][0]["undetermined"],
+        counted["undetermined"]
+    );
     assert_eq!(rep["overall"]["level"], 1);
 }
 
@@ -163,8 +163,14 @@ fn real_files() -> Vec<std::path::PathBuf> {
 }
 
 fn independent(files: &[&str]) -> serde_json::Value {
+    independent_as_of(files, None)
+}
+
+/// The independent count, counting only tickets known up to `as_of` (its time key).
+fn independent_as_of(files: &[&str], as_of: Option<&str>) -> serde_json::Value {
     let py = Command::new("python3")
         .arg(workspace_root().join("tests/traffy/independent_count.py"))
+        .args(as_of.map(|k| ["--as-of", k]).into_iter().flatten())
         .args(files)
         .output()
         .expect("python3");
@@ -174,6 +180,30 @@ fn independent(files: &[&str]) -> serde_json::Value {
         String::from_utf8_lossy(&py.stderr)
     );
     serde_json::from_slice(&py.stdout).unwrap()
+}
+
+/// The newest platform time of the files (the independent count's key, and as RFC 3339): the
+/// last capture's, when a series ends there.
+fn newest(files: &[&str]) -> (String, String) {
+    let ind = independent(files);
+    let key = ind["newest"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_str().unwrap().to_string())
+        .max()
+        .unwrap();
+    // `20230518T080300.123456` -> `2023-05-18T08:03:00.123456Z`
+    let rfc = format!(
+        "{}-{}-{}T{}:{}:{}Z",
+        &key[0..4],
+        &key[4..6],
+        &key[6..8],
+        &key[9..11],
+        &key[11..13],
+        &key[13..]
+    );
+    (key, rfc)
 }
 
 /// Each record's fate from `--fates`: (file name, ticket id, fate, reason).
@@ -419,7 +449,9 @@ fn a_snapshot_series_becomes_lifecycles_and_its_shares_match_an_independent_coun
     assert_eq!(rongtook(&["verify", "--db", db.to_str().unwrap()]), before);
 
     // Each district office's tickets and how many the latest capture shows finished equal
-    // the independent count, through the Traffy indicator of FY 2566.
+    // the independent count, through the Traffy indicator of FY 2566, as of the last capture
+    // (a ticket not in it is not known by then: undetermined, out of the share).
+    let (key, as_of) = newest(&paths);
     let out_dir = dir.path("replay");
     rongtook(&[
         "replay",
@@ -427,6 +459,8 @@ fn a_snapshot_series_becomes_lifecycles_and_its_shares_match_an_independent_coun
         db.to_str().unwrap(),
         "--fiscal-year",
         "2566",
+        "--as-of",
+        &as_of,
         "--out",
         out_dir.to_str().unwrap(),
         "--spec",
@@ -453,7 +487,7 @@ fn a_snapshot_series_becomes_lifecycles_and_its_shares_match_an_independent_coun
             );
         }
     }
-    let ind = independent(&paths);
+    let ind = independent_as_of(&paths, Some(&key));
     let theirs: BTreeMap<String, (u64, u64)> = ind["districts"]
         .as_object()
         .unwrap()

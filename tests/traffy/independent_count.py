@@ -1,13 +1,16 @@
 """Counts, straight from Traffy Fondue's raw files and independently of Rongtook's importer,
 what the files hold and what each Bangkok district office received and finished.
 
-Usage: python3 independent_count.py FILE [...]
+Usage: python3 independent_count.py [--as-of KEY] FILE [...]
 Prints JSON:
   files:     {file name: {"records", "no_id", "ids"}}  (records; records without a ticket id;
              distinct ticket ids)
   tickets:   distinct ticket ids over all files
   districts: {district: [received, finished]}: tickets of Bangkok's district offices, and how
-             many the latest capture shows finished (`เสร็จสิ้น`)
+             many the latest capture shows finished (`เสร็จสิ้น`); with --as-of (a UTC time written
+             `YYYYMMDDTHHMMSS[.ffffff]`), only tickets whose latest capture holds a time at or
+             after it (the others' state then is not known: counted in `undetermined`)
+  newest:    {file name: its newest platform time, written the same way}
 
 Rules (README, "Importing Traffy Fondue"): a ticket's latest capture is the one taken last: an
 archive member by the time in its name, any other file by the newest time it holds, ties in the
@@ -156,17 +159,24 @@ def district_of(row):
     return None
 
 
+args = sys.argv[1:]
+as_of = None
+if args[:1] == ["--as-of"]:
+    as_of, args = args[1], args[2:]
 files = {}
+newest = {}
 latest = {}  # ticket -> (capture key, order, district, state)
 first_seen = {}
 order = 0
-for path in sys.argv[1:]:
+for path in args:
     name = path.rsplit("/", 1)[-1]
     stats = files.setdefault(name, {"records": 0, "no_id": 0, "ids": set()})
     for part, when, rows in parts(path):
+        times = [platform_time(text(r.get(k))) for r in rows for k in ("timestamp", "last_activity")]
+        times = [t for t in times if t]
+        if part is None and times:
+            newest[name] = max(times)
         if when is None:
-            times = [platform_time(text(r.get(k))) for r in rows for k in ("timestamp", "last_activity")]
-            times = [t for t in times if t]
             when = max(times) if times else ""
         for r in rows:
             stats["records"] += 1
@@ -181,11 +191,15 @@ for path in sys.argv[1:]:
                 first_seen[ticket] = district_of(r)
             key = (when, order)
             if ticket not in latest or key >= latest[ticket][0]:
-                latest[ticket] = (key, state)
+                latest[ticket] = (key, state, when)
 
 districts = {}
+undetermined = 0
 for ticket, district in first_seen.items():
     if district is None:
+        continue
+    if as_of is not None and latest[ticket][2] < as_of:
+        undetermined += 1
         continue
     c = districts.setdefault(district, [0, 0])
     c[0] += 1
@@ -197,6 +211,8 @@ json.dump(
         "files": {n: {"records": s["records"], "no_id": s["no_id"], "ids": len(s["ids"])} for n, s in files.items()},
         "tickets": len(first_seen),
         "districts": districts,
+        "undetermined": undetermined,
+        "newest": newest,
     },
     sys.stdout,
     ensure_ascii=False,

@@ -109,6 +109,10 @@ fn round_verdict(c: Criterion, r: &RoundView) -> Verdict {
 /// The verdict of a criterion for a complaint and one of its units.
 pub fn verdict(c: Criterion, complaint: &ComplaintView, unit: &str) -> Verdict {
     match c {
+        // Its state at the evaluation instant is not known when its record ends before it.
+        Criterion::ClosedWithAnswer | Criterion::Resolved if complaint.known_until.is_some() => {
+            Verdict::Undetermined
+        }
         Criterion::ClosedWithAnswer => {
             if complaint.status == Status::Closed {
                 Verdict::Met

@@ -508,6 +508,12 @@ pub struct ComplaintView {
     pub stale: bool,
     pub rounds: Vec<RoundView>,
     pub spot_checks: Vec<SpotCheckView>,
+    /// When the log's record of the complaint is known complete only up to an instant before
+    /// the evaluation instant (its latest observation in the outside system it comes from, or
+    /// the start of an event that may or may not have happened by then): that instant. Its
+    /// state at the evaluation instant is then not known. Absent when the record is complete.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub known_until: Option<Timestamp>,
 }
 
 impl ComplaintView {
@@ -781,5 +787,11 @@ fn view(
         stale,
         rounds,
         spot_checks: c.spot_checks.clone(),
+        known_until: match (c.known_until, c.uncertain_from) {
+            (Some(k), Some(u)) => Some(k.min(u)),
+            (k, u) => k.or(u),
+        }
+        .filter(|k| *k < as_of_instant)
+        .map(Timestamp),
     }
 }
