@@ -97,46 +97,11 @@ fn both_real_exports_import_with_every_row_accounted_for_and_the_shares_reproduc
     // Score FY 2566 as of the last capture and compare every district office with the
     // independent count: tickets seen only in the earlier export are not known by then.
     let (key, as_of) = newest(&files);
-    let out_dir = dir.path("replay");
-    rongtook(&[
-        "replay",
-        "--db",
-        db.to_str().unwrap(),
-        "--fiscal-year",
-        "2566",
-        "--as-of",
-        &as_of,
-        "--out",
-        out_dir.to_str().unwrap(),
-        "--spec",
-        "traffy-resolution-2567",
-    ]);
-    let rep: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out_dir.join("indicators.json")).unwrap()).unwrap();
+    let (rep, ours) = district_shares(&dir, &db, &as_of);
     let counted = independent_as_of(&files, Some(&key));
     assert!(counted["undetermined"].as_u64().unwrap() > 0);
     let independent: BTreeMap<String, (u64, u64)> =
         serde_json::from_value(counted["districts"].clone()).unwrap();
-    let names = indicators::spec::bangkok_unit_names();
-    let mut ours: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-    for u in rep["units"].as_array().unwrap() {
-        let unit = u["unit"].as_str().unwrap();
-        let th = names
-            .get(unit)
-            .map(|n| n.th.trim_start_matches("สำนักงานเขต").to_string())
-            .unwrap_or_else(|| unit.to_string());
-        let step = &u["steps"][0];
-        if step["total"].as_u64().unwrap() == 0 {
-            continue;
-        }
-        ours.insert(
-            th,
-            (
-                step["total"].as_u64().unwrap(),
-                step["correct"].as_u64().unwrap(),
-            ),
-        );
-    }
     assert!(ours.len() >= 45, "district offices judged: {}", ours.len());
     assert_eq!(ours, independent);
     // The tickets seen only in the earlier export: not known as of the last capture.
@@ -204,6 +169,49 @@ fn newest(files: &[&str]) -> (String, String) {
         &key[13..]
     );
     (key, rfc)
+}
+
+/// Traffy indicator of FY 2566 as of `as_of`: the report, and per district office (Thai
+/// name) its judged tickets and how many were resolved, for offices with any judged.
+fn district_shares(
+    dir: &Scratch,
+    db: &std::path::Path,
+    as_of: &str,
+) -> (serde_json::Value, BTreeMap<String, (u64, u64)>) {
+    let out_dir = dir.path("replay");
+    rongtook(&[
+        "replay",
+        "--db",
+        db.to_str().unwrap(),
+        "--fiscal-year",
+        "2566",
+        "--as-of",
+        as_of,
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--spec",
+        "traffy-resolution-2567",
+    ]);
+    let rep: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("indicators.json")).unwrap()).unwrap();
+    let names = indicators::spec::bangkok_unit_names();
+    let mut ours = BTreeMap::new();
+    for u in rep["units"].as_array().unwrap() {
+        let unit = u["unit"].as_str().unwrap();
+        let th = names
+            .get(unit)
+            .map(|n| n.th.trim_start_matches("สำนักงานเขต").to_string())
+            .unwrap_or_else(|| unit.to_string());
+        let step = &u["steps"][0];
+        let (total, correct) = (
+            step["total"].as_u64().unwrap(),
+            step["correct"].as_u64().unwrap(),
+        );
+        if total > 0 {
+            ours.insert(th, (total, correct));
+        }
+    }
+    (rep, ours)
 }
 
 /// Each record's fate from `--fates`: (file name, ticket id, fate, reason).
@@ -452,41 +460,7 @@ fn a_snapshot_series_becomes_lifecycles_and_its_shares_match_an_independent_coun
     // the independent count, through the Traffy indicator of FY 2566, as of the last capture
     // (a ticket not in it is not known by then: undetermined, out of the share).
     let (key, as_of) = newest(&paths);
-    let out_dir = dir.path("replay");
-    rongtook(&[
-        "replay",
-        "--db",
-        db.to_str().unwrap(),
-        "--fiscal-year",
-        "2566",
-        "--as-of",
-        &as_of,
-        "--out",
-        out_dir.to_str().unwrap(),
-        "--spec",
-        "traffy-resolution-2567",
-    ]);
-    let rep: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out_dir.join("indicators.json")).unwrap()).unwrap();
-    let names = indicators::spec::bangkok_unit_names();
-    let mut ours: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-    for u in rep["units"].as_array().unwrap() {
-        let unit = u["unit"].as_str().unwrap();
-        let th = names
-            .get(unit)
-            .map(|n| n.th.trim_start_matches("สำนักงานเขต").to_string())
-            .unwrap_or_else(|| unit.to_string());
-        let step = &u["steps"][0];
-        if step["total"].as_u64().unwrap() > 0 {
-            ours.insert(
-                th,
-                (
-                    step["total"].as_u64().unwrap(),
-                    step["correct"].as_u64().unwrap(),
-                ),
-            );
-        }
-    }
+    let (_, ours) = district_shares(&dir, &db, &as_of);
     let ind = independent_as_of(&paths, Some(&key));
     let theirs: BTreeMap<String, (u64, u64)> = ind["districts"]
         .as_object()

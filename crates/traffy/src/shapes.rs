@@ -725,48 +725,19 @@ fn json_records(
                 Value::Object(_) => vec![&o["results"]],
                 _ => vec![],
             };
-            let records = list
-                .into_iter()
-                .enumerate()
-                .map(|(i, r)| match r.as_object() {
-                    Some(r) => platform_record(r, place(i), opts.zone),
-                    None => Err(Refused {
-                        place: place(i),
-                        ticket_id: None,
-                        reason: "a result that is not an object".into(),
-                    }),
-                })
-                .collect();
+            let records = each_object(list, "a result", &place, |r, at| {
+                platform_record(r, at, opts.zone)
+            });
             (Shape::SearchJson, records)
         }
         Value::Array(a) if a.iter().any(|x| x.get("copied_url").is_some()) => {
-            let records = a
-                .iter()
-                .enumerate()
-                .map(|(i, c)| match c.as_object() {
-                    Some(c) => card(c, place(i)),
-                    None => Err(Refused {
-                        place: place(i),
-                        ticket_id: None,
-                        reason: "a card that is not an object".into(),
-                    }),
-                })
-                .collect();
+            let records = each_object(a.iter().collect(), "a card", &place, card);
             (Shape::ScrapedCards, records)
         }
         Value::Array(a) if a.iter().any(|x| x.get("ticket_id").is_some()) => {
-            let records = a
-                .iter()
-                .enumerate()
-                .map(|(i, r)| match r.as_object() {
-                    Some(r) => platform_record(r, place(i), opts.zone),
-                    None => Err(Refused {
-                        place: place(i),
-                        ticket_id: None,
-                        reason: "a record that is not an object".into(),
-                    }),
-                })
-                .collect();
+            let records = each_object(a.iter().collect(), "a record", &place, |r, at| {
+                platform_record(r, at, opts.zone)
+            });
             (Shape::SearchJson, records)
         }
         _ => {
@@ -779,6 +750,26 @@ fn json_records(
     let mut records = records;
     finish_part(&mut records, by)?;
     Ok((shape, records))
+}
+
+/// `read` over each element of a JSON list; an element that is not an object is refused.
+fn each_object(
+    list: Vec<&Value>,
+    what: &str,
+    place: &dyn Fn(usize) -> Place,
+    read: impl Fn(&serde_json::Map<String, Value>, Place) -> Result<Record, Refused>,
+) -> Vec<Result<Record, Refused>> {
+    list.into_iter()
+        .enumerate()
+        .map(|(i, v)| match v.as_object() {
+            Some(o) => read(o, place(i)),
+            None => Err(Refused {
+                place: place(i),
+                ticket_id: None,
+                reason: format!("{what} that is not an object"),
+            }),
+        })
+        .collect()
 }
 
 /// A GeoJSON feature: the API's record in `properties`, the point in `geometry`.
