@@ -5,9 +5,12 @@
 //! - `time`: the sources' times, exact or as honest ranges, never invented;
 //! - `states`: the platform's state labels and what each means;
 //! - `series`: a ticket's sightings in capture order become lifecycle steps with their times;
+//! - `exchange`: a ticket of the platform's exchange API (`get-issue/v2`, its organisations and
+//!   timeline) becomes events at the timeline's exact instants;
 //! - `map`: steps become events (the responsible unit, the payload, ids derived from the
 //!   ticket, so importing again adds nothing).
 
+pub mod exchange;
 mod import;
 mod map;
 mod record;

@@ -49,7 +49,7 @@ pub const WATCHERS: &[&str] = &["เพื่อนชัชชาติ", "ร�
 /// The unit a ticket is forwarded to, and whether it is outside the BMA: the first district
 /// office among its organisations; else the first organisation that is not a watching account
 /// (the BMA itself meaning the district office of the address).
-fn responsible(t: &Ticket, districts: &BTreeMap<String, String>) -> (String, bool) {
+pub(crate) fn responsible(t: &Ticket, districts: &BTreeMap<String, String>) -> (String, bool) {
     // Tickets outside Bangkok are kept, but no BMA unit is accountable for them.
     if !in_bangkok(t) {
         let province = t.province.as_deref().unwrap_or("unknown");

@@ -1,0 +1,355 @@
+//! The platform's exchange API (`get-issue/v2`): one ticket with its organisations (`orgs[]`)
+//! and its timeline (`timeline[]`) becomes events at the exact instants the timeline holds.
+//! Times carry no offset and are Bangkok time. Each event's id is derived from the entry it
+//! comes from (ticket, time, status, organisation, note), so reading a ticket again, or a
+//! longer timeline of it, adds only what is new.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, FixedOffset};
+use event_model::*;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::map::{responsible, IMPORT_ACTOR};
+use crate::record::Ticket;
+use crate::shapes::district_in_address;
+use crate::states::{phase_of, Phase};
+use crate::time::{bangkok, parse_platform, Zone};
+
+/// The ticket of an answer: `results` as an object, or a list holding it (the example client
+/// reads `results[0]`).
+pub fn issue_of(answer: &Value) -> Option<&serde_json::Map<String, Value>> {
+    match answer.get("results")? {
+        Value::Object(o) => Some(o),
+        Value::Array(a) => a.first()?.as_object(),
+        _ => None,
+    }
+}
+
+fn text(o: &serde_json::Map<String, Value>, k: &str) -> Option<String> {
+    match o.get(k)? {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// An exchange API time: Bangkok time without an offset (an offset, if given, is kept).
+fn instant(s: &str) -> Option<DateTime<FixedOffset>> {
+    parse_platform(s, Zone::Known(bangkok()))
+        .filter(|span| span.is_exact())
+        .map(|span| span.at)
+}
+
+/// The id of an event derived from the timeline entry it comes from.
+fn entry_id(ticket: &str, key: &str, at: &DateTime<FixedOffset>) -> uuid::Uuid {
+    let digest = Sha256::digest(format!("traffy-exchange/{ticket}/{key}").as_bytes());
+    let mut rand = [0u8; 10];
+    rand.copy_from_slice(&digest[..10]);
+    uuid::Builder::from_unix_timestamp_millis(at.timestamp_millis().max(0) as u64, &rand)
+        .into_uuid()
+}
+
+/// The events of one ticket of `get-issue/v2`, in time order.
+pub fn events_of_issue(
+    issue: &serde_json::Map<String, Value>,
+    districts: &BTreeMap<String, String>,
+) -> Result<Vec<NewEvent>, String> {
+    let id = text(issue, "ticket_id").ok_or("no ticket_id")?;
+    let filed = text(issue, "timestamp").ok_or("no timestamp")?;
+    let received_at =
+        instant(&filed).ok_or_else(|| format!("timestamp `{filed}` is not a date-time"))?;
+    let address = text(issue, "address").unwrap_or_default();
+    let orgs: Vec<&serde_json::Map<String, Value>> = issue
+        .get("orgs")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_object).collect())
+        .unwrap_or_default();
+    let org_name = |o: &serde_json::Map<String, Value>| text(o, "name").or_else(|| text(o, "org"));
+    let organizations: Vec<String> = if orgs.is_empty() {
+        text(issue, "organization")
+            .map(|s| s.split(',').map(|x| x.trim().to_string()).collect())
+            .unwrap_or_default()
+    } else {
+        orgs.iter().filter_map(|o| org_name(o)).collect()
+    };
+    let ticket = Ticket {
+        ticket_id: id.clone(),
+        types: text(issue, "type")
+            .map(|t| t.split(',').map(|x| x.trim().to_string()).collect())
+            .unwrap_or_default(),
+        organizations,
+        comment: text(issue, "description").unwrap_or_default(),
+        lon: text(issue, "longitude").and_then(|x| x.parse().ok()),
+        lat: text(issue, "latitude").and_then(|x| x.parse().ok()),
+        district: text(issue, "district")
+            .map(|d| d.trim_start_matches("เขต").trim().to_string())
+            .or_else(|| district_in_address(&address)),
+        province: text(issue, "province"),
+        address,
+        timestamp: crate::time::Span::exact(received_at),
+    };
+    let (unit, external) = responsible(&ticket, districts);
+    // Routed when the first organisation joined (`orgs[]`), else at the receipt.
+    let forwarded_at = orgs
+        .iter()
+        .filter_map(|o| text(o, "timestamp").and_then(|t| instant(&t)))
+        .min()
+        .unwrap_or(received_at)
+        .max(received_at);
+    let mut out: Vec<(String, DateTime<FixedOffset>, String, EventData)> = Vec::new();
+    let first = crate::map::events_for(
+        &ticket,
+        &[
+            (crate::series::Step::Received, ticket.timestamp),
+            (
+                crate::series::Step::Forwarded,
+                crate::time::Span::exact(forwarded_at),
+            ),
+        ],
+        0,
+        districts,
+    );
+    for (e, key) in first.into_iter().zip(["received", "forwarded"]) {
+        out.push((key.to_string(), e.occurred_at, e.actor, e.data));
+    }
+    let unit_actor = format!("{IMPORT_ACTOR}:{unit}");
+    let forward = || {
+        EventData::Forwarded(Forwarded {
+            external,
+            note: None,
+            to_unit: unit.clone(),
+        })
+    };
+    let mut entries: Vec<(DateTime<FixedOffset>, String, Option<String>, String)> = issue
+        .get("timeline")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_object)
+                .filter_map(|e| {
+                    let at = instant(&text(e, "timestamp")?)?;
+                    Some((
+                        at,
+                        text(e, "status").unwrap_or_default(),
+                        text(e, "note"),
+                        text(e, "org").unwrap_or_default(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    entries.sort_by_key(|a| a.0);
+    let (mut acked, mut closed) = (false, false);
+    for (at, status, note, org) in entries {
+        let at = at.max(received_at);
+        let key = format!(
+            "{}/{status}/{org}/{}",
+            at.to_rfc3339(),
+            note.as_deref().unwrap_or("")
+        );
+        let Some(phase) = phase_of(&status) else {
+            continue;
+        };
+        let mut push = |k: &str, actor: &str, data: EventData| {
+            out.push((format!("{key}/{k}"), at, actor.to_string(), data))
+        };
+        match phase {
+            Phase::Waiting | Phase::Forwarded => {
+                if closed {
+                    push(
+                        "reopened",
+                        IMPORT_ACTOR,
+                        EventData::Reopened(Reopened {
+                            note: note.clone(),
+                            reason: ReopenReason::NotFixed,
+                        }),
+                    );
+                    push("forwarded", IMPORT_ACTOR, forward());
+                    (closed, acked) = (false, false);
+                }
+            }
+            Phase::InProgress => {
+                if closed {
+                    push(
+                        "reopened",
+                        IMPORT_ACTOR,
+                        EventData::Reopened(Reopened {
+                            note: None,
+                            reason: ReopenReason::NotFixed,
+                        }),
+                    );
+                    push("forwarded", IMPORT_ACTOR, forward());
+                    (closed, acked) = (false, false);
+                }
+                if !acked {
+                    push(
+                        "acknowledged",
+                        &unit_actor,
+                        EventData::Acknowledged(Acknowledged { unit: unit.clone() }),
+                    );
+                    acked = true;
+                } else if let Some(n) = note.clone() {
+                    push(
+                        "progress",
+                        &unit_actor,
+                        EventData::ProgressReported(ProgressReported {
+                            evidence: vec![],
+                            note: n,
+                            unit: unit.clone(),
+                        }),
+                    );
+                }
+            }
+            Phase::Finished | Phase::Irrelevant if !closed => {
+                let resolved = phase == Phase::Finished;
+                if resolved && !acked {
+                    push(
+                        "acknowledged",
+                        &unit_actor,
+                        EventData::Acknowledged(Acknowledged { unit: unit.clone() }),
+                    );
+                    acked = true;
+                }
+                push(
+                    "closed",
+                    if resolved { &unit_actor } else { IMPORT_ACTOR },
+                    EventData::Closed(Closed {
+                        answer: note.clone().unwrap_or_else(|| {
+                            if resolved {
+                                "Finished on Traffy Fondue".into()
+                            } else {
+                                "Closed on Traffy Fondue as not the platform's business".into()
+                            }
+                        }),
+                        evidence: vec![],
+                        outcome: if resolved {
+                            Outcome::Resolved
+                        } else {
+                            Outcome::NotActionable
+                        },
+                        unit: resolved.then(|| unit.clone()),
+                    }),
+                );
+                closed = true;
+            }
+            Phase::Finished | Phase::Irrelevant => {}
+        }
+    }
+    let stream = crate::map::stream_of(&id);
+    Ok(out
+        .into_iter()
+        .map(|(key, at, actor, data)| NewEvent {
+            id: entry_id(&id, &key, &at),
+            stream: stream.clone(),
+            occurred_at: at,
+            occurred_after: None,
+            actor,
+            data,
+            expected_version: None,
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn districts() -> BTreeMap<String, String> {
+        crate::map::units_of([("district:bang-rak", "สำนักงานเขตบางรัก")].into_iter())
+    }
+
+    /// A `get-issue/v2` answer in the documented shape; `results` as the example client reads it
+    /// (a list) or as the reference says (an object).
+    fn answer(as_list: bool, timeline: &str) -> Value {
+        let issue = format!(
+            r#"{{"ticket_id":"2026-ABC123","type":"ถนน","description":"หลุมบนถนน","latitude":"13.72","longitude":"100.52","address":"ถนนสีลม แขวงสีลม เขตบางรัก กรุงเทพมหานคร","district":"บางรัก","province":"กรุงเทพมหานคร","timestamp":"2026-08-27 08:15:33.416627","count_reopen":1,"last_activity":"2026-08-29 10:00:00","orgs":[{{"timestamp":"2026-08-27 08:15:34","org_id":11,"name":"เขตบางรัก","status_type":"inprogress"}}],"timeline":[{timeline}]}}"#
+        );
+        let results = if as_list { format!("[{issue}]") } else { issue };
+        serde_json::from_str(&format!(
+            r#"{{"status":"success","message":"","results":{results}}}"#
+        ))
+        .unwrap()
+    }
+
+    const TIMELINE: &str = r#"{"timestamp":"2026-08-27 08:15:33","status":"รอรับเรื่อง","org_id":null,"org":null,"note":null},
+        {"timestamp":"2026-08-27 09:00:00","status":"กำลังดำเนินการ","org_id":11,"org":"เขตบางรัก","note":null},
+        {"timestamp":"2026-08-27 15:30:00","status":"กำลังดำเนินการ","org_id":11,"org":"เขตบางรัก","note":"ส่งทีมไปดูแล้ว"},
+        {"timestamp":"2026-08-28 11:00:00","status":"เสร็จสิ้น","org_id":11,"org":"เขตบางรัก","note":"ซ่อมแล้ว"},
+        {"timestamp":"2026-08-29 10:00:00","status":"รอรับเรื่อง","org_id":11,"org":"เขตบางรัก","note":"ยังไม่เรียบร้อย"}"#;
+
+    #[test]
+    fn a_timeline_becomes_events_at_its_exact_bangkok_times() {
+        let a = answer(true, TIMELINE);
+        let e = events_of_issue(issue_of(&a).unwrap(), &districts()).unwrap();
+        let kinds: Vec<&str> = e.iter().map(|x| x.event_type().as_str()).collect();
+        assert_eq!(
+            kinds,
+            [
+                "received",
+                "forwarded",
+                "acknowledged",
+                "progress_reported",
+                "closed",
+                "reopened",
+                "forwarded"
+            ]
+        );
+        // Bangkok time without an offset.
+        assert_eq!(
+            e[0].occurred_at.to_rfc3339(),
+            "2026-08-27T08:15:33.416627+07:00"
+        );
+        assert_eq!(e[1].occurred_at.to_rfc3339(), "2026-08-27T08:15:34+07:00");
+        assert_eq!(e[2].occurred_at.to_rfc3339(), "2026-08-27T09:00:00+07:00");
+        assert!(e.iter().all(|x| x.occurred_after.is_none()), "exact times");
+        match &e[3].data {
+            EventData::ProgressReported(p) => assert_eq!(p.note, "ส่งทีมไปดูแล้ว"),
+            other => panic!("{other:?}"),
+        }
+        match &e[4].data {
+            EventData::Closed(c) => assert_eq!(c.answer, "ซ่อมแล้ว"),
+            other => panic!("{other:?}"),
+        }
+        match &e[5].data {
+            EventData::Reopened(r) => assert_eq!(r.note.as_deref(), Some("ยังไม่เรียบร้อย")),
+            other => panic!("{other:?}"),
+        }
+        // The object form of `results` reads the same.
+        let b = answer(false, TIMELINE);
+        let again = events_of_issue(issue_of(&b).unwrap(), &districts()).unwrap();
+        assert_eq!(again, e);
+    }
+
+    #[test]
+    fn ids_come_from_the_entries_so_a_longer_timeline_adds_only_what_is_new() {
+        let short = answer(
+            true,
+            &TIMELINE[..TIMELINE
+                .find(",\n        {\"timestamp\":\"2026-08-28")
+                .unwrap()],
+        );
+        let long = answer(true, TIMELINE);
+        let a = events_of_issue(issue_of(&short).unwrap(), &districts()).unwrap();
+        let b = events_of_issue(issue_of(&long).unwrap(), &districts()).unwrap();
+        assert!(b.len() > a.len());
+        assert_eq!(
+            &b[..a.len()],
+            &a[..],
+            "the events of the shorter timeline, unchanged"
+        );
+    }
+
+    #[test]
+    fn the_log_accepts_them() {
+        let a = answer(true, TIMELINE);
+        let e = events_of_issue(issue_of(&a).unwrap(), &districts()).unwrap();
+        let mut state = lifecycle::Lifecycle::default();
+        for ev in &e {
+            lifecycle::validate(&ev.stream, &state, &ev.data).unwrap();
+            lifecycle::evolve(&mut state, &ev.data);
+        }
+        assert!(issue_of(&serde_json::json!({"status": "fail", "results": null})).is_none());
+    }
+}
