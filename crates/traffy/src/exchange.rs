@@ -86,7 +86,11 @@ pub fn events_of_issue(
         district: text(issue, "district")
             .map(|d| d.trim_start_matches("เขต").trim().to_string())
             .or_else(|| district_in_address(&address)),
-        province: text(issue, "province"),
+        province: text(issue, "province").or_else(|| {
+            address
+                .contains("กรุงเทพมหานคร")
+                .then(|| "กรุงเทพมหานคร".to_string())
+        }),
         address,
         timestamp: crate::time::Span::exact(received_at),
     };
@@ -114,6 +118,68 @@ pub fn events_of_issue(
     for (e, key) in first.into_iter().zip(["received", "forwarded"]) {
         out.push((key.to_string(), e.occurred_at, e.actor, e.data));
     }
+    let entries = issue
+        .get("timeline")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_object)
+                .filter_map(entry)
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut state = (false, false);
+    out.extend(timeline_events(
+        (&unit, external),
+        entries,
+        &mut state,
+        received_at,
+    ));
+    Ok(to_events(&id, out))
+}
+
+/// A timeline entry: (time, status, note, organisation).
+type Entry = (DateTime<FixedOffset>, String, Option<String>, String);
+
+fn entry(e: &serde_json::Map<String, Value>) -> Option<Entry> {
+    Some((
+        instant(&text(e, "timestamp")?)?,
+        text(e, "status").unwrap_or_default(),
+        text(e, "note"),
+        text(e, "org").unwrap_or_default(),
+    ))
+}
+
+/// An event with the key of the entry it comes from, its time, actor and payload.
+type Keyed = (String, DateTime<FixedOffset>, String, EventData);
+
+/// Events keyed by their entry, as the log takes them.
+fn to_events(ticket: &str, out: Vec<Keyed>) -> Vec<NewEvent> {
+    let stream = crate::map::stream_of(ticket);
+    out.into_iter()
+        .map(|(key, at, actor, data)| NewEvent {
+            id: entry_id(ticket, &key, &at),
+            stream: stream.clone(),
+            occurred_at: at,
+            occurred_after: None,
+            actor,
+            data,
+            expected_version: None,
+        })
+        .collect()
+}
+
+/// The events of timeline entries for a ticket held by `unit`, from the state
+/// `(acknowledged, closed)`, none earlier than `floor`; each keyed by its entry as the
+/// platform wrote it, so the same entry always gives the same ids.
+fn timeline_events(
+    (unit, external): (&str, bool),
+    mut entries: Vec<Entry>,
+    state: &mut (bool, bool),
+    floor: DateTime<FixedOffset>,
+) -> Vec<Keyed> {
+    let mut out: Vec<Keyed> = Vec::new();
+    let unit = unit.to_string();
     let unit_actor = format!("{IMPORT_ACTOR}:{unit}");
     let forward = || {
         EventData::Forwarded(Forwarded {
@@ -122,33 +188,15 @@ pub fn events_of_issue(
             to_unit: unit.clone(),
         })
     };
-    let mut entries: Vec<(DateTime<FixedOffset>, String, Option<String>, String)> = issue
-        .get("timeline")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_object)
-                .filter_map(|e| {
-                    let at = instant(&text(e, "timestamp")?)?;
-                    Some((
-                        at,
-                        text(e, "status").unwrap_or_default(),
-                        text(e, "note"),
-                        text(e, "org").unwrap_or_default(),
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
     entries.sort_by_key(|a| a.0);
-    let (mut acked, mut closed) = (false, false);
+    let (mut acked, mut closed) = *state;
     for (at, status, note, org) in entries {
-        let at = at.max(received_at);
         let key = format!(
             "{}/{status}/{org}/{}",
             at.to_rfc3339(),
             note.as_deref().unwrap_or("")
         );
+        let at = at.max(floor);
         let Some(phase) = phase_of(&status) else {
             continue;
         };
@@ -237,19 +285,49 @@ pub fn events_of_issue(
             Phase::Finished | Phase::Irrelevant => {}
         }
     }
-    let stream = crate::map::stream_of(&id);
-    Ok(out
-        .into_iter()
-        .map(|(key, at, actor, data)| NewEvent {
-            id: entry_id(&id, &key, &at),
-            stream: stream.clone(),
-            occurred_at: at,
-            occurred_after: None,
-            actor,
-            data,
-            expected_version: None,
-        })
-        .collect())
+    *state = (acked, closed);
+    out
+}
+
+/// A new-ticket webhook (`POST`: `timestamp`, `ticket_id`, `description`, `type`, `latitude`,
+/// `longitude`, `address`, `orgs[{org_id, org}]`): its receipt and routing.
+pub fn webhook_new(
+    body: &serde_json::Map<String, Value>,
+    districts: &BTreeMap<String, String>,
+) -> Result<Vec<NewEvent>, String> {
+    let mut issue = body.clone();
+    // The organisations were given the ticket when it was filed.
+    if let (Some(Value::Array(orgs)), Some(at)) = (issue.get_mut("orgs"), body.get("timestamp")) {
+        for o in orgs.iter_mut().filter_map(Value::as_object_mut) {
+            o.entry("timestamp").or_insert_with(|| at.clone());
+        }
+    }
+    issue.remove("timeline");
+    events_of_issue(&issue, districts)
+}
+
+/// A status-change webhook (`PATCH`: `timestamp`, `ticket_id`, `org`, `status`, `note`): the
+/// events it implies after what the log holds of the ticket (`prior`). Their ids are those the
+/// same timeline entry gets from `get-issue`, so a redelivery or a later sync adds nothing.
+pub fn webhook_status(
+    body: &serde_json::Map<String, Value>,
+    prior: Option<&crate::series::Prior>,
+) -> Result<Vec<NewEvent>, String> {
+    let id = text(body, "ticket_id").ok_or("no ticket_id")?;
+    let prior = prior.ok_or_else(|| {
+        format!("ticket `{id}` is not in the log: its new-ticket webhook (POST) comes first")
+    })?;
+    let (unit, external) = prior
+        .unit
+        .clone()
+        .ok_or_else(|| format!("ticket `{id}` was never forwarded"))?;
+    let e = entry(body).ok_or("no `timestamp` date-time in the body")?;
+    if phase_of(&e.1).is_none() {
+        return Err(format!("status `{}` is not a state the platform uses", e.1));
+    }
+    let mut state = (prior.acked, prior.closed);
+    let out = timeline_events((&unit, external), vec![e], &mut state, prior.last_at);
+    Ok(to_events(&id, out))
 }
 
 #[cfg(test)]
@@ -351,5 +429,67 @@ mod tests {
             lifecycle::evolve(&mut state, &ev.data);
         }
         assert!(issue_of(&serde_json::json!({"status": "fail", "results": null})).is_none());
+    }
+
+    /// The documented webhook bodies: a new ticket, then status changes.
+    #[test]
+    fn webhooks_give_the_events_a_sync_gives_and_redelivery_adds_nothing() {
+        let new: Value = serde_json::from_str(
+            r#"{"timestamp":"2026-08-27 08:15:33.416627","ticket_id":"2026-ABC123","description":"หลุมบนถนน","type_id":3,"type":"ถนน","photo":[],"latitude":"13.72","longitude":"100.52","address":"ถนนสีลม แขวงสีลม เขตบางรัก กรุงเทพมหานคร","orgs":[{"org_id":11,"org":"เขตบางรัก"}]}"#,
+        )
+        .unwrap();
+        let first = webhook_new(new.as_object().unwrap(), &districts()).unwrap();
+        assert_eq!(first.len(), 2);
+        match &first[1].data {
+            EventData::Forwarded(f) => assert_eq!(f.to_unit, "district:bang-rak"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            first,
+            webhook_new(new.as_object().unwrap(), &districts()).unwrap()
+        );
+        let status = |json: &str, log: &[NewEvent]| {
+            let recorded: Vec<RecordedEvent> = log
+                .iter()
+                .enumerate()
+                .map(|(i, e)| RecordedEvent {
+                    position: i as u64 + 1,
+                    id: e.id,
+                    stream: e.stream.clone(),
+                    version: i as u64 + 1,
+                    occurred_at: e.occurred_at,
+                    occurred_after: e.occurred_after,
+                    recorded_at: e.occurred_at,
+                    actor: e.actor.clone(),
+                    schema_version: SCHEMA_VERSION,
+                    data: e.data.clone(),
+                    prev_hash: Hash::GENESIS,
+                    hash: Hash::GENESIS,
+                })
+                .collect();
+            let prior = crate::series::Prior::of(&recorded);
+            let body: Value = serde_json::from_str(json).unwrap();
+            webhook_status(body.as_object().unwrap(), prior.as_ref())
+        };
+        let taken = r#"{"timestamp":"2026-08-27 09:00:00","ticket_id":"2026-ABC123","org":"เขตบางรัก","status":"กำลังดำเนินการ","note":null,"photo":[]}"#;
+        let ack = status(taken, &first).unwrap();
+        assert_eq!(ack.len(), 1);
+        assert_eq!(ack[0].occurred_at.to_rfc3339(), "2026-08-27T09:00:00+07:00");
+        // The same entry read from get-issue has the same id: a later sync adds nothing.
+        let a = answer(true, TIMELINE);
+        let synced = events_of_issue(issue_of(&a).unwrap(), &districts()).unwrap();
+        assert_eq!(synced[2].id, ack[0].id);
+        let mut log = first.clone();
+        log.extend(ack.clone());
+        // Redelivered after it was taken: nothing more.
+        assert!(status(taken, &log).unwrap().is_empty());
+        let done = r#"{"timestamp":"2026-08-28 11:00:00","ticket_id":"2026-ABC123","org":"เขตบางรัก","status":"เสร็จสิ้น","note":"ซ่อมแล้ว","photo":[]}"#;
+        let close = status(done, &log).unwrap();
+        assert_eq!(close.len(), 1);
+        assert_eq!(close[0].id, synced[4].id);
+        // A status change for a ticket the log does not hold, or an unknown status: refused.
+        assert!(status(taken, &[]).unwrap_err().contains("not in the log"));
+        let odd = taken.replace("กำลังดำเนินการ", "ลึกลับ");
+        assert!(status(&odd, &log).unwrap_err().contains("not a state"));
     }
 }

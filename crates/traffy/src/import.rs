@@ -125,7 +125,7 @@ pub fn plan(
         });
         let p = prior(&id);
         let sightings: Vec<Sighting> = seen.sightings.iter().map(|(s, _)| s.clone()).collect();
-        let (steps, fates) = lifecycle(&seen.ticket, &sightings, p);
+        let (steps, fates) = lifecycle(&seen.ticket, &sightings, p.clone());
         let mut records = Vec::new();
         for ((_, index), fate) in seen.sightings.iter().zip(fates) {
             plan.outcomes[*index].fate = match fate {

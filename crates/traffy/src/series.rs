@@ -27,7 +27,7 @@ pub enum Step {
 }
 
 /// What the log already holds of a ticket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Prior {
     /// Events in its stream.
     pub events: usize,
@@ -40,6 +40,8 @@ pub struct Prior {
     pub last_at: DateTime<FixedOffset>,
     /// Its latest observation, if any.
     pub observed: Option<DateTime<FixedOffset>>,
+    /// The unit of its latest forward, and whether it is external.
+    pub unit: Option<(String, bool)>,
 }
 
 impl Prior {
@@ -54,6 +56,7 @@ impl Prior {
             lo: first.occurred_after.unwrap_or(first.occurred_at),
             last_at: first.occurred_at,
             observed: None,
+            unit: None,
         };
         for e in events {
             p.events += 1;
@@ -67,7 +70,10 @@ impl Prior {
                     p.closed = false;
                     p.acked = false;
                 }
-                EventData::Forwarded(_) => p.acked = false,
+                EventData::Forwarded(f) => {
+                    p.acked = false;
+                    p.unit = Some((f.to_unit.clone(), f.external));
+                }
                 EventData::Observed(_) => {
                     p.observed = Some(e.occurred_after.unwrap_or(e.occurred_at))
                 }
@@ -109,7 +115,7 @@ pub fn lifecycle(
         last_at: ticket.timestamp.at,
     };
     let stale_before = match prior {
-        Some(p) => {
+        Some(ref p) => {
             b.observed = p.observed;
             b.acked = p.acked;
             b.closed = p.closed;
@@ -637,6 +643,7 @@ mod tests {
             lo: t("2023-05-04T00:00:00Z"),
             last_at: t("2023-05-04T09:00:00Z"),
             observed: None,
+            unit: None,
         };
         let s = seen(
             Phase::Waiting,
