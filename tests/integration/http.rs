@@ -40,6 +40,7 @@ pub(crate) fn make_tokens(
         ("intake", "intake", None),
         ("admin", "admin", None),
         ("evaluator", "evaluator", None),
+        ("connector", "connector", None),
         ("bang-rak", "unit", Some("district:bang-rak")),
         ("sathon", "unit", Some("district:sathon")),
     ] {
@@ -1446,4 +1447,83 @@ fn metrics_parse_with_a_real_prometheus_parser_and_count_what_happened() {
     );
     assert_eq!(value("rongtook_projection_lag_positions"), 0.0);
     assert_eq!(value("rongtook_sse_subscribers"), 0.0);
+}
+
+/// The Traffy Fondue webhooks under a `connector` token: a new ticket, status changes,
+/// redelivery adding nothing, chats recorded as nothing, and clear refusals.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn traffy_webhooks_append_the_ticket_lifecycle() {
+    let api = api(http_api::DEFAULT_MAX_BODY_BYTES).await;
+    let hook = "/v1/connectors/traffy/webhook";
+    let new = r#"{"timestamp":"2026-08-27 08:15:33.416627","ticket_id":"2026-WH0001","description":"หลุมบนถนน","type_id":3,"type":"ถนน","photo":[],"latitude":"13.72","longitude":"100.52","address":"ถนนสีลม แขวงสีลม เขตบางรัก กรุงเทพมหานคร","orgs":[{"org_id":11,"org":"เขตบางรัก"}]}"#;
+    let (s, _, v) = call_as(&api, Some("connector"), "POST", hook, new).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["appended"], 2);
+    // Redelivered: nothing new.
+    let (s, _, v) = call_as(&api, Some("connector"), "POST", hook, new).await;
+    assert_eq!(
+        (s, v["appended"].as_u64()),
+        (StatusCode::OK, Some(0)),
+        "{v}"
+    );
+    let taken = r#"{"timestamp":"2026-08-27 09:00:00","ticket_id":"2026-WH0001","org":"เขตบางรัก","status":"กำลังดำเนินการ","note":null,"photo":[]}"#;
+    let (s, _, v) = call_as(&api, Some("connector"), "PATCH", hook, taken).await;
+    assert_eq!(
+        (s, v["appended"].as_u64()),
+        (StatusCode::CREATED, Some(1)),
+        "{v}"
+    );
+    let (s, _, v) = call_as(&api, Some("connector"), "PATCH", hook, taken).await;
+    assert_eq!(
+        (s, v["appended"].as_u64()),
+        (StatusCode::OK, Some(0)),
+        "{v}"
+    );
+    let done = r#"{"timestamp":"2026-08-28 11:00:00","ticket_id":"2026-WH0001","org":"เขตบางรัก","status":"เสร็จสิ้น","note":"ซ่อมแล้ว","photo":[]}"#;
+    let (s, _, v) = call_as(&api, Some("connector"), "PATCH", hook, done).await;
+    assert_eq!(
+        (s, v["appended"].as_u64()),
+        (StatusCode::CREATED, Some(1)),
+        "{v}"
+    );
+    let (s, _, c) = call(&api, "GET", "/v1/complaints/traffy:2026-WH0001", "").await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    assert_eq!(c["status"], "closed");
+    assert_eq!(c["unit"], "district:bang-rak");
+    assert_eq!(
+        c["rounds"][0]["acknowledged_at"],
+        "2026-08-27T09:00:00+07:00"
+    );
+    assert_eq!(c["rounds"][0]["closed_at"], "2026-08-28T11:00:00+07:00");
+    // A chat is taken and records nothing.
+    let chat = r#"{"event":"chat","message_comment_id":1,"message_id":2,"ticket_id":"2026-WH0001","comment":"hi","timestamp":"2026-08-28 12:00:00","sender_org_id":null,"sender_org":null}"#;
+    let (s, _, v) = call_as(&api, Some("connector"), "POST", hook, chat).await;
+    assert_eq!(
+        (s, v["appended"].as_u64()),
+        (StatusCode::OK, Some(0)),
+        "{v}"
+    );
+    // A status change of a ticket the log does not hold, or with no time: 422.
+    let unknown = taken.replace("2026-WH0001", "2026-NOPE00");
+    let (s, _, v) = call_as(&api, Some("connector"), "PATCH", hook, &unknown).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(
+        v["detail"].as_str().unwrap().contains("not in the log"),
+        "{v}"
+    );
+    let (s, _, _) = call_as(&api, Some("connector"), "POST", hook, "[1]").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    // Only a connector (or an admin) delivers webhooks, and a connector appends only there
+    // and only Traffy streams.
+    let (s, _, v) = call_as(&api, Some("intake"), "POST", hook, new).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    let (s, _, v) = call_as(
+        &api,
+        Some("connector"),
+        "POST",
+        "/v1/events",
+        &received("0190a000-0000-7000-8000-0000000000c1", "C-99"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
 }

@@ -16,6 +16,9 @@ pub enum Role {
     Unit(String),
     /// Records spot checks; reads everything.
     Evaluator,
+    /// Delivers an outside platform's webhooks (Traffy Fondue): its tickets' lifecycle events
+    /// on their `traffy:` streams.
+    Connector,
     Admin,
 }
 
@@ -26,6 +29,7 @@ impl Role {
             ("intake", None) => Some(Role::Intake),
             ("unit", Some(u)) if !u.is_empty() => Some(Role::Unit(u.to_string())),
             ("evaluator", None) => Some(Role::Evaluator),
+            ("connector", None) => Some(Role::Connector),
             ("admin", None) => Some(Role::Admin),
             _ => None,
         }
@@ -36,6 +40,7 @@ impl Role {
             Role::Intake => "intake",
             Role::Unit(_) => "unit",
             Role::Evaluator => "evaluator",
+            Role::Connector => "connector",
             Role::Admin => "admin",
         }
     }
@@ -77,6 +82,16 @@ impl Caller {
             (Role::Unit(_), EventData::Closed(d)) => d.unit.as_deref().is_some_and(own),
             (Role::Unit(_), EventData::MonthlyReportSubmitted(d)) => own(&d.unit),
             (Role::Evaluator, EventData::SpotChecked(_)) => true,
+            (
+                Role::Connector,
+                EventData::Received(_)
+                | EventData::Forwarded(_)
+                | EventData::Acknowledged(_)
+                | EventData::ProgressReported(_)
+                | EventData::Closed(_)
+                | EventData::Reopened(_)
+                | EventData::Observed(_),
+            ) => e.stream.starts_with("traffy:"),
             _ => false,
         };
         if ok {

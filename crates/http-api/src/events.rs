@@ -65,7 +65,19 @@ pub(crate) async fn post_events(
     body: Bytes,
 ) -> Result<Response, Problem> {
     let caller = state.caller(&headers).await?;
-    let mut events = decode_body(&body)?;
+    let events = decode_body(&body)?;
+    append_as_caller(&state, &caller, events, true).await
+}
+
+/// Appends `events` for `caller` (each one it may append; with `as_token`, recorded with the
+/// token's identity as the actor rather than what the sender wrote) and answers with what
+/// was stored. No events: an empty 200 answer.
+pub(crate) async fn append_as_caller(
+    state: &AppState,
+    caller: &auth::Caller,
+    mut events: Vec<NewEvent>,
+    as_token: bool,
+) -> Result<Response, Problem> {
     for (i, e) in events.iter_mut().enumerate() {
         caller.may_append(e).map_err(|why| {
             let mut p = auth::forbidden(why);
@@ -73,8 +85,17 @@ pub(crate) async fn post_events(
             p.0.event_id = Some(e.id.to_string());
             p
         })?;
-        // The recorded actor is the token's identity, not what the client wrote.
-        e.actor = caller.actor();
+        if as_token {
+            e.actor = caller.actor();
+        }
+    }
+    if events.is_empty() {
+        let answer = AppendAnswer {
+            appended: 0,
+            duplicates: 0,
+            events: vec![],
+        };
+        return Ok((StatusCode::OK, Json(answer)).into_response());
     }
     let ids: Vec<String> = events.iter().map(|e| e.id.to_string()).collect();
     let report = state.writer().append(events).await?;

@@ -12,6 +12,7 @@
 
 mod auth;
 mod complaints;
+mod connectors;
 mod dashboard;
 mod dashboard_cache;
 mod events;
@@ -29,7 +30,7 @@ use std::time::Instant;
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, MethodRouter};
+use axum::routing::{get, patch, post, MethodRouter};
 use axum::{Json, Router};
 use serde::Serialize;
 
@@ -60,6 +61,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/complaints/{id}/events"),
     ("get", "/v1/overdue"),
     ("get", "/v1/indicators"),
+    ("post", "/v1/connectors/traffy/webhook"),
+    ("patch", "/v1/connectors/traffy/webhook"),
     ("get", "/open311/v2/{file}"),
     ("get", "/open311/v2/requests.json"),
     ("post", "/open311/v2/requests.json"),
@@ -91,6 +94,8 @@ fn handler(method: &str, path: &str) -> MethodRouter<AppState> {
         ("get", "/v1/complaints/{id}/events") => get(complaints::get_complaint_events),
         ("get", "/v1/overdue") => get(figures::get_overdue),
         ("get", "/v1/indicators") => get(figures::get_indicators),
+        ("post", "/v1/connectors/traffy/webhook") => post(connectors::traffy_post),
+        ("patch", "/v1/connectors/traffy/webhook") => patch(connectors::traffy_patch),
         ("get", "/open311/v2/{file}") => get(open311::root_file),
         ("get", "/open311/v2/requests.json") => get(open311_requests_json),
         ("post", "/open311/v2/requests.json") => post(open311::submit),

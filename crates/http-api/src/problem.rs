@@ -113,6 +113,16 @@ impl Problem {
         )))
     }
 
+    /// A well-formed request that cannot be taken (a webhook the lifecycle cannot place).
+    pub fn unprocessable(detail: String) -> Problem {
+        Problem(Box::new(Problem::doc(
+            "unprocessable",
+            "Request cannot be taken",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            detail,
+        )))
+    }
+
     pub fn bad_query(detail: String) -> Problem {
         Problem(Box::new(Problem::doc(
             "bad_query",
