@@ -110,6 +110,30 @@ fn check_fields(
     Ok(())
 }
 
+/// The fields of the new-ticket webhook: name, kind, required.
+const NEW_TICKET: &[(&str, Kind, bool)] = &[
+    ("timestamp", Kind::Text, true),
+    ("ticket_id", Kind::Text, true),
+    ("description", Kind::Text, false),
+    ("type_id", Kind::TextOrInteger, false),
+    ("type", Kind::Text, false),
+    ("photo", Kind::Texts, false),
+    ("latitude", Kind::TextOrNumber, false),
+    ("longitude", Kind::TextOrNumber, false),
+    ("address", Kind::Text, false),
+    ("orgs", Kind::Orgs, false),
+];
+
+/// The fields of the status-change webhook.
+const STATUS_CHANGE: &[(&str, Kind, bool)] = &[
+    ("timestamp", Kind::Text, true),
+    ("ticket_id", Kind::Text, true),
+    ("org", Kind::Text, false),
+    ("status", Kind::Text, true),
+    ("note", Kind::TextOrNull, false),
+    ("photo", Kind::Texts, false),
+];
+
 /// The `event` values of the chat, comment and rating webhooks.
 const MESSAGE_EVENTS: [&str; 4] = ["chat", "rating", "comment", "chat_staff_only"];
 
@@ -149,22 +173,7 @@ pub(crate) async fn traffy_post(
         // A chat, comment or rating: nothing the lifecycle records.
         return append_as_caller(&state, &caller, vec![], false).await;
     }
-    use Kind::*;
-    check_fields(
-        &body,
-        &[
-            ("timestamp", Text, true),
-            ("ticket_id", Text, true),
-            ("description", Text, false),
-            ("type_id", TextOrInteger, false),
-            ("type", Text, false),
-            ("photo", Texts, false),
-            ("latitude", TextOrNumber, false),
-            ("longitude", TextOrNumber, false),
-            ("address", Text, false),
-            ("orgs", Orgs, false),
-        ],
-    )?;
+    check_fields(&body, NEW_TICKET)?;
     let events =
         traffy::exchange::webhook_new(&body, &districts()).map_err(Problem::unprocessable)?;
     append_as_caller(&state, &caller, checked(events)?, false).await
@@ -178,18 +187,7 @@ pub(crate) async fn traffy_patch(
 ) -> Result<Response, Problem> {
     let caller = connector(&state, &headers).await?;
     let body = object(&body)?;
-    use Kind::*;
-    check_fields(
-        &body,
-        &[
-            ("timestamp", Text, true),
-            ("ticket_id", Text, true),
-            ("org", Text, false),
-            ("status", Text, true),
-            ("note", TextOrNull, false),
-            ("photo", Texts, false),
-        ],
-    )?;
+    check_fields(&body, STATUS_CHANGE)?;
     let id = body
         .get("ticket_id")
         .and_then(Value::as_str)
