@@ -13,7 +13,7 @@ use event_model::{format_instant, Channel, EventData, Outcome, RecordedEvent, UN
 use lifecycle::Status;
 use serde::Serialize;
 
-use crate::judgement::{fulfilled, unfulfilled, Days, Judgement, When};
+use crate::judgement::{fulfilled, seen_by, unfulfilled, Days, Judgement, When};
 use crate::rules::{CheckpointRoll, DeadlineRules};
 
 /// How an assignment round ended.
@@ -748,11 +748,11 @@ fn view(
     let as_of = local_date(&as_of_instant);
     // How far the record is known to reach: its latest observation elsewhere, and no further
     // than the start of an event that may or may not have happened by now.
-    let known_until = match (c.known_until, c.uncertain_from) {
+    let reach = match (c.known_until, c.uncertain_from) {
         (Some(k), Some(u)) => Some(k.min(u)),
         (k, u) => k.or(u),
-    }
-    .map(|t| local_date(&t));
+    };
+    let known_until = reach.map(|t| local_date(&t));
     let observed = c.known_until.is_some();
     let rounds: Vec<RoundView> = c
         .rounds
@@ -765,7 +765,7 @@ fn view(
     };
     // Stale only when surely so: counted from the latest possible receipt, up to what is
     // known of the complaint.
-    let seen = known_until.map_or(as_of, |k| k.min(as_of));
+    let seen = seen_by(as_of, known_until);
     let stale = c.status.is_open()
         && c.received_at
             .map(|t| (seen - local_date(&t.at)).num_days() > rules.stale_calendar_days)
@@ -787,11 +787,6 @@ fn view(
         stale,
         rounds,
         spot_checks: c.spot_checks.clone(),
-        known_until: match (c.known_until, c.uncertain_from) {
-            (Some(k), Some(u)) => Some(k.min(u)),
-            (k, u) => k.or(u),
-        }
-        .filter(|k| *k < as_of_instant)
-        .map(Timestamp),
+        known_until: reach.filter(|k| *k < as_of_instant).map(Timestamp),
     }
 }

@@ -108,6 +108,12 @@ pub fn fulfilled(done: Days, due: Days) -> Judgement {
     }
 }
 
+/// The latest date the log is known to tell what happened by: the evaluation date, or the
+/// date its record of the complaint is known complete up to, if earlier.
+pub fn seen_by(as_of: NaiveDate, known_until: Option<NaiveDate>) -> NaiveDate {
+    known_until.map_or(as_of, |k| k.min(as_of))
+}
+
 /// An obligation not fulfilled: in a round that ended on `ended` without it, or, while the
 /// round is open (`ended` is `None`), as of the evaluation date. `None` when there was no
 /// duty: the round ended on or before the deadline. `known_until` is the date up to which
@@ -120,7 +126,7 @@ pub fn unfulfilled(
     as_of: NaiveDate,
     known_until: Option<NaiveDate>,
 ) -> Option<Judgement> {
-    let seen = known_until.map_or(as_of, |k| k.min(as_of));
+    let seen = seen_by(as_of, known_until);
     match ended {
         Some(end) if end.lo > due.hi => Some(Judgement::Missed),
         Some(end) if end.hi <= due.lo => None,

@@ -9,11 +9,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, FixedOffset};
 use event_model::*;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
-use crate::map::{responsible, IMPORT_ACTOR};
+use crate::map::{derived_id, responsible, IMPORT_ACTOR};
 use crate::record::Ticket;
-use crate::shapes::district_in_address;
+use crate::shapes::{district_in_address, province_in_address, Fields};
 use crate::states::{phase_of, Phase};
 use crate::time::{bangkok, parse_platform, Zone};
 
@@ -27,12 +26,9 @@ pub fn issue_of(answer: &Value) -> Option<&serde_json::Map<String, Value>> {
     }
 }
 
+/// A field as text, read as every JSON record is (`shapes::Fields`).
 fn text(o: &serde_json::Map<String, Value>, k: &str) -> Option<String> {
-    match o.get(k)? {
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
+    o.field(&[k])
 }
 
 /// An exchange API time: Bangkok time without an offset (an offset, if given, is kept).
@@ -40,15 +36,6 @@ fn instant(s: &str) -> Option<DateTime<FixedOffset>> {
     parse_platform(s, Zone::Known(bangkok()))
         .filter(|span| span.is_exact())
         .map(|span| span.at)
-}
-
-/// The id of an event derived from the timeline entry it comes from.
-fn entry_id(ticket: &str, key: &str, at: &DateTime<FixedOffset>) -> uuid::Uuid {
-    let digest = Sha256::digest(format!("traffy-exchange/{ticket}/{key}").as_bytes());
-    let mut rand = [0u8; 10];
-    rand.copy_from_slice(&digest[..10]);
-    uuid::Builder::from_unix_timestamp_millis(at.timestamp_millis().max(0) as u64, &rand)
-        .into_uuid()
 }
 
 /// The events of one ticket of `get-issue/v2`, in time order.
@@ -86,11 +73,7 @@ pub fn events_of_issue(
         district: text(issue, "district")
             .map(|d| d.trim_start_matches("เขต").trim().to_string())
             .or_else(|| district_in_address(&address)),
-        province: text(issue, "province").or_else(|| {
-            address
-                .contains("กรุงเทพมหานคร")
-                .then(|| "กรุงเทพมหานคร".to_string())
-        }),
+        province: text(issue, "province").or_else(|| province_in_address(&address)),
         address,
         timestamp: crate::time::Span::exact(received_at),
     };
@@ -158,7 +141,7 @@ fn to_events(ticket: &str, out: Vec<Keyed>) -> Vec<NewEvent> {
     let stream = crate::map::stream_of(ticket);
     out.into_iter()
         .map(|(key, at, actor, data)| NewEvent {
-            id: entry_id(ticket, &key, &at),
+            id: derived_id(&format!("traffy-exchange/{ticket}/{key}"), &at),
             stream: stream.clone(),
             occurred_at: at,
             occurred_after: None,
@@ -203,34 +186,24 @@ fn timeline_events(
         let mut push = |k: &str, actor: &str, data: EventData| {
             out.push((format!("{key}/{k}"), at, actor.to_string(), data))
         };
+        // An open state after a close: reopened (the note says why when the ticket went back
+        // to waiting) and forwarded again.
+        if closed && !phase.is_closed() {
+            let why = matches!(phase, Phase::Waiting | Phase::Forwarded).then(|| note.clone());
+            push(
+                "reopened",
+                IMPORT_ACTOR,
+                EventData::Reopened(Reopened {
+                    note: why.flatten(),
+                    reason: ReopenReason::NotFixed,
+                }),
+            );
+            push("forwarded", IMPORT_ACTOR, forward());
+            (closed, acked) = (false, false);
+        }
         match phase {
-            Phase::Waiting | Phase::Forwarded => {
-                if closed {
-                    push(
-                        "reopened",
-                        IMPORT_ACTOR,
-                        EventData::Reopened(Reopened {
-                            note: note.clone(),
-                            reason: ReopenReason::NotFixed,
-                        }),
-                    );
-                    push("forwarded", IMPORT_ACTOR, forward());
-                    (closed, acked) = (false, false);
-                }
-            }
+            Phase::Waiting | Phase::Forwarded => {}
             Phase::InProgress => {
-                if closed {
-                    push(
-                        "reopened",
-                        IMPORT_ACTOR,
-                        EventData::Reopened(Reopened {
-                            note: None,
-                            reason: ReopenReason::NotFixed,
-                        }),
-                    );
-                    push("forwarded", IMPORT_ACTOR, forward());
-                    (closed, acked) = (false, false);
-                }
                 if !acked {
                     push(
                         "acknowledged",

@@ -84,9 +84,11 @@ pub fn in_bangkok(t: &Ticket) -> bool {
     )
 }
 
-/// A time-ordered (v7-shaped) id derived from the ticket id and the event's place.
-fn event_id(ticket: &str, n: usize, at: &DateTime<FixedOffset>) -> uuid::Uuid {
-    let digest = Sha256::digest(format!("traffy/{ticket}/{n}").as_bytes());
+/// A time-ordered (v7-shaped) id derived from `key` (what the event is, e.g. the ticket and
+/// its place in the stream, or the timeline entry it comes from) and its instant: the same
+/// event read again gets the same id.
+pub(crate) fn derived_id(key: &str, at: &DateTime<FixedOffset>) -> uuid::Uuid {
+    let digest = Sha256::digest(key.as_bytes());
     let mut rand = [0u8; 10];
     rand.copy_from_slice(&digest[..10]);
     uuid::Builder::from_unix_timestamp_millis(at.timestamp_millis().max(0) as u64, &rand)
@@ -165,7 +167,7 @@ pub fn events_for(
                 ),
             };
             NewEvent {
-                id: event_id(&t.ticket_id, first + i, &span.at),
+                id: derived_id(&format!("traffy/{}/{}", t.ticket_id, first + i), &span.at),
                 stream: stream.clone(),
                 occurred_at: span.at,
                 occurred_after: span.after,

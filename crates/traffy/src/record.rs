@@ -58,6 +58,22 @@ pub struct Sighting {
 }
 
 impl Sighting {
+    /// A sighting of `state` (in `phase`) with no times beyond the ticket's own; its capture
+    /// is set when its part is read whole.
+    pub fn of(place: Place, state: String, phase: Phase) -> Sighting {
+        Sighting {
+            place,
+            state,
+            phase,
+            count_reopen: None,
+            last_activity: None,
+            in_progress_at: None,
+            finished_at: None,
+            timeline: vec![],
+            capture: Capture::default(),
+        }
+    }
+
     /// The latest instant this sighting shows activity at (its last activity, or its newest
     /// timeline entry), if any.
     pub fn newest_time(&self) -> Option<DateTime<FixedOffset>> {

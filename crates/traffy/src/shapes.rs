@@ -228,7 +228,7 @@ impl Columns {
 }
 
 /// A record's fields by name, from a table row or a JSON object.
-trait Fields {
+pub(crate) trait Fields {
     fn field(&self, names: &[&str]) -> Option<String>;
 }
 
@@ -412,7 +412,8 @@ pub fn district_in_address(address: &str) -> Option<String> {
         .last()
 }
 
-fn province_in_address(address: &str) -> Option<String> {
+/// The province when an address names Bangkok.
+pub(crate) fn province_in_address(address: &str) -> Option<String> {
     address
         .contains("กรุงเทพมหานคร")
         .then(|| "กรุงเทพมหานคร".to_string())
@@ -425,14 +426,19 @@ fn split_orgs(s: &str) -> Vec<String> {
         .collect()
 }
 
+/// A record refused, naming its ticket when it has an id.
+fn refused(place: Place, id: &str, reason: String) -> Refused {
+    Refused {
+        place,
+        ticket_id: (!id.is_empty()).then(|| id.to_string()),
+        reason,
+    }
+}
+
 /// A platform record (CSV export, API record, JSON result or GeoJSON properties).
 fn platform_record(f: &dyn Fields, place: Place, zone: Zone) -> Result<Record, Refused> {
     let id = f.field(&["ticket_id"]).unwrap_or_default();
-    let refuse = |reason: String| Refused {
-        place,
-        ticket_id: (!id.is_empty()).then(|| id.clone()),
-        reason,
-    };
+    let refuse = |reason: String| refused(place, &id, reason);
     if id.is_empty() {
         return Err(refuse("no ticket_id".into()));
     }
@@ -490,15 +496,11 @@ fn platform_record(f: &dyn Fields, place: Place, zone: Zone) -> Result<Record, R
             ticket_id: id.clone(),
         },
         sighting: Sighting {
-            place,
-            state,
-            phase,
             count_reopen,
             last_activity: time(&["last_activity"])?,
             in_progress_at: time(&["timestamp_inprogress"])?,
             finished_at: time(&["timestamp_finished"])?,
-            timeline: vec![],
-            capture: Capture::default(),
+            ..Sighting::of(place, state, phase)
         },
     })
 }
@@ -507,11 +509,7 @@ fn platform_record(f: &dyn Fields, place: Place, zone: Zone) -> Result<Record, R
 /// detail page (`ForwardedStatus` at `ForwardedDate` `ForwardedTime`).
 fn scraped_row(f: &dyn Fields, place: Place) -> Result<Record, Refused> {
     let id = f.field(&["ticket_id"]).unwrap_or_default();
-    let refuse = |reason: String| Refused {
-        place,
-        ticket_id: (!id.is_empty()).then(|| id.clone()),
-        reason,
-    };
+    let refuse = |reason: String| refused(place, &id, reason);
     if id.is_empty() {
         return Err(refuse("no ticket_id".into()));
     }
@@ -561,15 +559,8 @@ fn scraped_row(f: &dyn Fields, place: Place) -> Result<Record, Refused> {
             ticket_id: id.clone(),
         },
         sighting: Sighting {
-            place,
-            state,
-            phase,
-            count_reopen: None,
-            last_activity: None,
-            in_progress_at: None,
-            finished_at: None,
             timeline,
-            capture: Capture::default(),
+            ..Sighting::of(place, state, phase)
         },
     })
 }
@@ -613,11 +604,7 @@ fn card(o: &serde_json::Map<String, Value>, place: Place) -> Result<Record, Refu
         .nth(1)
         .map(|s| s.split('&').next().unwrap_or("").to_string())
         .unwrap_or_default();
-    let refuse = |reason: String| Refused {
-        place,
-        ticket_id: (!id.is_empty()).then(|| id.clone()),
-        reason,
-    };
+    let refuse = |reason: String| refused(place, &id, reason);
     if id.is_empty() {
         return Err(refuse(format!("no ticket id in copied_url `{url}`")));
     }
@@ -673,15 +660,8 @@ fn card(o: &serde_json::Map<String, Value>, place: Place) -> Result<Record, Refu
             ticket_id: id.clone(),
         },
         sighting: Sighting {
-            place,
-            state,
-            phase,
-            count_reopen: None,
-            last_activity: None,
-            in_progress_at: None,
             finished_at,
-            timeline: vec![],
-            capture: Capture::default(),
+            ..Sighting::of(place, state, phase)
         },
     })
 }
