@@ -27,6 +27,7 @@ const FORBIDDEN_FOR_CORE: &[&str] = &[
     "axum",
     "hyper",
     "reqwest",
+    "ureq",
     "rand",
     "getrandom",
     "indicatif",
@@ -130,7 +131,7 @@ fn only_the_store_knows_sql_only_the_api_knows_http_and_only_the_cli_uses_anyhow
         if deps.contains("anyhow") {
             assert_eq!(name, "rongtook", "{name} uses anyhow");
         }
-        for http in ["axum", "hyper", "tower", "http"] {
+        for http in ["axum", "hyper", "tower", "http", "ureq", "reqwest"] {
             if deps.contains(http) {
                 assert_eq!(
                     name, "http-api",

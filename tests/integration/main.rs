@@ -12,3 +12,4 @@ mod schemas;
 mod selections;
 mod store;
 mod traffy;
+mod traffy_sync;

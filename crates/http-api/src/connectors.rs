@@ -137,7 +137,7 @@ const STATUS_CHANGE: &[(&str, Kind, bool)] = &[
 /// The `event` values of the chat, comment and rating webhooks.
 const MESSAGE_EVENTS: [&str; 4] = ["chat", "rating", "comment", "chat_staff_only"];
 
-fn districts() -> std::collections::BTreeMap<String, String> {
+pub(crate) fn districts() -> std::collections::BTreeMap<String, String> {
     let names = indicators::spec::bangkok_unit_names();
     traffy::units_of(names.iter().map(|(u, t)| (u.as_str(), t.th.as_str())))
 }

@@ -22,6 +22,7 @@ mod open311;
 pub mod open311_form;
 mod problem;
 mod state;
+pub mod traffy_sync;
 mod writer;
 
 use std::future::Future;

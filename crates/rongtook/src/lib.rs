@@ -9,6 +9,7 @@ pub mod input;
 pub mod render;
 pub mod report;
 pub mod serve;
+pub mod traffy_sync;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -123,6 +124,11 @@ enum Command {
         #[command(subcommand)]
         source: import::Source,
     },
+    /// Talk to the Traffy Fondue platform's exchange API.
+    Traffy {
+        #[command(subcommand)]
+        action: traffy_sync::Action,
+    },
     /// Manage API tokens (stored only as hashes).
     Token {
         #[command(subcommand)]
@@ -167,6 +173,7 @@ fn run() -> anyhow::Result<ExitCode> {
         Command::Load(a) => measured(bench::load::run(&a)),
         Command::Report(a) => report::run(&a),
         Command::Import { source } => import::run(source),
+        Command::Traffy { action } => traffy_sync::run(action),
         Command::Token { action } => commands::token(action),
         Command::Serve(a) => serve::run(&a),
     }

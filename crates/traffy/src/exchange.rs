@@ -32,7 +32,7 @@ fn text(o: &serde_json::Map<String, Value>, k: &str) -> Option<String> {
 }
 
 /// An exchange API time: Bangkok time without an offset (an offset, if given, is kept).
-fn instant(s: &str) -> Option<DateTime<FixedOffset>> {
+pub fn instant(s: &str) -> Option<DateTime<FixedOffset>> {
     parse_platform(s, Zone::Known(bangkok()))
         .filter(|span| span.is_exact())
         .map(|span| span.at)
@@ -101,16 +101,7 @@ pub fn events_of_issue(
     for (e, key) in first.into_iter().zip(["received", "forwarded"]) {
         out.push((key.to_string(), e.occurred_at, e.actor, e.data));
     }
-    let entries = issue
-        .get("timeline")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_object)
-                .filter_map(entry)
-                .collect()
-        })
-        .unwrap_or_default();
+    let entries = timeline_of(issue);
     let mut state = (false, false);
     out.extend(timeline_events(
         (&unit, external),
@@ -290,17 +281,60 @@ pub fn webhook_status(
     let prior = prior.ok_or_else(|| {
         format!("ticket `{id}` is not in the log: its new-ticket webhook (POST) comes first")
     })?;
-    let (unit, external) = prior
-        .unit
-        .clone()
-        .ok_or_else(|| format!("ticket `{id}` was never forwarded"))?;
     let e = entry(body).ok_or("no `timestamp` date-time in the body")?;
     if phase_of(&e.1).is_none() {
         return Err(format!("status `{}` is not a state the platform uses", e.1));
     }
+    after_prior(&id, prior, vec![e])
+}
+
+/// What a read of one ticket (`get-issue/v2`) adds to the log: the whole ticket when the log
+/// does not hold it, else the events of the timeline entries later than its latest event, from
+/// the state the log holds (entries at or before that instant are taken as recorded). The ids
+/// are those the same entries get from a webhook, so nothing is recorded twice.
+pub fn events_after(
+    issue: &serde_json::Map<String, Value>,
+    prior: Option<&crate::series::Prior>,
+    districts: &BTreeMap<String, String>,
+) -> Result<Vec<NewEvent>, String> {
+    let Some(prior) = prior else {
+        return events_of_issue(issue, districts);
+    };
+    let id = text(issue, "ticket_id").ok_or("no ticket_id")?;
+    let entries = timeline_of(issue)
+        .into_iter()
+        .filter(|e| e.0 > prior.last_at)
+        .collect();
+    after_prior(&id, prior, entries)
+}
+
+/// The events of `entries` after what the log holds of the ticket.
+fn after_prior(
+    id: &str,
+    prior: &crate::series::Prior,
+    entries: Vec<Entry>,
+) -> Result<Vec<NewEvent>, String> {
+    let (unit, external) = prior
+        .unit
+        .clone()
+        .ok_or_else(|| format!("ticket `{id}` was never forwarded"))?;
     let mut state = (prior.acked, prior.closed);
-    let out = timeline_events((&unit, external), vec![e], &mut state, prior.last_at);
-    Ok(to_events(&id, out))
+    let out = timeline_events((&unit, external), entries, &mut state, prior.last_at);
+    Ok(to_events(id, out))
+}
+
+/// The entries of a ticket's `timeline[]` that carry a date-time.
+fn timeline_of(issue: &serde_json::Map<String, Value>) -> Vec<Entry> {
+    issue
+        .get("timeline")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_object)
+                .filter_map(entry)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -404,6 +438,48 @@ mod tests {
         assert!(issue_of(&serde_json::json!({"status": "fail", "results": null})).is_none());
     }
 
+    /// Events as the log would hold them.
+    fn recorded(log: &[NewEvent]) -> Vec<RecordedEvent> {
+        log.iter()
+            .enumerate()
+            .map(|(i, e)| RecordedEvent {
+                position: i as u64 + 1,
+                id: e.id,
+                stream: e.stream.clone(),
+                version: i as u64 + 1,
+                occurred_at: e.occurred_at,
+                occurred_after: e.occurred_after,
+                recorded_at: e.occurred_at,
+                actor: e.actor.clone(),
+                schema_version: SCHEMA_VERSION,
+                data: e.data.clone(),
+                prev_hash: Hash::GENESIS,
+                hash: Hash::GENESIS,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_read_after_the_log_holds_a_ticket_adds_only_the_later_entries() {
+        let cut = TIMELINE
+            .find(",\n        {\"timestamp\":\"2026-08-28")
+            .unwrap();
+        let short = answer(false, &TIMELINE[..cut]);
+        let long = answer(true, TIMELINE);
+        let whole = events_of_issue(issue_of(&long).unwrap(), &districts()).unwrap();
+        // Not in the log: the whole ticket.
+        let first = events_after(issue_of(&short).unwrap(), None, &districts()).unwrap();
+        assert_eq!(first[..], whole[..first.len()]);
+        // In the log: only the entries after its latest event, with the ids a whole read gives.
+        let prior = crate::series::Prior::of(&recorded(&first));
+        let more = events_after(issue_of(&long).unwrap(), prior.as_ref(), &districts()).unwrap();
+        assert_eq!(more[..], whole[first.len()..]);
+        // Read again once all is in: nothing.
+        let prior = crate::series::Prior::of(&recorded(&whole));
+        let none = events_after(issue_of(&long).unwrap(), prior.as_ref(), &districts()).unwrap();
+        assert!(none.is_empty());
+    }
+
     /// The documented webhook bodies: a new ticket, then status changes.
     #[test]
     fn webhooks_give_the_events_a_sync_gives_and_redelivery_adds_nothing() {
@@ -422,24 +498,7 @@ mod tests {
             webhook_new(new.as_object().unwrap(), &districts()).unwrap()
         );
         let status = |json: &str, log: &[NewEvent]| {
-            let recorded: Vec<RecordedEvent> = log
-                .iter()
-                .enumerate()
-                .map(|(i, e)| RecordedEvent {
-                    position: i as u64 + 1,
-                    id: e.id,
-                    stream: e.stream.clone(),
-                    version: i as u64 + 1,
-                    occurred_at: e.occurred_at,
-                    occurred_after: e.occurred_after,
-                    recorded_at: e.occurred_at,
-                    actor: e.actor.clone(),
-                    schema_version: SCHEMA_VERSION,
-                    data: e.data.clone(),
-                    prev_hash: Hash::GENESIS,
-                    hash: Hash::GENESIS,
-                })
-                .collect();
+            let recorded = recorded(log);
             let prior = crate::series::Prior::of(&recorded);
             let body: Value = serde_json::from_str(json).unwrap();
             webhook_status(body.as_object().unwrap(), prior.as_ref())
