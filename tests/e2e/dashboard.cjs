@@ -114,6 +114,24 @@ async function append(event) {
     check(kinds.length <= 1 && kinds.every((k) => k.includes('R1')), 'the overdue list shows only the chosen kind');
     await shot('08-overdue');
 
+    // The map: the real Traffy Fondue tickets imported into this log, filtered, in both languages.
+    await page.goto(`${base}/dashboard/map?fy=${FY}&lang=en`);
+    const sumHexes = () => page.$$eval('svg#map path.hex', (ps) => ps.reduce((a, p) => a + Number(p.dataset.n), 0));
+    const cells = await page.locator('svg#map path.hex').count();
+    check(cells > 100, 'the map draws the imported tickets in ' + cells + ' hexagons');
+    const mapped = Number((await page.textContent('#map-units tfoot td:nth-child(3)')).replace(/,/g, ''));
+    const drawn = await sumHexes();
+    check(mapped >= 1900 && drawn === mapped, 'the hexagons hold what the table counts (' + drawn + ' of ' + mapped + ')');
+    await shot('10-map-en');
+    await page.selectOption('#map-state', 'closed');
+    await Promise.all([page.waitForURL(/state=closed/), page.click('#map-filter button')]);
+    const closedDrawn = await sumHexes();
+    check(closedDrawn > 0 && closedDrawn < mapped, 'filtered by state, the map shows fewer (' + closedDrawn + ')');
+    await page.click('#lang-switch');
+    await page.waitForSelector('html[lang="th"]');
+    check((await page.textContent('h1')).includes('แผนที่เรื่องร้องเรียน') && await sumHexes() === closedDrawn, 'in Thai, the same filtered map');
+    await shot('11-map-th');
+
     // A phone: nothing wider than the screen.
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${base}/dashboard?fy=${FY}`);

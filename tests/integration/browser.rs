@@ -1,6 +1,6 @@
 //! The dashboard end to end in a real browser: Debian's headless Chromium driven by
 //! playwright-core (`tests/e2e/dashboard.cjs`) against the real server on a loopback port,
-//! over a generated fiscal year. Screenshots land in `target/e2e-artifacts/`.
+//! over a generated fiscal year and real Traffy Fondue tickets. Screenshots land in `target/e2e-artifacts/`.
 //!
 //! What it needs is installed when missing: playwright-core (pinned by
 //! `tests/e2e/package-lock.json`) under `target/e2e/`, and Chromium with `apt-get` when the
@@ -119,6 +119,15 @@ fn demo_log(db: &Path) -> std::collections::BTreeMap<&'static str, String> {
     let at = chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap();
     store.append(&events, at).unwrap();
     drop(store);
+    // Real tickets too (November 2023, with coordinates), for the map.
+    let real = workspace_root().join("tests/data/traffy/tphaengnet__work-1__teamchadchart.csv");
+    crate::common::ok(&[
+        "import",
+        "traffy",
+        "--db",
+        db.to_str().unwrap(),
+        real.to_str().unwrap(),
+    ]);
     crate::http::make_tokens(db)
 }
 

@@ -1284,6 +1284,10 @@ fn the_openapi_document_states_the_rust_enums_and_event_schemas() {
         doc_enum(&doc, &param_pointer(&doc, "/v1/complaints", "status")),
         statuses
     );
+    assert_eq!(
+        doc_enum(&doc, &param_pointer(&doc, "/dashboard/map", "state")),
+        statuses
+    );
     let kinds = strs(
         projections::ObligationKind::ALL
             .iter()

@@ -310,6 +310,48 @@ fn every_real_file_imports_with_every_record_accounted_for_as_an_independent_cou
         }
     }
 
+    // Every ticket's point is where the raw files put it: the tickets without one, and those
+    // outside the map's frame of Bangkok, are those the independent count finds (of the
+    // tickets imported).
+    let mut stmt = c
+        .prepare(
+            "SELECT substr(stream, 8), json_extract(data, '$.location.lat'), \
+             json_extract(data, '$.location.lon') FROM events WHERE type = 'received'",
+        )
+        .unwrap();
+    let points: Vec<(String, Option<f64>, Option<f64>)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let imported: std::collections::BTreeSet<&str> = points.iter().map(|p| p.0.as_str()).collect();
+    let ids_in = |key: &str| -> std::collections::BTreeSet<String> {
+        ind[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .filter(|t| imported.contains(t.as_str()))
+            .collect()
+    };
+    let unplaced: std::collections::BTreeSet<String> = points
+        .iter()
+        .filter(|p| p.1.is_none() || p.2.is_none())
+        .map(|p| p.0.clone())
+        .collect();
+    assert_eq!(unplaced, ids_in("unplaced"));
+    let outside: std::collections::BTreeSet<String> = points
+        .iter()
+        .filter_map(|p| Some((p.0.clone(), p.1?, p.2?)))
+        .filter(|(_, lat, lon)| {
+            !((reports::map::SOUTH..=reports::map::NORTH).contains(lat)
+                && (reports::map::WEST..=reports::map::EAST).contains(lon))
+        })
+        .map(|p| p.0)
+        .collect();
+    assert_eq!(outside, ids_in("outside"));
+    assert!(points.len() - unplaced.len() - outside.len() > 130_000);
+
     // The archives' manifest is not a Traffy file: one clear line, nothing imported.
     let manifest = workspace_root()
         .join("tests/data/traffy/boyphongsakorn__traffysharexteamchadchart__MANIFEST.csv");
@@ -486,4 +528,108 @@ fn a_snapshot_series_becomes_lifecycles_and_its_shares_match_an_independent_coun
         ranged > 0,
         "no change was bounded by a capture after the receipt"
     );
+}
+
+/// One dashboard page through the router: its status and body.
+async fn dashboard_page(app: axum::Router, uri: &str) -> (u16, String) {
+    use tower::ServiceExt;
+    let r = app
+        .oneshot(
+            axum::http::Request::get(uri)
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let body = axum::body::to_bytes(r.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (status, String::from_utf8(body.to_vec()).unwrap())
+}
+
+/// The sum of the `data-n` counts of a map page's hexagons, and how many hexagons.
+fn hexes(page: &str) -> (u64, usize) {
+    let counts: Vec<u64> = page
+        .split("class=\"hex\" data-n=\"")
+        .skip(1)
+        .map(|r| r.split('"').next().unwrap().parse().unwrap())
+        .collect();
+    (counts.iter().sum(), counts.len())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_map_draws_the_real_tickets_where_the_raw_file_puts_them() {
+    let dir = Scratch::new("traffy-map");
+    let db = dir.path("log.db");
+    let file = workspace_root().join("tests/data/traffy/tphaengnet__work-1__teamchadchart.csv");
+    rongtook(&[
+        "import",
+        "traffy",
+        "--db",
+        db.to_str().unwrap(),
+        file.to_str().unwrap(),
+    ]);
+    let ind = independent(&[file.to_str().unwrap()]);
+    let mapped = ind["mapped"].as_u64().unwrap();
+    assert!(mapped > 1900, "{mapped}");
+    let (state, _writer) = http_api::AppState::start(
+        db,
+        event_store::Durability::Full,
+        calendar::Calendar::builtin(),
+        Default::default(),
+    )
+    .unwrap();
+    let app = http_api::app(state);
+
+    // Every ticket with a point inside Bangkok is in one hexagon, in Thai and in English.
+    let (status, th) = dashboard_page(app.clone(), "/dashboard/map?fy=2567").await;
+    assert_eq!(status, 200, "{th}");
+    assert!(th.contains("<html lang=\"th\"") && th.contains("แผนที่เรื่องร้องเรียน"));
+    let (n, cells) = hexes(&th);
+    assert_eq!(n, mapped);
+    assert!(cells > 100, "{cells} hexagons");
+    let (_, en) = dashboard_page(app.clone(), "/dashboard/map?fy=2024&lang=en").await;
+    assert!(en.contains("Complaint map") && en.contains("id=\"map-units\""));
+    assert_eq!(hexes(&en).0, mapped);
+    // The table beside it adds up to the same.
+    let total: String = en
+        .split("<tfoot>")
+        .nth(1)
+        .unwrap()
+        .split("<td class=\"n\">")
+        .nth(2)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .replace(',', "");
+    assert_eq!(total.parse::<u64>().unwrap(), mapped);
+
+    // Filters: the states split the tickets, and add up; a unit's are only its own.
+    let mut by_state = Vec::new();
+    for st in lifecycle::Status::LISTED {
+        let uri = format!("/dashboard/map?fy=2567&state={}", st.as_str());
+        by_state.push(hexes(&dashboard_page(app.clone(), &uri).await.1).0);
+    }
+    assert_eq!(by_state.iter().sum::<u64>(), mapped, "{by_state:?}");
+    assert!(
+        by_state.iter().filter(|n| **n > 0).count() >= 2,
+        "{by_state:?}"
+    );
+    let (_, unit) = dashboard_page(
+        app.clone(),
+        "/dashboard/map?fy=2567&unit=district:phra-nakhon",
+    )
+    .await;
+    let u = hexes(&unit).0;
+    assert!(u > 0 && u < mapped, "{u}");
+    assert!(unit.contains("<option value=\"district:phra-nakhon\" selected>"));
+    let (_, cat) =
+        dashboard_page(app.clone(), "/dashboard/map?fy=2567&category=nothing-such").await;
+    assert_eq!(hexes(&cat), (0, 0));
+    // A state the pages do not know is refused, in the page's language.
+    let (status, bad) = dashboard_page(app.clone(), "/dashboard/map?state=lost&lang=en").await;
+    assert_eq!(status, 400);
+    assert!(bad.contains("state `lost`"), "{bad}");
 }

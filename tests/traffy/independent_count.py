@@ -11,6 +11,11 @@ Prints JSON:
              `YYYYMMDDTHHMMSS[.ffffff]`), only tickets whose latest capture holds a time at or
              after it (the others' state then is not known: counted in `undetermined`)
   newest:    {file name: its newest platform time, written the same way}
+  placed:    distinct tickets whose first record holds a point (`coords` "lon,lat", or
+             longitude/latitude columns, or a GeoJSON point)
+  mapped:    of those, the ones inside the map's frame of Bangkok (13.48-13.97 N,
+             100.32-100.96 E)
+  unplaced, outside: the ids of the tickets without a point, and with one outside the frame
 
 Rules (README, "Importing Traffy Fondue"): a ticket's latest capture is the one taken last: an
 archive member by the time in its name, any other file by the newest time it holds, ties in the
@@ -23,6 +28,7 @@ standard library is used, and the `zstd` program for the archives.
 import csv
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -34,6 +40,13 @@ BANGKOK = {"กรุงเทพมหานคร", "จังหวัดก�
 # Accounts that follow tickets without being responsible for them.
 WATCHERS = {"เพื่อนชัชชาติ", "ร้องทุกข์ กทม. 1555"}
 THAI = re.compile(r"เขต[\s:]*([\u0E00-\u0E7F]+)")
+# The 50 district offices' Thai names (the engine's unit list, data).
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+OFFICES = {
+    u["th"][len("สำนักงานเขต"):]
+    for u in json.load(open(_ROOT + "/crates/indicators/specs/units-bangkok.json", encoding="utf-8"))["units"].values()
+    if u["th"].startswith("สำนักงานเขต")
+}
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 
 
@@ -74,6 +87,9 @@ def props_of(v):
         out = []
         for f in v["features"]:
             p = dict(f.get("properties") or {})
+            g = f.get("geometry") or {}
+            if g.get("type") == "Point" and isinstance(g.get("coordinates"), list):
+                p["_point"] = g["coordinates"][:2]
             out.append(p)
         return out
     if isinstance(v, dict) and "results" in v:
@@ -135,6 +151,32 @@ def parts(path):
     yield None, None, list(csv.DictReader(io.StringIO(t, newline="")))
 
 
+def point_of(row):
+    """(lon, lat) of a record, or None."""
+    try:
+        if "_point" in row:
+            lon, lat = (float(x) for x in row["_point"])
+        elif text(row.get("coords")):
+            c = re.sub(r"[\[\]'\" ]", "", text(row.get("coords"))).split(",")
+            lon, lat = float(c[0]), float(c[1])
+        else:
+            lon = next(text(row.get(k)) for k in ("Longitude", "longitude", "lon") if text(row.get(k)))
+            lat = next(text(row.get(k)) for k in ("Latitute", "Latitude", "latitude", "lat") if text(row.get(k)))
+            lon, lat = float(lon), float(lat)
+            # One export's `Latitute,Longitude` columns hold the longitude first.
+            if abs(lat) > 90 and abs(lon) <= 90:
+                lon, lat = lat, lon
+    except (StopIteration, ValueError, IndexError):
+        return None
+    if -180 <= lon <= 180 and -90 <= lat <= 90:
+        return lon, lat
+    return None
+
+
+def in_frame(p):
+    return 13.48 <= p[1] <= 13.97 and 100.32 <= p[0] <= 100.96
+
+
 def district_of(row):
     address = text(row.get("address"))
     province = text(row.get("province"))
@@ -152,9 +194,10 @@ def district_of(row):
         d = text(row.get("district"))
         if d.startswith("เขต"):
             d = d[len("เขต"):].strip()
-        if not d:
-            names = [n for n in THAI.findall(address) if n not in ("กรุงเทพมหานคร", "พื้นที่")]
-            d = names[-1] if names else ""
+        names = [n for n in THAI.findall(address) if n not in ("กรุงเทพมหานคร", "พื้นที่")]
+        in_address = names[-1] if names else ""
+        if not d or (d not in OFFICES and in_address in OFFICES):
+            d = in_address
         return d or None
     return None
 
@@ -167,6 +210,7 @@ files = {}
 newest = {}
 latest = {}  # ticket -> (capture key, order, district, state)
 first_seen = {}
+points = {}
 order = 0
 for path in args:
     name = path.rsplit("/", 1)[-1]
@@ -189,6 +233,7 @@ for path in args:
             state = text(r.get("state"))
             if ticket not in first_seen:
                 first_seen[ticket] = district_of(r)
+                points[ticket] = point_of(r)
             key = (when, order)
             if ticket not in latest or key >= latest[ticket][0]:
                 latest[ticket] = (key, state, when)
@@ -213,6 +258,10 @@ json.dump(
         "districts": districts,
         "undetermined": undetermined,
         "newest": newest,
+        "placed": sum(1 for p in points.values() if p),
+        "mapped": sum(1 for p in points.values() if p and in_frame(p)),
+        "unplaced": sorted(t for t, p in points.items() if not p),
+        "outside": sorted(t for t, p in points.items() if p and not in_frame(p)),
     },
     sys.stdout,
     ensure_ascii=False,

@@ -35,6 +35,8 @@ pub struct PageQuery {
     as_of: Option<String>,
     unit: Option<String>,
     kind: Option<String>,
+    state: Option<String>,
+    category: Option<String>,
 }
 
 impl PageQuery {
@@ -50,6 +52,8 @@ impl PageQuery {
             as_of: keep(self.as_of),
             unit: keep(self.unit),
             kind: keep(self.kind),
+            state: keep(self.state),
+            category: keep(self.category),
         }
     }
 }
@@ -72,6 +76,20 @@ impl PageQuery {
         {
             return Err(Problem::bad_query(format!(
                 "sort `{o}`: score, share, complaints or unit"
+            )));
+        }
+        if let Some(st) = self
+            .state
+            .as_deref()
+            .filter(|st| lifecycle::Status::parse(st).is_none())
+        {
+            let names: Vec<&str> = lifecycle::Status::LISTED
+                .iter()
+                .map(|s| s.as_str())
+                .collect();
+            return Err(Problem::bad_query(format!(
+                "state `{st}`: one of {}",
+                names.join(", ")
             )));
         }
         Ok(())
@@ -188,10 +206,12 @@ impl Years for AppState {
         let figures = self.read(|store| self.model().year(store, fy, at, &specs))?;
         let overview =
             Overview::compute(fy, figures.as_of, &figures.complaints, &figures.indicators);
+        let places = self.model().places(&figures.complaints);
         Ok(Arc::new(YearData {
             key: (fy.ce(), figures.head.position, calendar::local_date(&at)),
             figures,
             overview,
+            places,
         }))
     }
 }
@@ -401,6 +421,34 @@ pub async fn overdue(
             kind,
             &as_of_text,
         ))
+    })
+    .await
+}
+
+/// The map of the year's complaints with coordinates, by state, unit and category.
+pub async fn map(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    page(state, &headers, q, |p| {
+        let q = &p.q;
+        let filter = reports::map::MapFilter {
+            status: q.state.as_deref().and_then(lifecycle::Status::parse),
+            unit: q.unit.clone(),
+            category: q.category.clone(),
+        };
+        let data = p.year()?;
+        let figures =
+            reports::map::MapFigures::compute(&data.figures.complaints, &data.places, &filter);
+        let keys = [
+            ("state", &q.state),
+            ("unit", &q.unit),
+            ("category", &q.category),
+        ];
+        let c = p.chrome("/dashboard/map", &keys, Some(data.key.1));
+        let year = reports::i18n::fiscal_year(p.lang, p.fy);
+        Ok(reports::map::map_page(&c, &figures, &filter, &year))
     })
     .await
 }

@@ -41,6 +41,8 @@ pub struct YearData {
     pub key: (i32, u64, NaiveDate),
     pub figures: YearFigures,
     pub overview: Overview,
+    /// Where each of `figures.complaints` was reported (latitude, longitude), if known.
+    pub places: Vec<Option<(f64, f64)>>,
 }
 
 pub struct YearCache {

@@ -91,6 +91,19 @@ impl ReadModel {
             .view_at(id, &self.calendar, &self.rules, now)
     }
 
+    /// Where each of `complaints` was reported (latitude, longitude), as the live fold holds
+    /// it; `None` for one without coordinates.
+    pub fn places(&self, complaints: &[ComplaintView]) -> Vec<Option<(f64, f64)>> {
+        let live = self.live.read();
+        complaints
+            .iter()
+            .map(|v| {
+                let l = live.fold.public_info(&v.complaint_id)?.location?;
+                Some((l.lat?, l.lon?))
+            })
+            .collect()
+    }
+
     /// The complaints that pass `filter`, sorted by id, judged as of `now`: page `page`
     /// (from 1) of `per_page`.
     pub fn complaints(

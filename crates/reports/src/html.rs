@@ -152,6 +152,11 @@ label{display:flex;flex-direction:column;font-size:.9em}
 input,select,button{font:inherit;padding:4px 6px}
 svg text{font-family:inherit}
 #live-status{font-size:.85em}
+.map-layout{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,2fr);gap:16px;align-items:start}
+svg.map{max-width:100%;height:auto}
+.map-table{max-height:85vh;overflow:auto;font-size:.9em}
+.map-table th,.map-table td{padding:4px 6px}
+@media (max-width:900px){.map-layout{grid-template-columns:minmax(0,1fr)}.map-table{max-height:none}}
 footer{color:var(--muted);font-size:.85em;padding:16px;max-width:1200px;margin:0 auto}
 @media (max-width:600px){body{font-size:15px}th,td{padding:4px}.tools{margin-left:0}}
 @media print{@page{size:A4;margin:14mm}header nav,.tools,.skip,form.inline{display:none}
@@ -207,6 +212,7 @@ pub fn page(c: &Chrome, title: &str, active: &str, body: &str) -> String {
             ("overview", "/dashboard", "ภาพรวม", "Overview"),
             ("league", "/dashboard/league", "ตารางอันดับ", "League table"),
             ("overdue", "/dashboard/overdue", "เรื่องเกินกำหนด", "Overdue"),
+            ("map", "/dashboard/map", "แผนที่", "Map"),
         ] {
             let cur = if key == active {
                 " aria-current=\"page\""

@@ -10,6 +10,7 @@ pub mod evaluation;
 pub mod export;
 pub mod html;
 pub mod i18n;
+pub mod map;
 pub mod model;
 pub mod pages;
 pub mod svg;

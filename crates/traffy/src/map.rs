@@ -65,9 +65,15 @@ pub(crate) fn responsible(t: &Ticket, districts: &BTreeMap<String, String>) -> (
         .find(|o| !WATCHERS.contains(o))
         .unwrap_or(BMA);
     if first == BMA || first.starts_with("กรุงเทพ") {
-        return match &t.district {
-            Some(d) => (district_unit(d, districts), false),
-            None => (unit_id("bma", first), false),
+        // The record's district, unless it names no district office (the platform cuts long
+        // names: `ป้อมปราบศัตรูพ่า`) and the address names one.
+        let known = |d: &String| districts.contains_key(d);
+        let in_address = crate::shapes::district_in_address(&t.address).filter(known);
+        return match (&t.district, in_address) {
+            (Some(d), _) if known(d) => (district_unit(d, districts), false),
+            (_, Some(a)) => (district_unit(&a, districts), false),
+            (Some(d), None) => (district_unit(d, districts), false),
+            (None, None) => (unit_id("bma", first), false),
         };
     }
     if first.starts_with("สำนัก") {
@@ -321,6 +327,17 @@ mod tests {
             unit(&["การประปานครหลวง กปน."]),
             ("ext:การประปานครหลวง-กปน.".into(), true)
         );
+        // A district the platform cut short names no office: the address's office is taken;
+        // with no office in the address either, the district stays as the record has it.
+        let to = |t: &Ticket| match &first_two(t)[1].data {
+            EventData::Forwarded(f) => f.to_unit.clone(),
+            other => panic!("{other:?}"),
+        };
+        let mut t = ticket(&["กรุงเทพมหานคร"]);
+        t.district = Some("บางร".into());
+        assert_eq!(to(&t), "district:bang-rak");
+        t.address = "ถนน สีลม กรุงเทพมหานคร".into();
+        assert_eq!(to(&t), "district:บางร");
         let mut t = ticket(&["เขตบางรัก"]);
         t.province = Some("ยโสธร".into());
         match &first_two(&t)[1].data {

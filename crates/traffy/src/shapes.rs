@@ -388,6 +388,17 @@ fn parse_coords(s: &str) -> (Option<f64>, Option<f64>) {
     checked_point(it.next().flatten(), it.next().flatten())
 }
 
+/// A point from longitude and latitude columns. One export labels its columns
+/// `Latitute,Longitude` and holds the longitude first: a "latitude" beyond ±90° with a
+/// "longitude" that can be a latitude is such a swap, and is read the other way round (no
+/// point on Earth reads both ways).
+fn columns_point(lon: Option<f64>, lat: Option<f64>) -> (Option<f64>, Option<f64>) {
+    match (lon, lat) {
+        (Some(lo), Some(la)) if la.abs() > 90.0 && lo.abs() <= 90.0 => checked_point(lat, lon),
+        _ => checked_point(lon, lat),
+    }
+}
+
 fn checked_point(lon: Option<f64>, lat: Option<f64>) -> (Option<f64>, Option<f64>) {
     match (lon, lat) {
         (Some(lo), Some(la)) if (-180.0..=180.0).contains(&lo) && (-90.0..=90.0).contains(&la) => {
@@ -470,7 +481,7 @@ fn platform_record(f: &dyn Fields, place: Place, zone: Zone) -> Result<Record, R
     let address = f.field(&["address"]).unwrap_or_default();
     let (lon, lat) = match f.field(&["coords"]) {
         Some(c) => parse_coords(&c),
-        None => checked_point(
+        None => columns_point(
             f.field(&["Longitude", "longitude", "lon"])
                 .and_then(|x| x.parse().ok()),
             f.field(&["Latitute", "Latitude", "latitude", "lat"])
@@ -919,6 +930,17 @@ mod tests {
             (Some(100.5565), Some(13.74179))
         );
         assert_eq!(parse_coords(""), (None, None));
+        // `Latitute,Longitude` columns holding the longitude first read the other way round;
+        // a point that is no point either way is none.
+        assert_eq!(
+            columns_point(Some(13.75458), Some(100.49385)),
+            (Some(100.49385), Some(13.75458))
+        );
+        assert_eq!(
+            columns_point(Some(100.5), Some(13.7)),
+            (Some(100.5), Some(13.7))
+        );
+        assert_eq!(columns_point(Some(200.0), Some(100.0)), (None, None));
         assert_eq!(parse_types("{ถนน,ทางเท้า}"), ["ถนน", "ทางเท้า"]);
         assert!(parse_types("Point").is_empty());
     }
