@@ -33,6 +33,13 @@ struct Case {
     /// The specs' option for undetermined obligations, when not the default.
     #[serde(default)]
     undetermined: Option<indicators::Undetermined>,
+    /// Inspecting offices whose selection list to write (`inspection-list-<office>.json`,
+    /// without the `office:` prefix).
+    #[serde(default)]
+    inspect: Vec<String>,
+    /// Write each office's inspections per month (`inspection-months.json`).
+    #[serde(default)]
+    inspection_months: bool,
 }
 
 fn case_dirs(root: &Path) -> Vec<PathBuf> {
@@ -104,7 +111,7 @@ fn replay_case(dir: &Path, case: &Case) -> Vec<(String, String)> {
         .collect();
     let mut complaints = Vec::new();
     write_json_lines(&mut complaints, &views).unwrap();
-    let report = overdue(views.iter().copied(), as_of, &rules);
+    let report = overdue(views.iter().copied(), as_of, &cal, &rules);
     let mut od = serde_json::to_string_pretty(&report).unwrap();
     od.push('\n');
     let mut out = vec![
@@ -114,6 +121,27 @@ fn replay_case(dir: &Path, case: &Case) -> Vec<(String, String)> {
         ),
         ("overdue.json".to_string(), od),
     ];
+    for office in &case.inspect {
+        let o = projections::InspectingOffice::by_id(office)
+            .unwrap_or_else(|| panic!("{}: no inspecting office {office}", dir.display()));
+        let list = projections::inspection_list(views.iter().copied(), &o, as_of, &rules);
+        let mut text = Vec::new();
+        write_json_lines(&mut text, &list).unwrap();
+        let name = office.trim_start_matches("office:");
+        out.push((
+            format!("inspection-list-{name}.json"),
+            String::from_utf8(text).unwrap(),
+        ));
+    }
+    if case.inspection_months {
+        let months = projections::inspection_months(views.iter().copied(), as_of, &rules);
+        let mut text = Vec::new();
+        write_json_lines(&mut text, &months).unwrap();
+        out.push((
+            "inspection-months.json".to_string(),
+            String::from_utf8(text).unwrap(),
+        ));
+    }
     let head = store.head().unwrap();
     for id in &case.specs {
         let mut spec = indicators::builtin(id)

@@ -41,6 +41,11 @@ pub(crate) fn make_tokens(
         ("admin", "admin", None),
         ("evaluator", "evaluator", None),
         ("connector", "connector", None),
+        (
+            "inspector",
+            "inspector",
+            Some("office:governor-secretariat"),
+        ),
         ("bang-rak", "unit", Some("district:bang-rak")),
         ("sathon", "unit", Some("district:sathon")),
     ] {
@@ -629,6 +634,144 @@ async fn every_role_boundary_is_enforced() {
         r#"{"reason":"not_fixed"}"#,
     );
     assert_eq!(post(Some("admin"), reopen).await.0, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn the_watchers_record_their_duties_and_no_one_else_does() {
+    let api = api(64 * 1024).await;
+    let at = |h: u32| format!("2024-09-02T{h:02}:00:00+07:00");
+    let id = |n: u32| format!("0190a000-0000-7000-9000-{n:012x}");
+    let post = |who: &'static str, body: String| {
+        let api = &api;
+        async move { call_as(api, Some(who), "POST", "/v1/events", &body).await }
+    };
+    let named = received(&id(1), "C-W").replace(
+        r#""complainant":{"anonymous":true}"#,
+        r#""complainant":{"anonymous":false,"name":"Somchai","contact":"0812345678","wants_update":true}"#,
+    );
+    assert_eq!(post("intake", named).await.0, StatusCode::CREATED);
+    let fwd = event(
+        &id(2),
+        "C-W",
+        "forwarded",
+        &at(10),
+        r#"{"to_unit":"district:bang-rak"}"#,
+    );
+    assert_eq!(post("intake", fwd).await.0, StatusCode::CREATED);
+    let chase = |n| {
+        event(
+            &id(n),
+            "C-W",
+            "chased",
+            &at(11),
+            r#"{"unit":"district:bang-rak","obligation":"ack"}"#,
+        )
+    };
+    let flag = |n| {
+        event(
+            &id(n),
+            "C-W",
+            "flagged",
+            &at(11),
+            r#"{"flag":"executive_assigned","note":"the Governor asks"}"#,
+        )
+    };
+    let inspect = |n, office: &str| {
+        event(
+            &id(n),
+            "C-W",
+            "field_inspected",
+            &at(12),
+            &format!(r#"{{"office":"{office}","consistent":false,"note":"still broken"}}"#),
+        )
+    };
+    let told = |n| {
+        event(
+            &id(n),
+            "C-W",
+            "complainant_informed",
+            &at(15),
+            r#"{"method":"phone","note":"told Somchai on 0812345678"}"#,
+        )
+    };
+    // Who may not: 403.
+    for (who, body) in [
+        ("bang-rak", chase(3)),
+        ("inspector", chase(3)),
+        ("evaluator", flag(3)),
+        ("bang-rak", flag(3)),
+        ("intake", inspect(3, "office:governor-secretariat")),
+        (
+            "inspector",
+            inspect(3, "office:permanent-secretary-secretariat"),
+        ),
+        ("bang-rak", told(3)),
+    ] {
+        let (s, _, v) = post(who, body.clone()).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{who} may not: {body}\n{v}");
+    }
+    // Who may.
+    for (who, body) in [
+        ("intake", chase(4)),
+        ("intake", flag(5)),
+        ("admin", flag(6)),
+        ("inspector", inspect(7, "office:governor-secretariat")),
+    ] {
+        let (s, _, v) = post(who, body.clone()).await;
+        assert_eq!(s, StatusCode::CREATED, "{who} may: {body}\n{v}");
+    }
+    let ack = event(
+        &id(8),
+        "C-W",
+        "acknowledged",
+        &at(13),
+        r#"{"unit":"district:bang-rak"}"#,
+    );
+    assert_eq!(post("bang-rak", ack).await.0, StatusCode::CREATED);
+    let close = event(
+        &id(9),
+        "C-W",
+        "closed",
+        &at(14),
+        r#"{"unit":"district:bang-rak","outcome":"resolved","answer":"Fixed."}"#,
+    );
+    assert_eq!(post("bang-rak", close).await.0, StatusCode::CREATED);
+    assert_eq!(post("intake", told(10)).await.0, StatusCode::CREATED);
+    // The complaint shows the duties judged, and the inspection.
+    let (_, _, v) = call_as(&api, Some("admin"), "GET", "/v1/complaints/C-W", "").await;
+    assert_eq!(v["forward_status"], "met", "{v}");
+    assert_eq!(v["executive_assigned"], true);
+    assert_eq!(v["rounds"][0]["inform_status"], "met");
+    assert_eq!(v["inspections"][0]["consistent"], false);
+    // What the complainant was told may name them: hidden from units and inspectors.
+    for who in ["bang-rak", "inspector"] {
+        let (s, _, v) = call_as(&api, Some(who), "GET", "/v1/complaints/C-W/events", "").await;
+        assert_eq!(s, StatusCode::OK, "{who}");
+        let text = v.to_string();
+        assert!(
+            !text.contains("0812345678") && !text.contains("Somchai"),
+            "{who}: {text}"
+        );
+    }
+    let (s, _, v) = call_as(&api, Some("inspector"), "GET", "/v1/events", "").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(!v.to_string().contains("0812345678"), "{v}");
+    let (_, _, v) = call_as(&api, Some("intake"), "GET", "/v1/complaints/C-W/events", "").await;
+    assert!(v.to_string().contains("told Somchai on 0812345678"));
+    // An inspector token names an inspecting office.
+    let store = event_store::SqliteStore::open(&api._dir.path("log.db"), Durability::Full).unwrap();
+    let now = chrono::DateTime::parse_from_rfc3339("2024-09-02T00:00:00Z").unwrap();
+    let e =
+        http_api::issue_token(&store, "inspector", Some("office:nowhere"), "x", now).unwrap_err();
+    assert!(e.to_string().contains("not an inspecting office"), "{e}");
+    assert!(http_api::issue_token(
+        &store,
+        "inspector",
+        Some("office:governor-secretariat"),
+        "x",
+        now
+    )
+    .is_ok());
 }
 
 #[tokio::test]

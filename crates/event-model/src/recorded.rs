@@ -262,12 +262,19 @@ impl RecordedEvent {
     /// Replaces complainants' names and contacts (personal data under Thailand's PDPA) with
     /// `[redacted]`, for every view and export that may not show them.
     pub fn redact_personal_data(&mut self) {
-        if let EventData::Received(r) = &mut self.data {
-            for field in [&mut r.complainant.name, &mut r.complainant.contact] {
-                if field.is_some() {
-                    *field = Some(REDACTED.to_string());
+        match &mut self.data {
+            EventData::Received(r) => {
+                for field in [&mut r.complainant.name, &mut r.complainant.contact] {
+                    if field.is_some() {
+                        *field = Some(REDACTED.to_string());
+                    }
                 }
             }
+            // What the complainant was told, and how to reach them, may name them.
+            EventData::ComplainantInformed(i) if i.note.is_some() => {
+                i.note = Some(REDACTED.to_string());
+            }
+            _ => {}
         }
     }
 }

@@ -104,6 +104,10 @@ pub fn all_schemas() -> Vec<(String, String)> {
             EventType::SpotChecked => pretty::<SpotChecked>(),
             EventType::MonthlyReportSubmitted => pretty::<MonthlyReportSubmitted>(),
             EventType::Observed => pretty::<Observed>(),
+            EventType::Flagged => pretty::<Flagged>(),
+            EventType::Chased => pretty::<Chased>(),
+            EventType::ComplainantInformed => pretty::<ComplainantInformed>(),
+            EventType::FieldInspected => pretty::<FieldInspected>(),
         };
         out.push((format!("{}.schema.json", t.as_str()), body));
     }

@@ -236,3 +236,71 @@ fn fast_instant_formatting_agrees_with_chrono() {
         );
     }
 }
+
+/// The oversight payloads: canonical (sorted keys, round trip), and the checks of form.
+#[test]
+fn oversight_payloads_are_canonical_and_checked() {
+    let ev = |ty: &str, data: &str| {
+        format!(
+            r#"{{"id":"01890a5d-ac96-774b-bcce-b302099a8060","stream":"C-1","type":"{ty}","occurred_at":"2024-01-06T09:30:00+07:00","actor":"centre","data":{data}}}"#
+        )
+    };
+    for (ty, data) in [
+        (
+            "flagged",
+            r#"{"note":"a tree may fall on the school","flag":"urgent"}"#,
+        ),
+        (
+            "chased",
+            r#"{"unit":"district:bang-rak","obligation":"checkpoint","checkpoint":"2024-01-15","note":"called"}"#,
+        ),
+        (
+            "complainant_informed",
+            r#"{"note":"told Somchai by phone","method":"phone"}"#,
+        ),
+        (
+            "field_inspected",
+            r#"{"office":"office:governor-secretariat","consistent":false,"note":"still broken","evidence":["photo-1.jpg"]}"#,
+        ),
+    ] {
+        let e = parse_wire_event(&ev(ty, data)).unwrap();
+        assert_eq!(e.event_type().as_str(), ty);
+        let text = e.data.to_canonical_json();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(text, serde_json::to_string(&v).unwrap(), "{ty}");
+        assert_eq!(EventData::from_json(e.event_type(), &text).unwrap(), e.data);
+    }
+    // A checkpoint chase names its checkpoint; the others do not.
+    let t = ev(
+        "chased",
+        r#"{"unit":"district:bang-rak","obligation":"checkpoint"}"#,
+    );
+    assert!(
+        err(&t).contains("field `data.checkpoint`: is required"),
+        "{}",
+        err(&t)
+    );
+    let t = ev(
+        "chased",
+        r#"{"unit":"district:bang-rak","obligation":"ack","checkpoint":"2024-01-15"}"#,
+    );
+    assert!(err(&t).contains("is only for a checkpoint"), "{}", err(&t));
+    let t = ev("flagged", r#"{"flag":"urgent","note":" "}"#);
+    assert!(
+        err(&t).ends_with("field `data.note`: must not be empty"),
+        "{}",
+        err(&t)
+    );
+    let t = ev("complainant_informed", r#"{"method":"pigeon"}"#);
+    assert!(err(&t).contains("unknown variant `pigeon`"), "{}", err(&t));
+    // `urgent` on a receipt: stored only when true, so older receipts keep their bytes.
+    let e = parse_wire_event(RECEIVED).unwrap();
+    assert!(!e.data.to_canonical_json().contains("urgent"));
+    let urgent =
+        parse_wire_event(&RECEIVED.replace("\"external_ref\"", "\"urgent\":true,\"external_ref\""))
+            .unwrap();
+    assert!(urgent
+        .data
+        .to_canonical_json()
+        .ends_with(",\"urgent\":true}"));
+}

@@ -22,10 +22,14 @@ pub enum EventType {
     SpotChecked,
     MonthlyReportSubmitted,
     Observed,
+    Flagged,
+    Chased,
+    ComplainantInformed,
+    FieldInspected,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 9] = [
+    pub const ALL: [EventType; 13] = [
         EventType::Received,
         EventType::Forwarded,
         EventType::Acknowledged,
@@ -35,6 +39,10 @@ impl EventType {
         EventType::SpotChecked,
         EventType::MonthlyReportSubmitted,
         EventType::Observed,
+        EventType::Flagged,
+        EventType::Chased,
+        EventType::ComplainantInformed,
+        EventType::FieldInspected,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -48,6 +56,10 @@ impl EventType {
             EventType::SpotChecked => "spot_checked",
             EventType::MonthlyReportSubmitted => "monthly_report_submitted",
             EventType::Observed => "observed",
+            EventType::Flagged => "flagged",
+            EventType::Chased => "chased",
+            EventType::ComplainantInformed => "complainant_informed",
+            EventType::FieldInspected => "field_inspected",
         }
     }
 
@@ -210,6 +222,9 @@ pub struct Received {
     pub location: Option<Location>,
     #[schemars(regex(pattern = crate::text::NON_BLANK_PATTERN))]
     pub subject: String,
+    /// A threat to life or property (absent: not urgent).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub urgent: bool,
 }
 
 /// `forwarded`: sent to a responsible unit, or to an external agency.
@@ -304,6 +319,134 @@ pub struct Observed {
     pub state: String,
 }
 
+/// What a `flagged` event marks a complaint as.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Flag {
+    /// A threat to life or property.
+    Urgent,
+    /// Assigned for attention by an executive.
+    ExecutiveAssigned,
+}
+
+impl Flag {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Flag::Urgent => "urgent",
+            Flag::ExecutiveAssigned => "executive_assigned",
+        }
+    }
+}
+
+/// `flagged`: the centre or an executive marks a complaint urgent or assigned by an executive.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Flagged {
+    pub flag: Flag,
+    /// Why, or what the executive asked for.
+    #[schemars(regex(pattern = crate::text::NON_BLANK_PATTERN))]
+    pub note: String,
+}
+
+/// Which obligation of a unit a `chased` event is about.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ChasedObligation {
+    /// R1, the acknowledgement.
+    Ack,
+    /// R2, the first progress report.
+    FirstProgress,
+    /// An R3 checkpoint (its date in `checkpoint`).
+    Checkpoint,
+}
+
+impl ChasedObligation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChasedObligation::Ack => "ack",
+            ChasedObligation::FirstProgress => "first_progress",
+            ChasedObligation::Checkpoint => "checkpoint",
+        }
+    }
+}
+
+/// `chased`: the centre chases a unit about an overdue obligation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(extend(
+    "if" = {"properties": {"obligation": {"const": "checkpoint"}}},
+    "then" = {"required": ["checkpoint"], "properties": {"checkpoint": {"type": "string"}}},
+    "else" = {"properties": {"checkpoint": {"type": "null"}}}
+))]
+pub struct Chased {
+    /// The checkpoint's date (as due), for a `checkpoint` chase only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<chrono::NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub obligation: ChasedObligation,
+    /// The unit chased: the one holding the complaint.
+    #[schemars(regex(pattern = crate::text::IDENT_PATTERN))]
+    pub unit: String,
+}
+
+/// How a complainant was told.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum InformMethod {
+    Phone,
+    Sms,
+    Letter,
+    Email,
+    InPerson,
+    Other,
+}
+
+impl InformMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InformMethod::Phone => "phone",
+            InformMethod::Sms => "sms",
+            InformMethod::Letter => "letter",
+            InformMethod::Email => "email",
+            InformMethod::InPerson => "in_person",
+            InformMethod::Other => "other",
+        }
+    }
+}
+
+/// `complainant_informed`: the centre told the complainant the outcome of the latest close.
+/// The note may hold personal data (it is redacted like names and contacts).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ComplainantInformed {
+    pub method: InformMethod,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// `field_inspected`: an inspecting office went and looked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FieldInspected {
+    /// Whether what was found matches what the unit reported.
+    pub consistent: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(inner(regex(pattern = crate::text::NON_BLANK_PATTERN)))]
+    pub evidence: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The inspecting office.
+    #[schemars(regex(pattern = crate::text::IDENT_PATTERN))]
+    pub office: String,
+}
+
 /// A typed payload. Serialises as the bare payload object (its type is beside it in the
 /// envelope).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -318,6 +461,10 @@ pub enum EventData {
     SpotChecked(SpotChecked),
     MonthlyReportSubmitted(MonthlyReportSubmitted),
     Observed(Observed),
+    Flagged(Flagged),
+    Chased(Chased),
+    ComplainantInformed(ComplainantInformed),
+    FieldInspected(FieldInspected),
 }
 
 impl EventData {
@@ -332,6 +479,10 @@ impl EventData {
             EventData::SpotChecked(_) => EventType::SpotChecked,
             EventData::Observed(_) => EventType::Observed,
             EventData::MonthlyReportSubmitted(_) => EventType::MonthlyReportSubmitted,
+            EventData::Flagged(_) => EventType::Flagged,
+            EventData::Chased(_) => EventType::Chased,
+            EventData::ComplainantInformed(_) => EventType::ComplainantInformed,
+            EventData::FieldInspected(_) => EventType::FieldInspected,
         }
     }
 
@@ -372,6 +523,10 @@ impl EventData {
             EventType::SpotChecked => EventData::SpotChecked(de(json)?),
             EventType::MonthlyReportSubmitted => EventData::MonthlyReportSubmitted(de(json)?),
             EventType::Observed => EventData::Observed(de(json)?),
+            EventType::Flagged => EventData::Flagged(de(json)?),
+            EventType::Chased => EventData::Chased(de(json)?),
+            EventType::ComplainantInformed => EventData::ComplainantInformed(de(json)?),
+            EventType::FieldInspected => EventData::FieldInspected(de(json)?),
         })
     }
 
@@ -395,12 +550,19 @@ impl EventData {
                 EventData::Received(Received {
                     category: d.category,
                     channel: d.channel,
-                    complainant: Complainant::anonymous(),
+                    // Whether the complainant asked to be told: a duty, not personal data.
+                    complainant: Complainant {
+                        anonymous: d.complainant.anonymous,
+                        contact: None,
+                        name: None,
+                        wants_update: d.complainant.wants_update,
+                    },
                     detail: None,
                     district: d.district,
                     external_ref: None,
                     location: None,
                     subject: String::new(),
+                    urgent: d.urgent,
                 })
             }
             EventType::Forwarded => {
@@ -445,6 +607,38 @@ impl EventData {
             }
             EventType::MonthlyReportSubmitted => EventData::MonthlyReportSubmitted(de(json)?),
             EventType::Observed => EventData::Observed(de(json)?),
+            EventType::Flagged => {
+                let d: p::Flagged = de(json)?;
+                EventData::Flagged(Flagged {
+                    flag: d.flag,
+                    note: String::new(),
+                })
+            }
+            EventType::Chased => {
+                let d: p::Chased = de(json)?;
+                EventData::Chased(Chased {
+                    checkpoint: d.checkpoint,
+                    note: None,
+                    obligation: d.obligation,
+                    unit: d.unit,
+                })
+            }
+            EventType::ComplainantInformed => {
+                let d: p::Informed = de(json)?;
+                EventData::ComplainantInformed(ComplainantInformed {
+                    method: d.method,
+                    note: None,
+                })
+            }
+            EventType::FieldInspected => {
+                let d: p::Inspected = de(json)?;
+                EventData::FieldInspected(FieldInspected {
+                    consistent: d.consistent,
+                    evidence: Vec::new(),
+                    note: None,
+                    office: d.office,
+                })
+            }
         })
     }
 
@@ -456,6 +650,8 @@ impl EventData {
             EventData::ProgressReported(d) => Some(&d.unit),
             EventData::Closed(d) => d.unit.as_deref(),
             EventData::MonthlyReportSubmitted(d) => Some(&d.unit),
+            EventData::Chased(d) => Some(&d.unit),
+            EventData::FieldInspected(d) => Some(&d.office),
             _ => None,
         }
     }
@@ -472,13 +668,47 @@ pub struct FieldError {
 mod projected {
     use serde::Deserialize;
 
-    use super::{Channel, Outcome, ReopenReason};
+    use super::{Channel, ChasedObligation, Flag, InformMethod, Outcome, ReopenReason};
 
     #[derive(Deserialize)]
     pub struct Received {
         pub category: String,
         pub channel: Channel,
+        pub complainant: Complainant,
         pub district: String,
+        #[serde(default)]
+        pub urgent: bool,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Complainant {
+        pub anonymous: bool,
+        #[serde(default)]
+        pub wants_update: bool,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Flagged {
+        pub flag: Flag,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Chased {
+        #[serde(default)]
+        pub checkpoint: Option<chrono::NaiveDate>,
+        pub obligation: ChasedObligation,
+        pub unit: String,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Informed {
+        pub method: InformMethod,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Inspected {
+        pub consistent: bool,
+        pub office: String,
     }
 
     #[derive(Deserialize)]

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
-use crate::types::{EventData, EventType};
+use crate::types::{ChasedObligation, EventData, EventType};
 
 pub use crate::text::{
     check_identifier, is_blank, is_month, IDENT_PATTERN, MAX_ID_CHARS, MONTH_PATTERN,
@@ -331,6 +331,35 @@ pub fn check_form(e: &NewEvent) -> Result<(), (String, String)> {
             }
         }
         EventData::Reopened(_) | EventData::SpotChecked(_) => {}
+        EventData::Flagged(d) => non_blank("data.note", &d.note)?,
+        EventData::Chased(d) => {
+            ident("data.unit", &d.unit)?;
+            match (d.obligation, d.checkpoint) {
+                (ChasedObligation::Checkpoint, None) => {
+                    return Err((
+                        "data.checkpoint".into(),
+                        "is required when the obligation chased is a checkpoint".into(),
+                    ))
+                }
+                (ChasedObligation::Ack | ChasedObligation::FirstProgress, Some(_)) => {
+                    return Err((
+                        "data.checkpoint".into(),
+                        format!(
+                            "is only for a checkpoint, not for `{}`",
+                            d.obligation.as_str()
+                        ),
+                    ))
+                }
+                _ => {}
+            }
+        }
+        EventData::ComplainantInformed(_) => {}
+        EventData::FieldInspected(d) => {
+            ident("data.office", &d.office)?;
+            for (i, u) in d.evidence.iter().enumerate() {
+                non_blank(&format!("data.evidence[{i}]"), u)?;
+            }
+        }
         EventData::Observed(d) => {
             ident("data.source", &d.source)?;
             non_blank("data.state", &d.state)?;

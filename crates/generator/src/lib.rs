@@ -346,6 +346,7 @@ impl Generator {
                 external_ref,
                 location: Some(location),
                 subject: format!("{category} problem reported in {district}"),
+                urgent: false,
             }),
         );
         let mut t = received_at;

@@ -19,6 +19,9 @@ pub enum Role {
     /// Delivers an outside platform's webhooks (Traffy Fondue): its tickets' lifecycle events
     /// on their `traffy:` streams.
     Connector,
+    /// One inspecting office: records its field inspections; reads everything, without
+    /// personal data.
+    Inspector(String),
     Admin,
 }
 
@@ -30,6 +33,7 @@ impl Role {
             ("unit", Some(u)) if !u.is_empty() => Some(Role::Unit(u.to_string())),
             ("evaluator", None) => Some(Role::Evaluator),
             ("connector", None) => Some(Role::Connector),
+            ("inspector", Some(o)) if !o.is_empty() => Some(Role::Inspector(o.to_string())),
             ("admin", None) => Some(Role::Admin),
             _ => None,
         }
@@ -41,13 +45,14 @@ impl Role {
             Role::Unit(_) => "unit",
             Role::Evaluator => "evaluator",
             Role::Connector => "connector",
+            Role::Inspector(_) => "inspector",
             Role::Admin => "admin",
         }
     }
 
     /// Whether the role may see complainants' names and contacts (Thailand's PDPA).
     pub fn sees_personal_data(&self) -> bool {
-        !matches!(self, Role::Unit(_))
+        !matches!(self, Role::Unit(_) | Role::Inspector(_))
     }
 }
 
@@ -63,6 +68,7 @@ impl Caller {
     pub fn actor(&self) -> String {
         match &self.role {
             Role::Unit(u) => format!("token:{}:unit:{u}", self.token_id),
+            Role::Inspector(o) => format!("token:{}:inspector:{o}", self.token_id),
             r => format!("token:{}:{}", self.token_id, r.name()),
         }
     }
@@ -77,6 +83,12 @@ impl Caller {
                 EventData::Received(_) | EventData::Forwarded(_) | EventData::Reopened(_),
             ) => true,
             (Role::Intake, EventData::Closed(c)) => c.unit.is_none(),
+            // The centre's own duties, and its flags.
+            (
+                Role::Intake,
+                EventData::Chased(_) | EventData::ComplainantInformed(_) | EventData::Flagged(_),
+            ) => true,
+            (Role::Inspector(o), EventData::FieldInspected(d)) => &d.office == o,
             (Role::Unit(_), EventData::Acknowledged(d)) => own(&d.unit),
             (Role::Unit(_), EventData::ProgressReported(d)) => own(&d.unit),
             (Role::Unit(_), EventData::Closed(d)) => d.unit.as_deref().is_some_and(own),
@@ -100,6 +112,10 @@ impl Caller {
             Err(match &self.role {
                 Role::Unit(u) => format!(
                     "a `unit` token for `{u}` may not append this `{}` event",
+                    e.event_type()
+                ),
+                Role::Inspector(o) => format!(
+                    "an `inspector` token for `{o}` may not append this `{}` event",
                     e.event_type()
                 ),
                 r => format!(
@@ -194,9 +210,22 @@ pub fn issue_token(
     label: &str,
     now: chrono::DateTime<chrono::FixedOffset>,
 ) -> Result<(i64, String), IssueError> {
+    if let (Some(Role::Inspector(o)), None) = (
+        Role::parse(role, unit),
+        unit.and_then(projections::InspectingOffice::by_id),
+    ) {
+        let known: Vec<&str> = projections::INSPECTING_OFFICES
+            .iter()
+            .map(|o| o.id)
+            .collect();
+        return Err(IssueError::BadRole(format!(
+            "--unit `{o}` is not an inspecting office: {}",
+            known.join(", ")
+        )));
+    }
     if Role::parse(role, unit).is_none() {
         return Err(IssueError::BadRole(format!(
-            "--role `{role}`{}: roles are intake, unit (with --unit UNIT), evaluator and admin",
+            "--role `{role}`{}: roles are intake, unit (with --unit UNIT), evaluator, connector, inspector (with --unit OFFICE) and admin",
             unit.map(|u| format!(" with --unit `{u}`"))
                 .unwrap_or_default()
         )));

@@ -344,6 +344,7 @@ pub async fn unit(
             &f.complaints,
             &f.indicators,
             f.as_of,
+            p.state.calendar(),
             p.state.rules(),
         );
         page.backlog_limit = Some(BACKLOG_ROWS);

@@ -154,7 +154,10 @@ pub(crate) async fn get_events(
             "limit must be 1 to {MAX_FEED_PAGE}"
         )));
     }
-    let events = blocking(move || state.read(|store| store.read_after(q.after, limit))).await?;
+    let mut events = blocking(move || state.read(|store| store.read_after(q.after, limit))).await?;
+    if !caller.role.sees_personal_data() {
+        events.iter_mut().for_each(auth::redact);
+    }
     let next_after = events.last().map_or(q.after, |e| e.position);
     Ok(Json(Feed { events, next_after }))
 }

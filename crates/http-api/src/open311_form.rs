@@ -88,6 +88,7 @@ pub fn to_event(
             ),
             subject: given(&f.description)
                 .unwrap_or_else(|| event_model::categories::display_name(&f.service_code)),
+            urgent: false,
         }),
         expected_version: Some(0),
     };

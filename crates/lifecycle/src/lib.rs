@@ -106,6 +106,9 @@ pub enum Rule {
     NotClosed,
     /// A unit-level event names another unit than the one of its `unit/<unit-id>` stream.
     OtherUnitsStream,
+    /// A `chased` event about an obligation the unit does not owe (an acknowledgement it
+    /// gave, a first progress before any acknowledgement, an external agency).
+    NothingToChase,
 }
 
 impl Rule {
@@ -120,6 +123,7 @@ impl Rule {
             Rule::AlreadyAssigned => "already_assigned",
             Rule::NotClosed => "not_closed",
             Rule::OtherUnitsStream => "other_units_stream",
+            Rule::NothingToChase => "nothing_to_chase",
         }
     }
 }
@@ -174,7 +178,12 @@ pub fn validate(complaint: &str, state: &Lifecycle, data: &EventData) -> Result<
         Status::Closed
             if !matches!(
                 ty,
-                EventType::Reopened | EventType::SpotChecked | EventType::Observed
+                EventType::Reopened
+                    | EventType::SpotChecked
+                    | EventType::Observed
+                    | EventType::Flagged
+                    | EventType::ComplainantInformed
+                    | EventType::FieldInspected
             ) =>
         {
             let rule = if ty == EventType::Received {
@@ -184,7 +193,9 @@ pub fn validate(complaint: &str, state: &Lifecycle, data: &EventData) -> Result<
             };
             return reject(
                 rule,
-                "a closed complaint only takes `reopened`, `spot_checked` or `observed`".into(),
+                "a closed complaint only takes `reopened`, `spot_checked`, `observed`, \
+                 `flagged`, `complainant_informed` or `field_inspected`"
+                    .into(),
             );
         }
         _ => {}
@@ -232,8 +243,53 @@ pub fn validate(complaint: &str, state: &Lifecycle, data: &EventData) -> Result<
                 );
             }
         }
-        // An observation changes nothing: it records what an outside system showed.
-        EventData::MonthlyReportSubmitted(_) | EventData::Observed(_) => {}
+        EventData::ComplainantInformed(_) => {
+            if state.status != Status::Closed {
+                return reject(
+                    Rule::NotClosed,
+                    "the complainant is told the outcome of a close: it is not closed".into(),
+                );
+            }
+        }
+        EventData::Chased(d) => match current {
+            Some(a) if a.unit == d.unit && !a.external => {
+                use event_model::ChasedObligation::*;
+                match d.obligation {
+                    Ack if a.acknowledged => {
+                        return reject(
+                            Rule::NothingToChase,
+                            format!("`{}` already acknowledged it", d.unit),
+                        )
+                    }
+                    FirstProgress if !a.acknowledged => {
+                        return reject(
+                            Rule::NothingToChase,
+                            format!(
+                                "`{}` has not acknowledged it: no first progress is due",
+                                d.unit
+                            ),
+                        )
+                    }
+                    _ => {}
+                }
+            }
+            Some(a) if a.unit == d.unit => {
+                return reject(
+                    Rule::NothingToChase,
+                    format!(
+                        "`{}` is an external agency: it owes no BMA deadline",
+                        d.unit
+                    ),
+                )
+            }
+            _ => return reject(Rule::NotAssignedToUnit, not_assigned(current, &d.unit)),
+        },
+        // An observation changes nothing: it records what an outside system showed. Flags and
+        // field inspections may concern an open or a closed complaint.
+        EventData::MonthlyReportSubmitted(_)
+        | EventData::Observed(_)
+        | EventData::Flagged(_)
+        | EventData::FieldInspected(_) => {}
     }
     Ok(())
 }
@@ -299,7 +355,11 @@ pub fn next_status(current: Status, data: &EventData) -> Status {
         EventData::Reopened(_) => Status::Reopened,
         EventData::SpotChecked(_)
         | EventData::MonthlyReportSubmitted(_)
-        | EventData::Observed(_) => current,
+        | EventData::Observed(_)
+        | EventData::Flagged(_)
+        | EventData::Chased(_)
+        | EventData::ComplainantInformed(_)
+        | EventData::FieldInspected(_) => current,
     }
 }
 
@@ -343,6 +403,7 @@ mod tests {
             external_ref: None,
             location: None,
             subject: "pothole".into(),
+            urgent: false,
         })
     }
     fn reopen() -> EventData {
@@ -418,6 +479,102 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "complaint C-1 is `forwarded`: `progress_reported` refused (not_acknowledged): `a` must acknowledge it before it can report progress"
+        );
+    }
+}
+
+#[cfg(test)]
+mod oversight_tests {
+    use super::*;
+
+    fn ev(json: &str, ty: EventType) -> EventData {
+        EventData::from_json(ty, json).unwrap()
+    }
+    fn run(evs: &[EventData]) -> Result<Lifecycle, Rejection> {
+        let mut s = Lifecycle::default();
+        for e in evs {
+            validate("C-1", &s, e)?;
+            evolve(&mut s, e);
+        }
+        Ok(s)
+    }
+
+    #[test]
+    fn watchers_events_follow_their_rules() {
+        let received = ev(
+            r#"{"category":"road","channel":"web","complainant":{"anonymous":true},"district":"x","subject":"s","urgent":true}"#,
+            EventType::Received,
+        );
+        let fwd = ev(r#"{"to_unit":"district:a"}"#, EventType::Forwarded);
+        let ext = ev(
+            r#"{"to_unit":"ext:mea","external":true}"#,
+            EventType::Forwarded,
+        );
+        let ack = ev(r#"{"unit":"district:a"}"#, EventType::Acknowledged);
+        let close = ev(
+            r#"{"answer":"done","outcome":"resolved"}"#,
+            EventType::Closed,
+        );
+        let chase = |o: &str| {
+            ev(
+                &format!(r#"{{"unit":"district:a","obligation":"{o}","checkpoint":null}}"#),
+                EventType::Chased,
+            )
+        };
+        let told = ev(r#"{"method":"phone"}"#, EventType::ComplainantInformed);
+        let flag = ev(
+            r#"{"flag":"executive_assigned","note":"see to it"}"#,
+            EventType::Flagged,
+        );
+        let seen = ev(
+            r#"{"office":"office:governor-secretariat","consistent":true}"#,
+            EventType::FieldInspected,
+        );
+        // Chased only about what the unit holding it owes.
+        assert!(run(&[received.clone(), fwd.clone(), chase("ack")]).is_ok());
+        let rule = |evs: &[EventData]| run(evs).unwrap_err().rule;
+        assert_eq!(
+            rule(&[received.clone(), chase("ack")]),
+            Rule::NotAssignedToUnit
+        );
+        assert_eq!(
+            rule(&[received.clone(), fwd.clone(), ack.clone(), chase("ack")]),
+            Rule::NothingToChase
+        );
+        assert_eq!(
+            rule(&[received.clone(), fwd.clone(), chase("first_progress")]),
+            Rule::NothingToChase
+        );
+        let ext_chase = ev(
+            r#"{"unit":"ext:mea","obligation":"ack"}"#,
+            EventType::Chased,
+        );
+        assert_eq!(
+            rule(&[received.clone(), ext, ext_chase]),
+            Rule::NothingToChase
+        );
+        assert_eq!(
+            rule(&[received.clone(), fwd.clone(), close.clone(), chase("ack")]),
+            Rule::AfterClose
+        );
+        // The complainant is told after a close, not before.
+        assert_eq!(rule(&[received.clone(), told.clone()]), Rule::NotClosed);
+        // Flags and inspections on open and closed complaints; none changes the status.
+        let s = run(&[
+            received.clone(),
+            flag.clone(),
+            seen.clone(),
+            fwd,
+            close,
+            told,
+            flag,
+            seen,
+        ])
+        .unwrap();
+        assert_eq!(s.status, Status::Closed);
+        assert_eq!(
+            rule(&[ev(r#"{"flag":"urgent","note":"n"}"#, EventType::Flagged)]),
+            Rule::NotReceived
         );
     }
 }

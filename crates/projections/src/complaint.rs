@@ -39,6 +39,8 @@ struct RoundAcc {
     ended_at: Option<When>,
     end: Option<RoundEnd>,
     outcome: Option<Outcome>,
+    /// The centre's chases of the unit in this round.
+    chases: Vec<ChaseView>,
 }
 
 #[derive(Debug, Clone)]
@@ -65,6 +67,16 @@ struct ComplaintAcc {
     /// The earliest start of an event that may or may not have happened by the evaluation
     /// instant (its range straddles it): the record is certain only up to then.
     uncertain_from: Option<DateTime<FixedOffset>>,
+    /// Marked urgent (at receipt or by a flag), or assigned by an executive.
+    urgent: bool,
+    executive_assigned: bool,
+    /// The complainant gave a name and asked to be told the outcome.
+    wants_update: bool,
+    /// When the complainant was told, in order.
+    informs: Vec<When>,
+    /// Closed by the centre before any forward: no R0.
+    closed_before_forward: bool,
+    inspections: Vec<InspectionView>,
 }
 
 impl ComplaintAcc {
@@ -87,7 +99,34 @@ impl ComplaintAcc {
             spot_checks: Vec::new(),
             known_until: None,
             uncertain_from: None,
+            urgent: false,
+            executive_assigned: false,
+            wants_update: false,
+            informs: Vec::new(),
+            closed_before_forward: false,
+            inspections: Vec::new(),
         }
+    }
+
+    /// Whether a close of a round has no message to the complainant after it (before the next
+    /// close) while they asked for one.
+    fn owes_inform(&self) -> bool {
+        if !self.wants_update {
+            return false;
+        }
+        let closes: Vec<DateTime<FixedOffset>> = self
+            .rounds
+            .iter()
+            .filter(|r| r.end == Some(RoundEnd::Closed))
+            .filter_map(|r| r.ended_at.map(|t| t.at))
+            .collect();
+        closes.iter().enumerate().any(|(i, close)| {
+            let next = closes.get(i + 1);
+            !self
+                .informs
+                .iter()
+                .any(|t| t.at >= *close && next.is_none_or(|n| t.at < *n))
+        })
     }
 
     fn open_round(&mut self) -> Option<&mut RoundAcc> {
@@ -203,6 +242,8 @@ impl ComplaintFold {
                     c.location = d.location;
                 }
                 c.received_at = Some(when);
+                c.urgent |= d.urgent;
+                c.wants_update = !d.complainant.anonymous && d.complainant.wants_update;
             }
             EventData::Forwarded(d) => {
                 if let Some(r) = c.open_round() {
@@ -219,6 +260,7 @@ impl ComplaintFold {
                     ended_at: None,
                     end: None,
                     outcome: None,
+                    chases: Vec::new(),
                 });
             }
             EventData::Acknowledged(_) => {
@@ -233,6 +275,9 @@ impl ComplaintFold {
                 }
             }
             EventData::Closed(d) => {
+                if c.rounds.is_empty() {
+                    c.closed_before_forward = true;
+                }
                 if let Some(r) = c.open_round() {
                     r.first_progress_at.get_or_insert(when);
                     r.ended_at = Some(when);
@@ -262,6 +307,25 @@ impl ComplaintFold {
                     consistent: d.consistent,
                 });
             }
+            EventData::Flagged(d) => match d.flag {
+                event_model::Flag::Urgent => c.urgent = true,
+                event_model::Flag::ExecutiveAssigned => c.executive_assigned = true,
+            },
+            EventData::Chased(d) => {
+                if let Some(r) = c.open_round() {
+                    r.chases.push(ChaseView {
+                        obligation: d.obligation,
+                        checkpoint: d.checkpoint,
+                        at: when,
+                    });
+                }
+            }
+            EventData::ComplainantInformed(_) => c.informs.push(when),
+            EventData::FieldInspected(d) => c.inspections.push(InspectionView {
+                office: d.office,
+                inspected_at: Timestamp(at),
+                consistent: d.consistent,
+            }),
             EventData::MonthlyReportSubmitted(_) | EventData::Observed(_) => {}
         }
     }
@@ -382,6 +446,7 @@ impl ComplaintFold {
             units: c.rounds.iter().map(|r| r.unit.as_str()).collect(),
             category: &c.category,
             received_at: c.received_at.map(|t| t.at),
+            owes_inform: c.owes_inform(),
         })
     }
 }
@@ -406,6 +471,9 @@ pub struct Summary<'a> {
     pub units: Vec<&'a str>,
     pub category: &'a str,
     pub received_at: Option<DateTime<FixedOffset>>,
+    /// The complainant asked to be told, and a close has no message after it yet (the
+    /// centre may owe one, open or closed).
+    pub owes_inform: bool,
 }
 
 /// An instant in a view: kept as a value while judging, written in the log's one format
@@ -426,6 +494,24 @@ pub struct SpotCheckView {
     pub month: String,
     pub checked_at: Timestamp,
     pub consistent: bool,
+}
+
+/// A field inspection recorded on a complaint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InspectionView {
+    pub office: String,
+    pub inspected_at: Timestamp,
+    pub consistent: bool,
+}
+
+/// A chase of a round's unit by the centre (not part of the projection's JSON: the overdue
+/// list shows it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChaseView {
+    pub obligation: event_model::ChasedObligation,
+    /// The checkpoint chased (for a checkpoint).
+    pub checkpoint: Option<NaiveDate>,
+    pub at: When,
 }
 
 /// An R3 follow-up checkpoint of a round.
@@ -477,6 +563,26 @@ pub struct RoundView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ended_after: Option<Timestamp>,
     pub end: Option<RoundEnd>,
+    /// Telling the complainant after the round's close (`null` where there is no duty: a
+    /// round not ended by a close, an anonymous complainant, or one who did not ask).
+    pub inform_due: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inform_due_earliest: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub informed_at: Option<Timestamp>,
+    pub inform_on_time: Option<bool>,
+    pub inform_status: Option<Judgement>,
+    /// The three-month follow-up of a Governor's directive (`null` for other channels, an
+    /// external round, or a round forwarded on before it was due): met when the round was
+    /// closed, or the unit reported progress, on or before it.
+    pub follow_up_due: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub follow_up_due_earliest: Option<NaiveDate>,
+    pub follow_up_on_time: Option<bool>,
+    pub follow_up_status: Option<Judgement>,
+    /// The centre's chases of the unit in this round. Not part of the projection's JSON.
+    #[serde(skip)]
+    pub chases: Vec<ChaseView>,
     /// The round's next deadline as of the evaluation date, for those who show one (Open311's
     /// `expected_datetime`): the acknowledgement while not acknowledged, the first progress
     /// while none was reported, then the earliest R3 checkpoint from that date on whose
@@ -499,6 +605,19 @@ pub struct ComplaintView {
     pub received_at: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub received_after: Option<Timestamp>,
+    /// R0: the centre's first forward (`null` where there is no duty: closed by the centre
+    /// before any forward).
+    pub forward_due: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forward_due_earliest: Option<NaiveDate>,
+    pub forward_on_time: Option<bool>,
+    pub forward_status: Option<Judgement>,
+    /// Marked urgent (at receipt or by a `flagged` event).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub urgent: bool,
+    /// Assigned for attention by an executive (a `flagged` event).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub executive_assigned: bool,
     pub closed_at: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub closed_after: Option<Timestamp>,
@@ -508,6 +627,9 @@ pub struct ComplaintView {
     pub stale: bool,
     pub rounds: Vec<RoundView>,
     pub spot_checks: Vec<SpotCheckView>,
+    /// Field inspections, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub inspections: Vec<InspectionView>,
     /// When the log's record of the complaint is known complete only up to an instant before
     /// the evaluation instant (its latest observation in the outside system it comes from, or
     /// the start of an event that may or may not have happened by then): that instant. Its
@@ -581,13 +703,28 @@ fn judge_spread<T: Sync>(
     })
 }
 
+/// What a round's judgement needs of its complaint beyond the round itself.
+struct RoundContext<'a> {
+    as_of: NaiveDate,
+    known_until: Option<NaiveDate>,
+    observed: bool,
+    /// A Governor's directive: followed up after three months.
+    directive: bool,
+    /// The complainant asked to be told, and when they were.
+    wants_update: bool,
+    informs: &'a [When],
+    /// The close of the complaint's next round that ended by a close, if any: an inform after
+    /// it tells of that one.
+    next_close: Option<When>,
+}
+
 fn round_view(
     r: &RoundAcc,
-    as_of: NaiveDate,
-    (known_until, observed): (Option<NaiveDate>, bool),
+    ctx: &RoundContext<'_>,
     cal: &Calendar,
     rules: &DeadlineRules,
 ) -> RoundView {
+    let (as_of, known_until, observed) = (ctx.as_of, ctx.known_until, ctx.observed);
     let ended = r.ended_at.map(|t| t.days());
     let after = |w: &When| w.after.map(Timestamp);
     let mut v = RoundView {
@@ -616,13 +753,55 @@ fn round_view(
         ended_at: r.ended_at.map(|t| Timestamp(t.at)),
         ended_after: r.ended_at.as_ref().and_then(after),
         end: r.end,
+        inform_due: None,
+        inform_due_earliest: None,
+        informed_at: None,
+        inform_on_time: None,
+        inform_status: None,
+        follow_up_due: None,
+        follow_up_due_earliest: None,
+        follow_up_on_time: None,
+        follow_up_status: None,
+        chases: r.chases.clone(),
         next_due: None,
     };
+    let earliest = |d: Days| (!d.is_exact()).then_some(d.lo);
+    // Telling the complainant after the round's close: the centre's duty, external rounds
+    // too.
+    if let (Some(RoundEnd::Closed), Some(close), true) = (r.end, r.ended_at, ctx.wants_update) {
+        let due = close
+            .days()
+            .map(|d| cal.nth_business_day_after(d, rules.inform_business_days));
+        v.inform_due = Some(due.hi);
+        v.inform_due_earliest = earliest(due);
+        let told = ctx
+            .informs
+            .iter()
+            .find(|i| i.at >= close.at && ctx.next_close.is_none_or(|n| i.at < n.at));
+        v.informed_at = told.map(|t| Timestamp(t.at));
+        v.inform_status = match told {
+            Some(t) => Some(fulfilled(t.days(), due)),
+            None => unfulfilled(due, None, as_of, known_until),
+        };
+        v.inform_on_time = v.inform_status.and_then(Judgement::on_time);
+    }
     if r.external {
         // No BMA unit is accountable for an external round: no R1-R3 deadlines.
         return v;
     }
-    let earliest = |d: Days| (!d.is_exact()).then_some(d.lo);
+    if ctx.directive {
+        let due = r.forwarded_at.days().map(|d| {
+            d.checked_add_months(chrono::Months::new(rules.follow_up_months))
+                .expect("date in range")
+        });
+        v.follow_up_due = Some(due.hi);
+        v.follow_up_due_earliest = earliest(due);
+        v.follow_up_status = match r.first_progress_at {
+            Some(t) => Some(fulfilled(t.days(), due)),
+            None => unfulfilled(due, ended, as_of, known_until),
+        };
+        v.follow_up_on_time = v.follow_up_status.and_then(Judgement::on_time);
+    }
     let ack_due = r
         .forwarded_at
         .days()
@@ -754,11 +933,39 @@ fn view(
     };
     let known_until = reach.map(|t| local_date(&t));
     let observed = c.known_until.is_some();
+    let directive = matches!(
+        c.channel,
+        Some(Channel::GovernorDistrictVisit | Channel::GovernorCommunityVisit)
+    );
     let rounds: Vec<RoundView> = c
         .rounds
         .iter()
-        .map(|r| round_view(r, as_of, (known_until, observed), cal, rules))
+        .enumerate()
+        .map(|(i, r)| {
+            let ctx = RoundContext {
+                as_of,
+                known_until,
+                observed,
+                directive,
+                wants_update: c.wants_update,
+                informs: &c.informs,
+                next_close: c.rounds[i + 1..]
+                    .iter()
+                    .find(|n| n.end == Some(RoundEnd::Closed))
+                    .and_then(|n| n.ended_at),
+            };
+            round_view(r, &ctx, cal, rules)
+        })
         .collect();
+    // R0: the centre's first forward, by the end of the calendar day after the receipt.
+    let forward_due = c.received_at.filter(|_| !c.closed_before_forward).map(|t| {
+        t.days()
+            .map(|d| d + chrono::Duration::days(rules.forward_calendar_days))
+    });
+    let forward_status = forward_due.and_then(|due| match c.rounds.first() {
+        Some(r) => Some(fulfilled(r.forwarded_at.days(), due)),
+        None => unfulfilled(due, None, as_of, known_until),
+    });
     let unit = match c.status {
         Status::Reopened | Status::New | Status::Received => None,
         _ => c.rounds.last().map(|r| r.unit.clone()),
@@ -779,6 +986,12 @@ fn view(
         unit,
         received_at: c.received_at.map(|t| Timestamp(t.at)),
         received_after: c.received_at.and_then(|t| t.after.map(Timestamp)),
+        forward_due: forward_due.map(|d| d.hi),
+        forward_due_earliest: forward_due.and_then(|d| (!d.is_exact()).then_some(d.lo)),
+        forward_on_time: forward_status.and_then(Judgement::on_time),
+        forward_status,
+        urgent: c.urgent,
+        executive_assigned: c.executive_assigned,
         closed_at: c.closed_at.map(|t| Timestamp(t.at)),
         closed_after: c.closed_at.and_then(|t| t.after.map(Timestamp)),
         outcome: c.outcome,
@@ -787,6 +1000,7 @@ fn view(
         stale,
         rounds,
         spot_checks: c.spot_checks.clone(),
+        inspections: c.inspections.clone(),
         known_until: reach.filter(|k| *k < as_of_instant).map(Timestamp),
     }
 }

@@ -7,16 +7,21 @@
 pub mod complaint;
 pub mod judgement;
 pub mod overdue;
+pub mod oversight;
 pub mod rules;
 pub mod shares;
 
 pub use complaint::{
-    CheckpointView, ComplaintFold, ComplaintView, Period, RoundEnd, RoundView, SpotCheckView,
-    Summary, Timestamp,
+    ChaseView, CheckpointView, ComplaintFold, ComplaintView, InspectionView, Period, RoundEnd,
+    RoundView, SpotCheckView, Summary, Timestamp,
 };
 pub use judgement::{Days, Judgement, When};
 pub use overdue::{
-    merge_overdue, overdue, ObligationKind, OverdueItem, OverdueReport, OverdueUnit,
+    merge_overdue, overdue, ObligationKind, OverdueItem, OverdueReport, OverdueUnit, CENTRE,
+};
+pub use oversight::{
+    inspection_list, inspection_months, InspectingOffice, InspectionMonth, ListReason, Listed,
+    INSPECTING_OFFICES,
 };
 pub use rules::{CheckpointRoll, DeadlineRules};
 pub use shares::{OnTime, Share};

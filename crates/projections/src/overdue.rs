@@ -2,17 +2,22 @@
 
 use std::collections::BTreeMap;
 
-use calendar::local_date;
+use calendar::{local_date, Calendar};
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
-use event_model::format_instant;
+use event_model::{format_instant, ChasedObligation};
 use serde::Serialize;
 
-use crate::complaint::ComplaintView;
+use crate::complaint::{ComplaintView, Timestamp};
+use crate::judgement::Judgement;
 use crate::rules::DeadlineRules;
 
 /// Unit name used for open complaints that no unit holds (received, or reopened and not yet
 /// forwarded again).
 pub const UNASSIGNED: &str = "(unassigned)";
+
+/// The owner of the centre's own obligations (R0 forwarding, telling the complainant): the
+/// 1555 intake centre.
+pub const CENTRE: &str = "centre:1555";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -21,15 +26,24 @@ pub enum ObligationKind {
     FirstProgressOverdue,
     CheckpointMissed,
     Stale,
+    /// R0: the centre has not forwarded it.
+    ForwardOverdue,
+    /// The centre has not told the complainant the outcome of a close.
+    InformOverdue,
+    /// A Governor's directive with neither progress nor a close at its three-month follow-up.
+    FollowUpMissed,
 }
 
 impl ObligationKind {
     /// Every kind, in the order lists show them.
-    pub const ALL: [ObligationKind; 4] = [
+    pub const ALL: [ObligationKind; 7] = [
         ObligationKind::AckOverdue,
         ObligationKind::FirstProgressOverdue,
         ObligationKind::CheckpointMissed,
         ObligationKind::Stale,
+        ObligationKind::ForwardOverdue,
+        ObligationKind::InformOverdue,
+        ObligationKind::FollowUpMissed,
     ];
 
     /// A kind by its name.
@@ -43,6 +57,19 @@ impl ObligationKind {
             ObligationKind::FirstProgressOverdue => "first_progress_overdue",
             ObligationKind::CheckpointMissed => "checkpoint_missed",
             ObligationKind::Stale => "stale",
+            ObligationKind::ForwardOverdue => "forward_overdue",
+            ObligationKind::InformOverdue => "inform_overdue",
+            ObligationKind::FollowUpMissed => "follow_up_missed",
+        }
+    }
+
+    /// The unit obligation a `chased` event may be about, if this is one.
+    pub fn chased_as(self) -> Option<ChasedObligation> {
+        match self {
+            ObligationKind::AckOverdue => Some(ChasedObligation::Ack),
+            ObligationKind::FirstProgressOverdue => Some(ChasedObligation::FirstProgress),
+            ObligationKind::CheckpointMissed => Some(ChasedObligation::Checkpoint),
+            _ => None,
         }
     }
 }
@@ -54,6 +81,14 @@ pub struct OverdueItem {
     pub due: NaiveDate,
     /// Calendar days from the due date to the evaluation date.
     pub days_overdue: i64,
+    /// When the centre chased the unit about it, once it was overdue (`null` until chased,
+    /// and for obligations no one chases).
+    pub chased_at: Option<Timestamp>,
+    /// For a unit's R1-R3 obligation: the last day the centre chases it on time (the rules'
+    /// business days after the day it became overdue), and whether it did: `null` while that
+    /// day has not passed unchased (and for obligations no one chases).
+    pub chase_due: Option<NaiveDate>,
+    pub chased_on_time: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -72,51 +107,98 @@ pub struct OverdueReport {
 
 /// Builds the overdue list from complaint views judged as of `as_of`. Only obligations still
 /// outstanding count: the current round's missing acknowledgement or first progress report
-/// past its due date, its missed checkpoints, and staleness. Units are in id order; within a
+/// past its due date, its missed checkpoints, a directive's missed follow-up, and staleness
+/// (the unit's); a forward not made and a complainant not told (the centre's, [`CENTRE`]). Units are in id order; within a
 /// unit the most overdue come first.
 pub fn overdue<'a>(
     complaints: impl IntoIterator<Item = &'a ComplaintView>,
     as_of: DateTime<FixedOffset>,
+    cal: &Calendar,
     rules: &DeadlineRules,
 ) -> OverdueReport {
     let today = local_date(&as_of);
     let mut units: BTreeMap<String, Vec<OverdueItem>> = BTreeMap::new();
-    for c in complaints.into_iter().filter(|c| c.status.is_open()) {
+    for c in complaints {
+        let mut push =
+            |unit: &str, kind: ObligationKind, due: NaiveDate, chased_at: Option<Timestamp>| {
+                let chase_due = kind.chased_as().map(|_| {
+                    cal.nth_business_day_after(due + Duration::days(1), rules.chase_business_days)
+                });
+                let chased_on_time = chase_due.and_then(|by| match chased_at {
+                    Some(t) => Some(local_date(&t.0) <= by),
+                    None => (today > by).then_some(false),
+                });
+                units
+                    .entry(unit.to_string())
+                    .or_default()
+                    .push(OverdueItem {
+                        complaint_id: c.complaint_id.clone(),
+                        kind,
+                        due,
+                        days_overdue: (today - due).num_days(),
+                        chased_at,
+                        chase_due,
+                        chased_on_time,
+                    });
+            };
+        // The centre's: telling the complainant, also once the complaint is closed.
+        for r in &c.rounds {
+            if r.inform_status == Some(Judgement::Missed) && r.informed_at.is_none() {
+                let due = r.inform_due.expect("a duty to inform");
+                push(CENTRE, ObligationKind::InformOverdue, due, None);
+            }
+        }
+        if !c.status.is_open() {
+            continue;
+        }
+        if c.forward_status == Some(Judgement::Missed) && c.rounds.is_empty() {
+            let due = c.forward_due.expect("a duty to forward");
+            push(CENTRE, ObligationKind::ForwardOverdue, due, None);
+        }
         let unit = c.unit.clone().unwrap_or_else(|| UNASSIGNED.to_string());
-        let mut push = |kind: ObligationKind, due: NaiveDate| {
-            units.entry(unit.clone()).or_default().push(OverdueItem {
-                complaint_id: c.complaint_id.clone(),
-                kind,
-                due,
-                days_overdue: (today - due).num_days(),
-            });
-        };
         if let Some(r) = c
             .rounds
             .last()
             .filter(|r| r.end.is_none() && c.unit.is_some())
         {
+            // The first chase of an obligation on or after the day it became overdue.
+            let chased = |kind: ObligationKind, due: NaiveDate| {
+                r.chases
+                    .iter()
+                    .filter(|ch| Some(ch.obligation) == kind.chased_as())
+                    .filter(|ch| {
+                        kind != ObligationKind::CheckpointMissed || ch.checkpoint == Some(due)
+                    })
+                    .filter(|ch| local_date(&ch.at.at) > due)
+                    .map(|ch| Timestamp(ch.at.at))
+                    .min()
+            };
             if r.ack_on_time == Some(false) && r.acknowledged_at.is_none() {
-                push(
-                    ObligationKind::AckOverdue,
-                    r.ack_due.expect("internal round"),
-                );
+                let due = r.ack_due.expect("internal round");
+                let k = ObligationKind::AckOverdue;
+                push(&unit, k, due, chased(k, due));
             }
             if r.first_progress_on_time == Some(false) && r.first_progress_at.is_none() {
-                push(
-                    ObligationKind::FirstProgressOverdue,
-                    r.first_progress_due.expect("acknowledged round"),
-                );
+                let due = r.first_progress_due.expect("acknowledged round");
+                let k = ObligationKind::FirstProgressOverdue;
+                push(&unit, k, due, chased(k, due));
             }
             for cp in r.checkpoints.iter().filter(|cp| cp.met == Some(false)) {
-                push(ObligationKind::CheckpointMissed, cp.date);
+                let k = ObligationKind::CheckpointMissed;
+                push(&unit, k, cp.date, chased(k, cp.date));
+            }
+            if r.follow_up_status == Some(Judgement::Missed) {
+                let due = r.follow_up_due.expect("a directive");
+                push(&unit, ObligationKind::FollowUpMissed, due, None);
             }
         }
         if c.stale {
             if let Some(received) = c.received_at {
                 push(
+                    &unit,
                     ObligationKind::Stale,
                     local_date(&received.0) + Duration::days(rules.stale_calendar_days),
+                    None,
                 );
             }
         }

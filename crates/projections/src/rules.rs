@@ -20,6 +20,23 @@ pub struct DeadlineRules {
     /// What happens to an R3 checkpoint that falls on a weekend or holiday: `keep` it
     /// (rules.md as written) or roll it to the `next_business_day`.
     pub checkpoint_on_non_business_day: CheckpointRoll,
+    /// R0: the centre forwards within N calendar days counted from the day after the receipt
+    /// ("within 1 day": by the end of the calendar day after the receipt's local date).
+    pub forward_calendar_days: i64,
+    /// The centre tells a complainant who asked within N business days counted from the day
+    /// after each close.
+    pub inform_business_days: u32,
+    /// A Governor's directive is followed up N months after its forward (the same day of the
+    /// month; the month's last day when that day does not exist).
+    pub follow_up_months: u32,
+    /// An overdue obligation is chased on time on or before the N-th business day after the
+    /// day it became overdue.
+    pub chase_business_days: u32,
+    /// The inspection list takes complaints unresolved more than N calendar days after
+    /// receipt.
+    pub inspect_unresolved_calendar_days: i64,
+    /// Each inspecting office inspects in the field on at least N days a month.
+    pub inspection_days_per_month: u32,
 }
 
 /// See [`DeadlineRules::checkpoint_on_non_business_day`].
@@ -50,6 +67,12 @@ impl Default for DeadlineRules {
             stale_calendar_days: 15,
             checkpoints_without_ack: true,
             checkpoint_on_non_business_day: CheckpointRoll::Keep,
+            forward_calendar_days: 1,
+            inform_business_days: 3,
+            follow_up_months: 3,
+            chase_business_days: 1,
+            inspect_unresolved_calendar_days: 15,
+            inspection_days_per_month: 4,
         }
     }
 }

@@ -174,6 +174,43 @@ pub fn obligation(lang: Lang, k: projections::ObligationKind) -> &'static str {
         FirstProgressOverdue => lang.t("ยังไม่รายงานผลครั้งแรก (R2)", "no first progress (R2)"),
         CheckpointMissed => lang.t("ขาดรายงานความคืบหน้า (R3)", "checkpoint missed (R3)"),
         Stale => lang.t("ไม่มีความเคลื่อนไหว", "stale"),
+        ForwardOverdue => lang.t("ยังไม่ส่งต่อ (R0)", "not forwarded (R0)"),
+        InformOverdue => lang.t("ยังไม่แจ้งผู้ร้อง", "complainant not told"),
+        FollowUpMissed => lang.t("ไม่มีผลเมื่อติดตาม 3 เดือน", "nothing at the 3-month follow-up"),
+    }
+}
+
+/// What a `flagged` event marks.
+pub fn flag(lang: Lang, f: event_model::Flag) -> &'static str {
+    match f {
+        event_model::Flag::Urgent => lang.t("เร่งด่วน", "urgent"),
+        event_model::Flag::ExecutiveAssigned => lang.t("ผู้บริหารสั่งการ", "assigned by an executive"),
+    }
+}
+
+/// Which obligation a `chased` event is about.
+pub fn chased(lang: Lang, o: event_model::ChasedObligation) -> &'static str {
+    match o {
+        event_model::ChasedObligation::Ack => lang.t("การตอบรับ (R1)", "acknowledgement (R1)"),
+        event_model::ChasedObligation::FirstProgress => {
+            lang.t("รายงานผลครั้งแรก (R2)", "first progress (R2)")
+        }
+        event_model::ChasedObligation::Checkpoint => {
+            lang.t("รายงานความคืบหน้า (R3)", "checkpoint (R3)")
+        }
+    }
+}
+
+/// How a complainant was told.
+pub fn inform_method(lang: Lang, m: event_model::InformMethod) -> &'static str {
+    use event_model::InformMethod::*;
+    match m {
+        Phone => lang.t("โทรศัพท์", "phone"),
+        Sms => lang.t("SMS", "SMS"),
+        Letter => lang.t("หนังสือ", "letter"),
+        Email => lang.t("อีเมล", "email"),
+        InPerson => lang.t("พบด้วยตนเอง", "in person"),
+        Other => lang.t("อื่น ๆ", "other"),
     }
 }
 
@@ -200,6 +237,10 @@ pub fn event_type(lang: Lang, t: event_model::EventType) -> &'static str {
         SpotChecked => lang.t("สุ่มตรวจ", "spot-checked"),
         MonthlyReportSubmitted => lang.t("ส่งรายงานประจำเดือน", "monthly report submitted"),
         Observed => lang.t("พบสถานะในระบบต้นทาง", "observed at its source"),
+        Flagged => lang.t("ทำเครื่องหมาย", "flagged"),
+        Chased => lang.t("ติดตามเร่งรัด", "chased"),
+        ComplainantInformed => lang.t("แจ้งผลผู้ร้อง", "complainant informed"),
+        FieldInspected => lang.t("ตรวจพื้นที่", "inspected in the field"),
     }
 }
 

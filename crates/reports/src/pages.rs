@@ -421,10 +421,11 @@ impl<'a> UnitPage<'a> {
         complaints: &'a [ComplaintView],
         reports: impl IntoIterator<Item = &'a IndicatorReport>,
         as_of: DateTime<FixedOffset>,
+        cal: &calendar::Calendar,
         rules: &projections::DeadlineRules,
     ) -> UnitPage<'a> {
         let backlog = crate::model::backlog(complaints, unit);
-        let overdue = projections::overdue(backlog.iter().copied(), as_of, rules)
+        let overdue = projections::overdue(backlog.iter().copied(), as_of, cal, rules)
             .units
             .into_iter()
             .filter(|u| u.unit == unit)
@@ -831,6 +832,32 @@ pub fn complaint(
             }
             EventData::MonthlyReportSubmitted(d) => esc(&d.month),
             EventData::Observed(d) => format!("{} · {}", esc(&d.source), esc(&d.state)),
+            EventData::Flagged(d) => format!("{} · {}", i18n::flag(l, d.flag), esc(&d.note)),
+            EventData::Chased(d) => format!(
+                "{}: {}{}",
+                esc(i18n::unit_name(l, &d.unit, &names)),
+                i18n::chased(l, d.obligation),
+                d.checkpoint
+                    .map(|c| format!(" {}", i18n::date(l, c)))
+                    .unwrap_or_default()
+            ),
+            EventData::ComplainantInformed(d) => format!(
+                "{}{}",
+                i18n::inform_method(l, d.method),
+                d.note
+                    .as_deref()
+                    .map(|n| format!(" · {}", esc(n)))
+                    .unwrap_or_default()
+            ),
+            EventData::FieldInspected(d) => format!(
+                "{} · {}",
+                esc(i18n::unit_name(l, &d.office, &names)),
+                if d.consistent {
+                    l.t("สอดคล้องกับรายงาน", "consistent with the report")
+                } else {
+                    l.t("ไม่สอดคล้องกับรายงาน", "not consistent with the report")
+                }
+            ),
         };
         let _ = write!(
             s,

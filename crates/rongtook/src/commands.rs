@@ -545,7 +545,7 @@ pub fn overdue(
     let store = open_existing(db)?;
     let folded = read_model::fold_log(&store, as_of, &mut |_| {})?;
     let views = folded.fold.views(&cal, &rules);
-    let report = read_model::overdue_of(&views, as_of, &rules, unit);
+    let report = read_model::overdue_of(&views, as_of, &cal, &rules, unit);
     print_json_or(json, &report, |out| write_overdue_table(out, &report))?;
     Ok(ExitCode::SUCCESS)
 }

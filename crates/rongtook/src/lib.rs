@@ -70,7 +70,7 @@ pub enum TokenAction {
     Create {
         #[arg(long)]
         db: PathBuf,
-        /// intake, unit, evaluator or admin.
+        /// intake, unit, evaluator, connector, inspector or admin.
         #[arg(long)]
         role: String,
         /// The unit of a `unit` token (e.g. district:bang-rak).

@@ -229,6 +229,8 @@ fn received(t: &Ticket) -> EventData {
             lon: t.lon,
         }),
         subject,
+        // The platform's data says nothing of urgency.
+        urgent: false,
     })
 }
 
