@@ -236,12 +236,14 @@ fn the_read_model_reads_only_through_the_store_trait() {
     }
 }
 
-/// What only the read model does: folding the log, judging the overdue list, scoring
+/// What only the read model does: folding the log, judging the overdue and inspection lists, scoring
 /// indicators, stating provenance, parsing instants.
 const READ_PATH: &[&str] = &[
     "ComplaintFold::new(",
     "projections::overdue(",
     "overdue_report(",
+    "projections::inspection_list(",
+    "projections::inspection_months(",
     "indicators::evaluate(",
     "Provenance {",
     "parse_from_rfc3339",

@@ -881,3 +881,56 @@ fn serve_takes_its_settings_from_the_environment_and_logs_json() {
     }
     assert!(log.contains("\"/ready\""), "requests are logged: {log}");
 }
+
+#[test]
+fn inspect_list_gives_an_office_its_selection_list_as_the_fixture_says() {
+    let dir = tests::Scratch::new("inspect-list");
+    let db = dir.path("log.db");
+    let fixture = tests::workspace_root().join("replay-fixtures/inspection-list-reasons");
+    let events = fixture.join("events.ndjson");
+    crate::common::ok(&["append", "--db", s(&db), s(&events)]);
+    let as_of = "2024-04-01T12:00:00+07:00";
+    let out = crate::common::ok(&[
+        "inspect-list",
+        "--db",
+        s(&db),
+        "--as-of",
+        as_of,
+        "--office",
+        "office:governor-secretariat",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let expected: Vec<serde_json::Value> = serde_json::from_str(
+        &std::fs::read_to_string(fixture.join("inspection-list-governor-secretariat.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(v["complaints"].as_array().unwrap(), &expected);
+    assert_eq!(v["total"], expected.len());
+    // The table names every reason; an unknown office is bad input.
+    let table = crate::common::ok(&[
+        "inspect-list",
+        "--db",
+        s(&db),
+        "--as-of",
+        as_of,
+        "--office",
+        "office:governor-secretariat",
+    ]);
+    assert!(
+        table.contains("urgent,unresolved,executive_assigned"),
+        "{table}"
+    );
+    let o = crate::common::rongtook(&[
+        "inspect-list",
+        "--db",
+        s(&db),
+        "--as-of",
+        as_of,
+        "--office",
+        "office:nowhere",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not an inspecting office"));
+}

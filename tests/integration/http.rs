@@ -758,6 +758,20 @@ async fn the_watchers_record_their_duties_and_no_one_else_does() {
     assert!(!v.to_string().contains("0812345678"), "{v}");
     let (_, _, v) = call_as(&api, Some("intake"), "GET", "/v1/complaints/C-W/events", "").await;
     assert!(v.to_string().contains("told Somchai on 0812345678"));
+    // The selection lists: an inspector reads its own, units none, others name the office.
+    let (s, _, v) = call_as(&api, Some("inspector"), "GET", "/v1/inspection-list", "").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["office"], "office:governor-secretariat");
+    assert_eq!(v["months"][0]["days"], 1, "{v}");
+    let other = "/v1/inspection-list?office=office:permanent-secretary-secretariat";
+    let (s, _, _) = call_as(&api, Some("inspector"), "GET", other, "").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _, _) = call_as(&api, Some("bang-rak"), "GET", other, "").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _, _) = call_as(&api, Some("admin"), "GET", "/v1/inspection-list", "").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, _, v) = call_as(&api, Some("intake"), "GET", other, "").await;
+    assert_eq!((s, v["total"].as_u64()), (StatusCode::OK, Some(0)), "{v}");
     // An inspector token names an inspecting office.
     let store = event_store::SqliteStore::open(&api._dir.path("log.db"), Durability::Full).unwrap();
     let now = chrono::DateTime::parse_from_rfc3339("2024-09-02T00:00:00Z").unwrap();

@@ -20,6 +20,7 @@ pub use instant::{
 pub use model::{ListFilter, ListPage, ReadModel};
 pub use projections::Period;
 pub use query::{
-    builtin_specs, complaint_as_of, evaluate_specs, overdue_of, ComplaintAt, YearFigures,
+    builtin_specs, complaint_as_of, evaluate_specs, inspecting_office, inspection_list_of,
+    inspection_months_of, overdue_of, ComplaintAt, InspectionList, YearFigures,
 };
 pub use replay::{replay, replay_in_chunks, ReplayMeta, Replayed};

@@ -9,7 +9,10 @@ use lifecycle::Status;
 use projections::{ComplaintView, DeadlineRules, OverdueReport};
 
 use crate::folded::{Folded, Live, PastFolds};
-use crate::query::{complaint_as_of, overdue_of, ComplaintAt, YearFigures};
+use crate::query::{
+    complaint_as_of, inspection_list_of, inspection_months_of, overdue_of, ComplaintAt,
+    InspectionList, YearFigures,
+};
 
 /// Which complaints a list holds.
 #[derive(Debug, Clone, Default)]
@@ -143,6 +146,35 @@ impl ReadModel {
                 total: ids.len(),
                 complaints: fold.views_of_at(&shown, &self.calendar, &self.rules, now),
             }
+        }
+    }
+
+    /// An inspecting office's selection list as of `as_of` (a past instant: the log as it
+    /// stood then), or of now from the live fold; with every office's inspections per month.
+    pub fn inspection(
+        &self,
+        store: &dyn EventStore,
+        office: &projections::InspectingOffice,
+        as_of: Option<DateTime<FixedOffset>>,
+        now: DateTime<FixedOffset>,
+    ) -> Result<(InspectionList, Vec<projections::InspectionMonth>), StoreError> {
+        let (cal, rules) = (&self.calendar, &self.rules);
+        let both = |views: &[ComplaintView], at| {
+            (
+                inspection_list_of(views, office, at, rules),
+                inspection_months_of(views, at, rules),
+            )
+        };
+        match as_of {
+            None => {
+                let live = self.live.read();
+                let ids = live.fold.ids_in(None);
+                let views = live.fold.views_of_at(&ids, cal, rules, now);
+                Ok(both(&views, now))
+            }
+            Some(at) => self
+                .past
+                .with(store, at, |f| both(&f.fold.views(cal, rules), at)),
         }
     }
 

@@ -176,3 +176,48 @@ pub fn builtin_specs() -> Vec<Spec> {
         .map(|(id, _)| indicators::builtin(id).expect("built-in"))
         .collect()
 }
+
+/// An inspecting office by its id, or why not (naming the known ones).
+pub fn inspecting_office(id: &str) -> Result<projections::InspectingOffice, String> {
+    projections::InspectingOffice::by_id(id).ok_or_else(|| {
+        let known: Vec<&str> = projections::INSPECTING_OFFICES
+            .iter()
+            .map(|o| o.id)
+            .collect();
+        format!("`{id}` is not an inspecting office: {}", known.join(", "))
+    })
+}
+
+/// An inspecting office's selection list as of `at`, of `complaints` judged then.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct InspectionList {
+    pub office: String,
+    pub as_of: String,
+    pub total: usize,
+    pub complaints: Vec<projections::Listed>,
+}
+
+/// The selection list of `office` from `complaints` judged as of `at`.
+pub fn inspection_list_of<'a>(
+    complaints: impl IntoIterator<Item = &'a ComplaintView>,
+    office: &projections::InspectingOffice,
+    at: DateTime<FixedOffset>,
+    rules: &DeadlineRules,
+) -> InspectionList {
+    let complaints = projections::inspection_list(complaints, office, at, rules);
+    InspectionList {
+        office: office.id.to_string(),
+        as_of: event_model::format_instant(&at),
+        total: complaints.len(),
+        complaints,
+    }
+}
+
+/// Every office's inspections per month, from `complaints` judged as of `at`.
+pub fn inspection_months_of<'a>(
+    complaints: impl IntoIterator<Item = &'a ComplaintView>,
+    at: DateTime<FixedOffset>,
+    rules: &DeadlineRules,
+) -> Vec<projections::InspectionMonth> {
+    projections::inspection_months(complaints, at, rules)
+}

@@ -159,6 +159,23 @@ pub struct OverdueArgs {
 }
 
 #[derive(clap::Args)]
+pub struct InspectListArgs {
+    #[arg(long)]
+    pub db: PathBuf,
+    /// RFC 3339 instant, or a date (the end of that day in Bangkok).
+    #[arg(long)]
+    pub as_of: String,
+    /// The inspecting office: office:governor-secretariat (Traffy Fondue) or
+    /// office:permanent-secretary-secretariat (the 1555 hotline).
+    #[arg(long)]
+    pub office: String,
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub calendar: CalendarArgs,
+}
+
+#[derive(clap::Args)]
 pub struct VerifyArgs {
     #[arg(long)]
     pub db: PathBuf,

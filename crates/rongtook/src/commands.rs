@@ -566,6 +566,7 @@ fn write_overdue_table(
         Column("KIND", 24, false, " "),
         Column("DUE", 10, false, " "),
         Column("DAYS", 5, true, " "),
+        Column("CHASED", 10, false, " "),
     ];
     let rows = report.units.iter().flat_map(|u| {
         u.items.iter().map(|i| {
@@ -575,10 +576,69 @@ fn write_overdue_table(
                 i.kind.as_str().to_string(),
                 i.due.to_string(),
                 i.days_overdue.to_string(),
+                match (&i.chased_at, i.chase_due) {
+                    (Some(t), _) => calendar::local_date(&t.0).to_string(),
+                    (None, Some(_)) => "-".into(),
+                    (None, None) => String::new(),
+                },
             ]
         })
     });
     write_table(out, &columns, rows)
+}
+
+/// An inspecting office's selection list as of an instant.
+pub fn inspect_list(
+    db: &Path,
+    as_of: &str,
+    office: &str,
+    json: bool,
+    cal: &CalendarArgs,
+) -> anyhow::Result<ExitCode> {
+    let rules = load_rules(cal)?;
+    let cal = load_calendar(cal)?;
+    let as_of = instant_arg(as_of, &cal)?;
+    let office = match read_model::inspecting_office(office) {
+        Ok(o) => o,
+        Err(e) => bad_input!("--office: {e}"),
+    };
+    let store = open_existing(db)?;
+    let folded = read_model::fold_log(&store, as_of, &mut |_| {})?;
+    let views = folded.fold.views(&cal, &rules);
+    let list = read_model::inspection_list_of(&views, &office, as_of, &rules);
+    print_json_or(json, &list, |out| {
+        writeln!(
+            out,
+            "{} ({}): {} complaints to inspect as of {}, oldest first",
+            office.en, list.office, list.total, list.as_of
+        )?;
+        let columns = [
+            Column("COMPLAINT", 16, false, ""),
+            Column("RECEIVED", 10, false, " "),
+            Column("STATUS", 12, false, " "),
+            Column("UNIT", 28, false, " "),
+            Column("REASONS", 40, false, " "),
+            Column("INSPECTED", 9, true, " "),
+        ];
+        let rows = list.complaints.iter().map(|c| {
+            vec![
+                c.complaint_id.clone(),
+                c.received_at
+                    .map(|t| calendar::local_date(&t.0).to_string())
+                    .unwrap_or_default(),
+                c.status.as_str().to_string(),
+                c.unit.clone().unwrap_or_default(),
+                c.reasons
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                c.inspections.len().to_string(),
+            ]
+        });
+        write_table(out, &columns, rows)
+    })?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// An online copy of the log, verified before it is put in place.

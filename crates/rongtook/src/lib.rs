@@ -15,8 +15,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use args::{
-    AppendArgs, BackupArgs, DemoArgs, DiffArgs, EventsArgs, GenerateArgs, OverdueArgs, ReplayArgs,
-    SampleArgs, ServeArgs, StateArgs, VerifyArgs,
+    AppendArgs, BackupArgs, DemoArgs, DiffArgs, EventsArgs, GenerateArgs, InspectListArgs,
+    OverdueArgs, ReplayArgs, SampleArgs, ServeArgs, StateArgs, VerifyArgs,
 };
 use clap::{Parser, Subcommand};
 
@@ -112,6 +112,9 @@ enum Command {
     Diff(DiffArgs),
     /// List missed or late obligations of open complaints as of an instant.
     Overdue(OverdueArgs),
+    /// An inspecting office's selection list as of an instant: the complaints to inspect in
+    /// the field, each with every reason that holds, oldest first.
+    InspectList(InspectListArgs),
     /// Walk the hash chain and name the first position that does not match.
     Verify(VerifyArgs),
     /// Copy the log online and consistently (while `serve` appends), then verify the copy's
@@ -161,6 +164,9 @@ fn run() -> anyhow::Result<ExitCode> {
         Command::Sample(a) => commands::sample(&a),
         Command::Overdue(a) => {
             commands::overdue(&a.db, &a.as_of, a.unit.as_deref(), a.json, &a.calendar)
+        }
+        Command::InspectList(a) => {
+            commands::inspect_list(&a.db, &a.as_of, &a.office, a.json, &a.calendar)
         }
         Command::Verify(a) => commands::verify(&a.db),
         Command::Backup(a) => commands::backup(&a.db, &a.out),
