@@ -134,6 +134,8 @@ struct Pending {
     stream: String,
     actor: String,
     data: EventData,
+    /// A watcher's event (its id drawn from the watchers' generator).
+    oversight: bool,
 }
 
 impl PartialEq for Pending {
@@ -158,6 +160,9 @@ pub struct Generator {
     cfg: GenConfig,
     cal: Calendar,
     rng: Rng,
+    /// The watchers' events (urgency, flags, chases, messages, inspections) draw from their own
+    /// generator, so that the complaints' lifecycles are those of the same seed without them.
+    orng: Rng,
     next_complaint: u64,
     seq: u64,
     heap: BinaryHeap<Reverse<Pending>>,
@@ -167,6 +172,14 @@ pub struct Generator {
 }
 
 const INTAKE: &str = "intake:1555-centre";
+/// The inspecting offices and the channel each inspects.
+const INSPECTORS: [(Channel, &str); 2] = [
+    (Channel::TraffyFondue, "office:governor-secretariat"),
+    (
+        Channel::Hotline1555,
+        "office:permanent-secretary-secretariat",
+    ),
+];
 const EVALUATOR: &str = "evaluator:audit-office";
 
 impl Generator {
@@ -175,6 +188,7 @@ impl Generator {
         let fy_seconds = (cfg.fiscal_year.end_instant() - fy_start).num_seconds();
         let mut g = Generator {
             rng: Rng::new(cfg.seed),
+            orng: Rng::new(cfg.seed ^ 0x5741_5443_4845_5253),
             cfg,
             cal,
             next_complaint: 0,
@@ -189,6 +203,28 @@ impl Generator {
     }
 
     fn push(&mut self, at: DateTime<FixedOffset>, stream: &str, actor: &str, data: EventData) {
+        self.push_as(at, stream, actor, data, false);
+    }
+
+    /// A watcher's event.
+    fn push_watch(
+        &mut self,
+        at: DateTime<FixedOffset>,
+        stream: &str,
+        actor: &str,
+        data: EventData,
+    ) {
+        self.push_as(at, stream, actor, data, true);
+    }
+
+    fn push_as(
+        &mut self,
+        at: DateTime<FixedOffset>,
+        stream: &str,
+        actor: &str,
+        data: EventData,
+        oversight: bool,
+    ) {
         self.seq += 1;
         self.heap.push(Reverse(Pending {
             at,
@@ -196,7 +232,140 @@ impl Generator {
             stream: stream.to_string(),
             actor: actor.to_string(),
             data,
+            oversight,
         }));
+    }
+
+    /// A watcher's office-hours time on a date (drawn from the watchers' generator).
+    fn watch_time(&mut self, date: NaiveDate) -> DateTime<FixedOffset> {
+        start_of_local_day(date) + Duration::minutes(8 * 60 + 30 + self.orng.range(0, 8 * 60))
+    }
+
+    /// The centre chases `unit` about `obligation`, due on `due` and fulfilled at `done` (if
+    /// ever): mostly on the business day after it became overdue, sometimes later, now and then
+    /// never; not once the unit did it.
+    fn chase(
+        &mut self,
+        id: &str,
+        unit: &str,
+        obligation: ChasedObligation,
+        due: NaiveDate,
+        done: Option<DateTime<FixedOffset>>,
+    ) {
+        let by = self.cal.nth_business_day_after(due + Duration::days(1), 1);
+        let r = self.orng.f64();
+        let day = if r < 0.8 {
+            by
+        } else if r < 0.95 {
+            let n = self.orng.range(1, 3) as u32;
+            self.cal.nth_business_day_after(by, n)
+        } else {
+            return;
+        };
+        let at = self.watch_time(day);
+        if done.is_some_and(|d| at >= d) {
+            return;
+        }
+        self.push_watch(
+            at,
+            id,
+            INTAKE,
+            EventData::Chased(Chased {
+                checkpoint: (obligation == ChasedObligation::Checkpoint).then_some(due),
+                note: Some("called the unit".into()),
+                obligation,
+                unit: unit.to_string(),
+            }),
+        );
+    }
+
+    /// The centre tells the complainant of a close at `closed_at`: mostly within three
+    /// business days, sometimes later, now and then never; before a reopen at `reopened_at`.
+    fn inform(
+        &mut self,
+        id: &str,
+        closed_at: DateTime<FixedOffset>,
+        reopened_at: Option<DateTime<FixedOffset>>,
+    ) {
+        let r = self.orng.f64();
+        if r < 0.05 {
+            return;
+        }
+        let days = if r < 0.87 {
+            self.orng.range(0, 3)
+        } else {
+            self.orng.range(4, 8)
+        } as u32;
+        let mut at = if days == 0 {
+            closed_at + Duration::minutes(self.orng.range(30, 300))
+        } else {
+            let d = self
+                .cal
+                .nth_business_day_after(calendar::local_date(&closed_at), days);
+            self.watch_time(d)
+        };
+        if let Some(ro) = reopened_at.filter(|ro| at >= *ro) {
+            at = closed_at + (ro - closed_at) / 2;
+        }
+        let method = *self.orng.pick(&[
+            InformMethod::Phone,
+            InformMethod::Phone,
+            InformMethod::Sms,
+            InformMethod::Letter,
+            InformMethod::Email,
+        ]);
+        self.push_watch(
+            at,
+            id,
+            INTAKE,
+            EventData::ComplainantInformed(ComplainantInformed {
+                method,
+                note: Some("told the outcome".into()),
+            }),
+        );
+    }
+
+    /// An inspecting office goes and looks at a complaint of its channel held by a district
+    /// office: likelier for one on its selection list.
+    fn inspect(
+        &mut self,
+        id: &str,
+        channel: Channel,
+        unit: &str,
+        after: DateTime<FixedOffset>,
+        listed: bool,
+    ) {
+        let Some(office) = INSPECTORS
+            .iter()
+            .find(|(c, _)| *c == channel)
+            .map(|(_, o)| *o)
+        else {
+            return;
+        };
+        if !unit.starts_with("district:") || !self.orng.chance(if listed { 0.35 } else { 0.04 }) {
+            return;
+        }
+        let n = self.orng.range(1, 20) as u32;
+        let d = self
+            .cal
+            .nth_business_day_after(calendar::local_date(&after), n);
+        let at = self.watch_time(d);
+        let consistent = self.orng.chance(0.88);
+        self.push_watch(
+            at,
+            id,
+            &format!("inspector:{office}"),
+            EventData::FieldInspected(FieldInspected {
+                consistent,
+                evidence: vec![],
+                note: Some(if consistent {
+                    "as the unit reported".into()
+                } else {
+                    "not as the unit reported".into()
+                }),
+                office: office.to_string(),
+            }),
+        );
     }
 
     fn schedule_monthly_reports(&mut self) {
@@ -311,6 +480,7 @@ impl Generator {
         } else {
             self.rng.chance(0.12)
         };
+        let urgent = self.orng.chance(0.03);
         let complainant = if anonymous {
             Complainant {
                 anonymous: true,
@@ -331,6 +501,7 @@ impl Generator {
             lat: Some(13.65 + self.rng.f64() * 0.3),
             lon: Some(100.40 + self.rng.f64() * 0.45),
         };
+        let wants_update = complainant.wants_update && !complainant.anonymous;
         let external_ref = (channel == Channel::TraffyFondue)
             .then(|| format!("2023-{:06X}", self.rng.below(0xFFFFFF)));
         self.push(
@@ -346,9 +517,23 @@ impl Generator {
                 external_ref,
                 location: Some(location),
                 subject: format!("{category} problem reported in {district}"),
-                urgent: false,
+                urgent,
             }),
         );
+        // An executive assigns one now and then.
+        let executive = self.orng.chance(0.015);
+        if executive {
+            let at = received_at + Duration::hours(self.orng.range(2, 72));
+            self.push_watch(
+                at,
+                &id,
+                "admin:executive",
+                EventData::Flagged(Flagged {
+                    flag: Flag::ExecutiveAssigned,
+                    note: "the Governor asks for a report".into(),
+                }),
+            );
+        }
         let mut t = received_at;
         // Anonymous letters without evidence, and duplicates, are closed by the centre.
         if channel == Channel::Letter && anonymous && self.rng.chance(0.3) {
@@ -380,12 +565,27 @@ impl Generator {
                 if self.rng.chance(0.75) {
                     t = self.business_days_between(t, 2, 10);
                     self.close(&id, t, None, Outcome::OutsideAuthority);
+                    if wants_update {
+                        self.inform(&id, t, None);
+                    }
                 }
                 return;
             }
+            let forwarded_at = t;
             if !self.round(&id, &unit, &mut t) {
-                return; // left open
+                // Left open: inspected now and then once it is on the list (unresolved).
+                let after = received_at + Duration::days(16);
+                self.inspect(&id, channel, &unit, after.max(forwarded_at), true);
+                return;
             }
+            let closed_at = t;
+            self.inspect(
+                &id,
+                channel,
+                &unit,
+                closed_at,
+                urgent || executive || rounds > 1,
+            );
             // Spot check now and then.
             if self.rng.chance(0.12) {
                 let at = self.business_days_between(t, 3, 20);
@@ -414,12 +614,18 @@ impl Generator {
                     INTAKE,
                     EventData::Reopened(Reopened { note: None, reason }),
                 );
+                if wants_update {
+                    self.inform(&id, closed_at, Some(t));
+                }
                 if self.rng.chance(0.2) {
                     let (u, e) = self.unit_for(&category, &district);
                     unit = u;
                     external = e;
                 }
                 continue;
+            }
+            if wants_update {
+                self.inform(&id, closed_at, None);
             }
             return;
         }
@@ -428,14 +634,17 @@ impl Generator {
     /// One internal round: acknowledge, report, close (or not). Returns whether it closed.
     fn round(&mut self, id: &str, unit: &str, t: &mut DateTime<FixedOffset>) -> bool {
         let actor = format!("unit:{unit}");
+        let ack_due = self.cal.nth_business_day_after(calendar::local_date(t), 1);
         let ack = self.rng.f64();
         if ack < 0.04 {
             // Never acknowledged: the centre closes it much later, or it stays open.
             if self.rng.chance(0.5) {
                 *t = self.business_days_between(*t, 10, 40);
+                self.chase(id, unit, ChasedObligation::Ack, ack_due, Some(*t));
                 self.close(id, *t, None, Outcome::NotActionable);
                 return true;
             }
+            self.chase(id, unit, ChasedObligation::Ack, ack_due, None);
             return false;
         }
         *t = if ack < 0.86 {
@@ -448,6 +657,9 @@ impl Generator {
         } else {
             self.business_days_between(*t, 2, 5)
         };
+        if calendar::local_date(t) > ack_due {
+            self.chase(id, unit, ChasedObligation::Ack, ack_due, Some(*t));
+        }
         self.push(
             *t,
             id,
@@ -456,6 +668,7 @@ impl Generator {
                 unit: unit.to_string(),
             }),
         );
+        let first_due = self.cal.nth_business_day_after(calendar::local_date(t), 3);
         let duration_days = (self.rng.f64().powi(3) * 90.0) as i64 + 1;
         let closes = self.rng.chance(0.9);
         let ends = *t + Duration::days(duration_days);
@@ -466,6 +679,15 @@ impl Generator {
         } else {
             self.business_days_between(*t, 4, 9)
         };
+        if calendar::local_date(&first) > first_due && first < ends && first < horizon {
+            self.chase(
+                id,
+                unit,
+                ChasedObligation::FirstProgress,
+                first_due,
+                Some(first),
+            );
+        }
         let mut p = first;
         let diligent = self.rng.chance(0.7);
         while p < ends && p < horizon {
@@ -491,11 +713,23 @@ impl Generator {
             } else {
                 calendar::next_checkpoint_after(next_cp)
             };
+            if gap_cp != next_cp {
+                // A checkpoint skipped: the centre chases it (before any close).
+                let close = closes.then(|| start_of_local_day(calendar::local_date(&ends)));
+                self.chase(id, unit, ChasedObligation::Checkpoint, next_cp, close);
+            }
             let date = gap_cp - Duration::days(self.rng.range(0, 3));
             let np = self.office_time(date.max(calendar::local_date(&p)));
             p = if np > p { np } else { p + Duration::hours(1) };
         }
         if !closes || ends >= horizon {
+            // Left open: every checkpoint after the last report is missed, and chased.
+            let end = calendar::local_date(&self.cfg.fiscal_year.end_instant());
+            let mut cp = calendar::next_checkpoint_after(calendar::local_date(t));
+            while cp < end {
+                self.chase(id, unit, ChasedObligation::Checkpoint, cp, None);
+                cp = calendar::next_checkpoint_after(cp);
+            }
             return false;
         }
         *t = (*t + Duration::minutes(30)).max(ends.with_hour(10).unwrap_or(ends));
@@ -545,8 +779,13 @@ impl Generator {
 
     fn new_event(&mut self, p: Pending) -> NewEvent {
         let ms = p.at.timestamp_millis().max(0) as u64;
-        let r = self.rng.next_u64().to_le_bytes();
-        let r2 = self.rng.next_u64().to_le_bytes();
+        let rng = if p.oversight {
+            &mut self.orng
+        } else {
+            &mut self.rng
+        };
+        let r = rng.next_u64().to_le_bytes();
+        let r2 = rng.next_u64().to_le_bytes();
         let mut rand = [0u8; 10];
         rand[..8].copy_from_slice(&r);
         rand[8..].copy_from_slice(&r2[..2]);
@@ -609,6 +848,37 @@ mod tests {
             Calendar::builtin(),
         )
         .collect()
+    }
+
+    #[test]
+    fn the_watchers_events_are_accepted_and_as_frequent_as_set() {
+        let all = gen(3000, 5);
+        let mut state: std::collections::HashMap<String, lifecycle::Lifecycle> =
+            std::collections::HashMap::new();
+        let mut kinds = std::collections::BTreeMap::new();
+        for e in &all {
+            *kinds.entry(e.event_type().as_str()).or_insert(0u32) += 1;
+            if e.stream.starts_with(UNIT_STREAM_PREFIX) {
+                continue;
+            }
+            let s = state.entry(e.stream.clone()).or_default();
+            lifecycle::validate(&e.stream, s, &e.data)
+                .unwrap_or_else(|r| panic!("{} {}: {r}", e.stream, e.event_type()));
+            lifecycle::evolve(s, &e.data);
+        }
+        for k in [
+            "flagged",
+            "chased",
+            "complainant_informed",
+            "field_inspected",
+        ] {
+            assert!(kinds.get(k).copied().unwrap_or(0) > 10, "{k}: {kinds:?}");
+        }
+        let urgent = all
+            .iter()
+            .filter(|e| matches!(&e.data, EventData::Received(r) if r.urgent))
+            .count();
+        assert!((30..200).contains(&urgent), "{urgent} urgent of 3000");
     }
 
     #[test]

@@ -88,8 +88,8 @@ pub(crate) struct InspectionAnswer {
     months: Vec<projections::InspectionMonth>,
 }
 
-/// `GET /v1/inspection-list`: an inspector's own office by default (and only), any office
-/// for the centre, evaluators and admins; not for units.
+/// `GET /v1/inspection-list?office=`: an inspector's own office only (theirs when it is left
+/// out), any office for the centre, evaluators and admins; not for units.
 pub(crate) async fn get_inspection_list(
     State(state): State<AppState>,
     headers: HeaderMap,
