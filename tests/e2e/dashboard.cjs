@@ -132,6 +132,20 @@ async function append(event) {
     check((await page.textContent('h1')).includes('แผนที่เรื่องร้องเรียน') && await sumHexes() === closedDrawn, 'in Thai, the same filtered map');
     await shot('11-map-th');
 
+    // The watchers: the centre's own duties on the overview, and the inspecting offices' page.
+    await page.goto(`${base}/dashboard?fy=${FY}&lang=en`);
+    const centre = await page.textContent('#centre');
+    check(/R0 forwarded within a day\s*\d+\.\d\d%/.test(centre) && centre.includes('Complainants told on time'), 'the overview shows the centre\'s own duties');
+    await page.click('nav >> text=Inspection');
+    await page.waitForSelector('#inspection-list');
+    const listed = await page.locator('#inspection-list tbody tr').count();
+    check(listed > 0, 'the Governor\'s secretariat has complaints to inspect (' + listed + ')');
+    check(await page.locator('#inspection-months').count() === 1, 'the inspection days a month are tabled');
+    await page.selectOption('#office', 'office:permanent-secretary-secretariat');
+    await Promise.all([page.waitForURL(/permanent-secretary/), page.click('#inspection-filter button')]);
+    check(await page.locator('#office option[selected]').getAttribute('value') === 'office:permanent-secretary-secretariat', 'the other office\'s list is shown');
+    await shot('12-inspection');
+
     // A phone: nothing wider than the screen.
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${base}/dashboard?fy=${FY}`);

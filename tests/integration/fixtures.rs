@@ -111,7 +111,7 @@ fn replay_case(dir: &Path, case: &Case) -> Vec<(String, String)> {
         .collect();
     let mut complaints = Vec::new();
     write_json_lines(&mut complaints, &views).unwrap();
-    let report = overdue(views.iter().copied(), as_of, &cal, &rules);
+    let report = overdue(views.iter().copied(), as_of, &rules);
     let mut od = serde_json::to_string_pretty(&report).unwrap();
     od.push('\n');
     let mut out = vec![

@@ -758,6 +758,23 @@ async fn the_watchers_record_their_duties_and_no_one_else_does() {
     assert!(!v.to_string().contains("0812345678"), "{v}");
     let (_, _, v) = call_as(&api, Some("intake"), "GET", "/v1/complaints/C-W/events", "").await;
     assert!(v.to_string().contains("told Somchai on 0812345678"));
+    // The dashboard's inspection page lists it for the office of its channel, in both languages.
+    for (lang, title) in [("th", "การตรวจพื้นที่"), ("en", "Field inspection")]
+    {
+        let uri = format!("/dashboard/inspection?lang={lang}&office=office:governor-secretariat");
+        let (s, _, body) = page(&api, "GET", &uri, None, "").await;
+        assert_eq!(s, 200, "{body}");
+        assert!(body.contains(title) && body.contains("id=\"inspection-months\""));
+    }
+    let (s, _, _) = page(
+        &api,
+        "GET",
+        "/dashboard/inspection?office=office:nowhere",
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(s, 400);
     // The selection lists: an inspector reads its own, units none, others name the office.
     let (s, _, v) = call_as(&api, Some("inspector"), "GET", "/v1/inspection-list", "").await;
     assert_eq!(s, StatusCode::OK, "{v}");

@@ -505,7 +505,6 @@ fn replay_in_process(dir: &Path, args: &BenchArgs) -> Result<()> {
     let od = overdue(
         views.iter().filter(|v| v.in_fiscal_year(fy)),
         fy.end_instant(),
-        &cal,
         &rules,
     );
     let total = t.elapsed();
@@ -557,7 +556,6 @@ fn ranged_replay(dir: &Path, args: &BenchArgs, exact: Duration) -> Result<()> {
     std::hint::black_box(overdue(
         views.iter().filter(|v| v.in_fiscal_year(fy)),
         fy.end_instant(),
-        &cal,
         &rules,
     ));
     let took = t.elapsed();

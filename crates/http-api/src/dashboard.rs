@@ -37,6 +37,7 @@ pub struct PageQuery {
     kind: Option<String>,
     state: Option<String>,
     category: Option<String>,
+    office: Option<String>,
 }
 
 impl PageQuery {
@@ -54,6 +55,7 @@ impl PageQuery {
             kind: keep(self.kind),
             state: keep(self.state),
             category: keep(self.category),
+            office: keep(self.office),
         }
     }
 }
@@ -344,7 +346,6 @@ pub async fn unit(
             &f.complaints,
             &f.indicators,
             f.as_of,
-            p.state.calendar(),
             p.state.rules(),
         );
         page.backlog_limit = Some(BACKLOG_ROWS);
@@ -450,6 +451,38 @@ pub async fn map(
         let c = p.chrome("/dashboard/map", &keys, Some(data.key.1));
         let year = reports::i18n::fiscal_year(p.lang, p.fy);
         Ok(reports::map::map_page(&c, &figures, &filter, &year))
+    })
+    .await
+}
+
+/// An inspecting office's selection list and every office's inspection days a month.
+pub async fn inspection(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    page(state, &headers, q, |p| {
+        let q = &p.q;
+        let id = q
+            .office
+            .as_deref()
+            .unwrap_or(projections::INSPECTING_OFFICES[0].id);
+        let office = read_model::inspecting_office(id).map_err(Problem::bad_query)?;
+        let as_of = parse_as_of(&p.state, q.as_of.as_deref())?;
+        let model = p.state.model();
+        let (list, months) = p
+            .state
+            .read(|store| model.inspection(store, &office, as_of, now()))?;
+        let keys = [("office", &q.office), ("as_of", &q.as_of)];
+        let c = p.chrome("/dashboard/inspection", &keys, None);
+        let as_of_text = q.as_of.clone().unwrap_or_default();
+        Ok(reports::pages::inspection(
+            &c,
+            &office,
+            &list.complaints,
+            &months,
+            &as_of_text,
+        ))
     })
     .await
 }

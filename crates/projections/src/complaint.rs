@@ -504,14 +504,78 @@ pub struct InspectionView {
     pub consistent: bool,
 }
 
-/// A chase of a round's unit by the centre (not part of the projection's JSON: the overdue
-/// list shows it).
+/// A chase of a round's unit by the centre, as recorded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChaseView {
     pub obligation: event_model::ChasedObligation,
     /// The checkpoint chased (for a checkpoint).
     pub checkpoint: Option<NaiveDate>,
     pub at: When,
+}
+
+/// The centre's chase of a unit's missed R1, R2 or R3 obligation: on time when it falls after
+/// the obligation became overdue and on or before `chase_due` (the rules' business days
+/// after the day it became overdue).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChaseJudgement {
+    pub obligation: event_model::ChasedObligation,
+    /// The obligation's deadline (a checkpoint's date).
+    pub due: NaiveDate,
+    pub chase_due: NaiveDate,
+    /// The first chase of it after it became overdue.
+    pub chased_at: Option<Timestamp>,
+    /// Met (chased on time), missed (chased late, or `chase_due` passed unchased), pending.
+    pub status: Judgement,
+}
+
+/// The chases of a round's missed obligations, judged as of `as_of`.
+fn chase_judgements(
+    v: &RoundView,
+    chases: &[ChaseView],
+    as_of: NaiveDate,
+    cal: &Calendar,
+    rules: &DeadlineRules,
+) -> Vec<ChaseJudgement> {
+    use event_model::ChasedObligation as O;
+    let judge = |obligation: O, due: NaiveDate| {
+        let chase_due =
+            cal.nth_business_day_after(due + chrono::Duration::days(1), rules.chase_business_days);
+        let chased_at = chases
+            .iter()
+            .filter(|ch| ch.obligation == obligation)
+            .filter(|ch| obligation != O::Checkpoint || ch.checkpoint == Some(due))
+            .filter(|ch| local_date(&ch.at.at) > due)
+            .map(|ch| ch.at.at)
+            .min();
+        let status = match chased_at {
+            Some(t) if local_date(&t) <= chase_due => Judgement::Met,
+            Some(_) => Judgement::Missed,
+            None if as_of > chase_due => Judgement::Missed,
+            None => Judgement::Pending,
+        };
+        ChaseJudgement {
+            obligation,
+            due,
+            chase_due,
+            chased_at: chased_at.map(Timestamp),
+            status,
+        }
+    };
+    let mut out = Vec::new();
+    if let (Some(Judgement::Missed), Some(due)) = (v.ack_status, v.ack_due) {
+        out.push(judge(O::Ack, due));
+    }
+    if let (Some(Judgement::Missed), Some(due)) = (v.first_progress_status, v.first_progress_due) {
+        out.push(judge(O::FirstProgress, due));
+    }
+    for cp in v
+        .checkpoints
+        .iter()
+        .filter(|cp| cp.status == Judgement::Missed)
+    {
+        out.push(judge(O::Checkpoint, cp.date));
+    }
+    out
 }
 
 /// An R3 follow-up checkpoint of a round.
@@ -580,9 +644,10 @@ pub struct RoundView {
     pub follow_up_due_earliest: Option<NaiveDate>,
     pub follow_up_on_time: Option<bool>,
     pub follow_up_status: Option<Judgement>,
-    /// The centre's chases of the unit in this round. Not part of the projection's JSON.
+    /// The centre's chases of the round's missed obligations, judged. Not part of the
+    /// projection's JSON (the overdue list shows them).
     #[serde(skip)]
-    pub chases: Vec<ChaseView>,
+    pub chased: Vec<ChaseJudgement>,
     /// The round's next deadline as of the evaluation date, for those who show one (Open311's
     /// `expected_datetime`): the acknowledgement while not acknowledged, the first progress
     /// while none was reported, then the earliest R3 checkpoint from that date on whose
@@ -762,7 +827,7 @@ fn round_view(
         follow_up_due_earliest: None,
         follow_up_on_time: None,
         follow_up_status: None,
-        chases: r.chases.clone(),
+        chased: Vec::new(),
         next_due: None,
     };
     let earliest = |d: Days| (!d.is_exact()).then_some(d.lo);
@@ -937,7 +1002,7 @@ fn view(
         c.channel,
         Some(Channel::GovernorDistrictVisit | Channel::GovernorCommunityVisit)
     );
-    let rounds: Vec<RoundView> = c
+    let mut rounds: Vec<RoundView> = c
         .rounds
         .iter()
         .enumerate()
@@ -957,6 +1022,9 @@ fn view(
             round_view(r, &ctx, cal, rules)
         })
         .collect();
+    for (v, r) in rounds.iter_mut().zip(&c.rounds) {
+        v.chased = chase_judgements(v, &r.chases, as_of, cal, rules);
+    }
     // R0: the centre's first forward, by the end of the calendar day after the receipt.
     let forward_due = c.received_at.filter(|_| !c.closed_before_forward).map(|t| {
         t.days()

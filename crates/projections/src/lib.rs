@@ -24,7 +24,7 @@ pub use oversight::{
     INSPECTING_OFFICES,
 };
 pub use rules::{CheckpointRoll, DeadlineRules};
-pub use shares::{OnTime, Share};
+pub use shares::{CentreShares, OnTime, Share};
 
 /// Writes a list as a canonical JSON array: one element per line, compact elements, so that
 /// large outputs stay diffable line by line.

@@ -2,12 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use calendar::{local_date, Calendar};
+use calendar::local_date;
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
 use event_model::{format_instant, ChasedObligation};
 use serde::Serialize;
 
-use crate::complaint::{ComplaintView, Timestamp};
+use crate::complaint::{ChaseJudgement, ComplaintView, Timestamp};
 use crate::judgement::Judgement;
 use crate::rules::DeadlineRules;
 
@@ -113,21 +113,13 @@ pub struct OverdueReport {
 pub fn overdue<'a>(
     complaints: impl IntoIterator<Item = &'a ComplaintView>,
     as_of: DateTime<FixedOffset>,
-    cal: &Calendar,
     rules: &DeadlineRules,
 ) -> OverdueReport {
     let today = local_date(&as_of);
     let mut units: BTreeMap<String, Vec<OverdueItem>> = BTreeMap::new();
     for c in complaints {
         let mut push =
-            |unit: &str, kind: ObligationKind, due: NaiveDate, chased_at: Option<Timestamp>| {
-                let chase_due = kind.chased_as().map(|_| {
-                    cal.nth_business_day_after(due + Duration::days(1), rules.chase_business_days)
-                });
-                let chased_on_time = chase_due.and_then(|by| match chased_at {
-                    Some(t) => Some(local_date(&t.0) <= by),
-                    None => (today > by).then_some(false),
-                });
+            |unit: &str, kind: ObligationKind, due: NaiveDate, chase: Option<&ChaseJudgement>| {
                 units
                     .entry(unit.to_string())
                     .or_default()
@@ -136,9 +128,9 @@ pub fn overdue<'a>(
                         kind,
                         due,
                         days_overdue: (today - due).num_days(),
-                        chased_at,
-                        chase_due,
-                        chased_on_time,
+                        chased_at: chase.and_then(|c| c.chased_at),
+                        chase_due: chase.map(|c| c.chase_due),
+                        chased_on_time: chase.and_then(|c| c.status.on_time()),
                     });
             };
         // The centre's: telling the complainant, also once the complaint is closed.
@@ -161,17 +153,11 @@ pub fn overdue<'a>(
             .last()
             .filter(|r| r.end.is_none() && c.unit.is_some())
         {
-            // The first chase of an obligation on or after the day it became overdue.
+            // The centre's chase of it, as the projection judged it.
             let chased = |kind: ObligationKind, due: NaiveDate| {
-                r.chases
+                r.chased
                     .iter()
-                    .filter(|ch| Some(ch.obligation) == kind.chased_as())
-                    .filter(|ch| {
-                        kind != ObligationKind::CheckpointMissed || ch.checkpoint == Some(due)
-                    })
-                    .filter(|ch| local_date(&ch.at.at) > due)
-                    .map(|ch| Timestamp(ch.at.at))
-                    .min()
+                    .find(|c| Some(c.obligation) == kind.chased_as() && c.due == due)
             };
             if r.ack_on_time == Some(false) && r.acknowledged_at.is_none() {
                 let due = r.ack_due.expect("internal round");

@@ -89,6 +89,39 @@ impl OnTime {
     }
 }
 
+/// The intake centre's own duties over a fiscal year: R0 forwarding (complaints received in
+/// it), chasing the units' missed obligations and telling complainants (rounds forwarded in
+/// it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CentreShares {
+    pub forward: Share,
+    pub chased: Share,
+    pub informed: Share,
+}
+
+impl CentreShares {
+    pub fn of<'a>(
+        complaints: impl IntoIterator<Item = &'a ComplaintView>,
+        fy: FiscalYear,
+    ) -> CentreShares {
+        let mut s = CentreShares::default();
+        for c in complaints {
+            if c.received_at.is_some_and(|t| fy.contains(local_date(&t.0))) {
+                s.forward.add(c.forward_status);
+            }
+            for r in c
+                .rounds
+                .iter()
+                .filter(|r| fy.contains(local_date(&r.forwarded_at.0)))
+            {
+                r.chased.iter().for_each(|ch| s.chased.add(Some(ch.status)));
+                s.informed.add(r.inform_status);
+            }
+        }
+        s
+    }
+}
+
 impl RoundView {
     /// The round's R3 verdict: missed if any checkpoint was missed, else undetermined if any
     /// is undetermined, else pending if one is pending, met otherwise (also with no

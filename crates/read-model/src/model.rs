@@ -131,10 +131,7 @@ impl ReadModel {
             let all: Vec<ComplaintView> = fold
                 .views_of_at(&ids, &self.calendar, &self.rules, now)
                 .into_iter()
-                .filter(|v| {
-                    projections::overdue(std::iter::once(v), now, &self.calendar, &self.rules).total
-                        > 0
-                })
+                .filter(|v| projections::overdue(std::iter::once(v), now, &self.rules).total > 0)
                 .collect();
             ListPage {
                 total: all.len(),
@@ -198,10 +195,10 @@ impl ReadModel {
                     .map(|s| s.complaint_id)
                     .collect();
                 let views = live.fold.views_of_at(&ids, cal, rules, now);
-                Ok(overdue_of(&views, now, cal, rules, unit))
+                Ok(overdue_of(&views, now, rules, unit))
             }
             Some(at) => self.past.with(store, at, |f| {
-                overdue_of(&f.fold.views(cal, rules), at, cal, rules, unit)
+                overdue_of(&f.fold.views(cal, rules), at, rules, unit)
             }),
         }
     }

@@ -44,11 +44,10 @@ pub fn complaint_as_of(
 pub fn overdue_of<'a>(
     complaints: impl IntoIterator<Item = &'a ComplaintView>,
     at: DateTime<FixedOffset>,
-    cal: &Calendar,
     rules: &DeadlineRules,
     unit: Option<&str>,
 ) -> OverdueReport {
-    let mut report = projections::overdue(complaints, at, cal, rules);
+    let mut report = projections::overdue(complaints, at, rules);
     if let Some(u) = unit {
         report.units.retain(|x| x.unit == u);
         report.total = report.units.iter().map(|x| x.count).sum();
@@ -155,8 +154,8 @@ impl YearFigures {
     }
 
     /// The overdue list of the year's complaints.
-    pub fn overdue(&self, cal: &Calendar, rules: &DeadlineRules) -> OverdueReport {
-        projections::overdue(&self.complaints, self.as_of, cal, rules)
+    pub fn overdue(&self, rules: &DeadlineRules) -> OverdueReport {
+        projections::overdue(&self.complaints, self.as_of, rules)
     }
 
     /// Whether `unit` is one to report on: a complaint of the year was forwarded to it, or it

@@ -68,7 +68,7 @@ pub fn replay(
 ) -> Replayed {
     let as_of = folded.as_of();
     let figures = YearFigures::compute(folded, fy, as_of, cal, rules, specs);
-    let overdue = figures.overdue(cal, rules);
+    let overdue = figures.overdue(rules);
     let meta = ReplayMeta::new(
         folded,
         fy,
@@ -102,7 +102,7 @@ pub fn replay_in_chunks<E>(
     for chunk in ids.chunks(chunk_size.max(1)) {
         let views = folded.fold.views_of(chunk, cal, rules);
         sink(&views)?;
-        parts.push(projections::overdue(&views, as_of, cal, rules));
+        parts.push(projections::overdue(&views, as_of, rules));
     }
     let overdue = projections::merge_overdue(parts, as_of);
     let meta = ReplayMeta::new(folded, fy, as_of, cal, rules, ids.len(), overdue.total);

@@ -213,6 +213,12 @@ pub fn page(c: &Chrome, title: &str, active: &str, body: &str) -> String {
             ("league", "/dashboard/league", "ตารางอันดับ", "League table"),
             ("overdue", "/dashboard/overdue", "เรื่องเกินกำหนด", "Overdue"),
             ("map", "/dashboard/map", "แผนที่", "Map"),
+            (
+                "inspection",
+                "/dashboard/inspection",
+                "ตรวจพื้นที่",
+                "Inspection",
+            ),
         ] {
             let cur = if key == active {
                 " aria-current=\"page\""

@@ -180,6 +180,17 @@ pub fn obligation(lang: Lang, k: projections::ObligationKind) -> &'static str {
     }
 }
 
+/// Why a complaint is on an inspection list.
+pub fn list_reason(lang: Lang, r: projections::ListReason) -> &'static str {
+    use projections::ListReason::*;
+    match r {
+        Urgent => lang.t("เร่งด่วน", "urgent"),
+        Unresolved => lang.t("ยังไม่ได้รับการแก้ไขเกิน 15 วัน", "unresolved after 15 days"),
+        Reopened => lang.t("เปิดเรื่องใหม่", "reopened"),
+        ExecutiveAssigned => lang.t("ผู้บริหารสั่งการ", "assigned by an executive"),
+    }
+}
+
 /// What a `flagged` event marks.
 pub fn flag(lang: Lang, f: event_model::Flag) -> &'static str {
     match f {

@@ -50,6 +50,8 @@ pub struct Overview {
     pub r1: Share,
     pub r2: Share,
     pub r3: Share,
+    /// The intake centre's own duties: R0, chasing, telling complainants.
+    pub centre: projections::CentreShares,
     pub months: Vec<MonthRow>,
     pub indicators: Vec<IndicatorLine>,
 }
@@ -102,10 +104,13 @@ impl Overview {
             r1: Share::default(),
             r2: Share::default(),
             r3: Share::default(),
+            centre: projections::CentreShares::default(),
             months: Vec::new(),
             indicators: Vec::new(),
         };
         let mut on_time = OnTime::default();
+        let complaints: Vec<&ComplaintView> = complaints.into_iter().collect();
+        o.centre = projections::CentreShares::of(complaints.iter().copied(), fy);
         for c in complaints {
             c.rounds
                 .iter()

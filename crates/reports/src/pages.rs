@@ -184,7 +184,31 @@ pub fn overview(c: &Chrome, o: &Overview) -> String {
     }
     s.push_str("</tbody></table></div>");
     s.push_str(&timeliness_table(l, o));
+    s.push_str(&centre_table(l, o));
     page(c, &i18n::fiscal_year(l, o.fiscal_year), "overview", &s)
+}
+
+/// The intake centre's own duties of the year: met / due so far.
+pub(crate) fn centre_table(l: Lang, o: &Overview) -> String {
+    let c = &o.centre;
+    format!(
+        "<h2>{}</h2><div class=\"scroll\"><table id=\"centre\"><thead><tr><th scope=\"col\"></th><th scope=\"col\" class=\"n\">{}</th><th scope=\"col\" class=\"n\">{}</th></tr></thead><tbody>\
+         <tr><th scope=\"row\">{}</th><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\
+         <tr><th scope=\"row\">{}</th><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\
+         <tr><th scope=\"row\">{}</th><td class=\"n\">{}</td><td class=\"n\">{}</td></tr></tbody></table></div>",
+        l.t("ศูนย์รับเรื่อง 1555 (ทันเวลา/ที่ครบกำหนดแล้ว)", "The 1555 centre's own duties (met / due so far)"),
+        l.t("ทันเวลา", "On time"),
+        l.t("ระบุไม่ได้", "Undetermined"),
+        l.t("R0 ส่งต่อภายใน 1 วัน", "R0 forwarded within a day"),
+        share_cell(&c.forward),
+        undetermined_cell(&c.forward),
+        l.t("ติดตามเรื่องที่เกินกำหนดทันเวลา", "Overdue obligations chased on time"),
+        share_cell(&c.chased),
+        undetermined_cell(&c.chased),
+        l.t("แจ้งผลผู้ร้องทันเวลา", "Complainants told on time"),
+        share_cell(&c.informed),
+        undetermined_cell(&c.informed),
+    )
 }
 
 /// R1, R2 and R3 of the year's rounds: met / due so far (R3 per checkpoint, as everywhere).
@@ -421,11 +445,10 @@ impl<'a> UnitPage<'a> {
         complaints: &'a [ComplaintView],
         reports: impl IntoIterator<Item = &'a IndicatorReport>,
         as_of: DateTime<FixedOffset>,
-        cal: &calendar::Calendar,
         rules: &projections::DeadlineRules,
     ) -> UnitPage<'a> {
         let backlog = crate::model::backlog(complaints, unit);
-        let overdue = projections::overdue(backlog.iter().copied(), as_of, cal, rules)
+        let overdue = projections::overdue(backlog.iter().copied(), as_of, rules)
             .units
             .into_iter()
             .filter(|u| u.unit == unit)
@@ -885,7 +908,6 @@ pub fn overdue(
     kind: Option<projections::ObligationKind>,
     as_of_text: &str,
 ) -> String {
-    use projections::ObligationKind::*;
     let l = c.lang;
     let names = indicators::spec::bangkok_unit_names();
     let mut s = String::new();
@@ -905,7 +927,7 @@ pub fn overdue(
         l.t("ประเภท", "Kind"),
         l.t("ทั้งหมด", "all"),
     );
-    for k in [AckOverdue, FirstProgressOverdue, CheckpointMissed, Stale] {
+    for k in projections::ObligationKind::ALL {
         let sel = if Some(k) == kind { " selected" } else { "" };
         let _ = write!(
             s,
@@ -958,13 +980,30 @@ pub fn overdue(
                     (l.t("ประเภท", "Kind"), false),
                     (l.t("ครบกำหนด", "Due"), false),
                     (l.t("เกินมาแล้ว (วัน)", "Days overdue"), true),
+                    (l.t("ศูนย์ฯ ติดตามเมื่อ", "Chased by the centre"), false),
                 ]
             ),
         );
         for it in items {
+            let chased = match (&it.chased_at, it.chased_on_time) {
+                (Some(t), Some(true)) => i18n::instant(l, &t.0),
+                (Some(t), _) => format!(
+                    "{} <span class=\"bad\">({})</span>",
+                    i18n::instant(l, &t.0),
+                    l.t("ช้า", "late")
+                ),
+                (None, Some(false)) => {
+                    format!(
+                        "<span class=\"bad\">{}</span>",
+                        l.t("ยังไม่ติดตาม", "not chased")
+                    )
+                }
+                (None, _) if it.chase_due.is_some() => l.t("ยังไม่ติดตาม", "not yet").to_string(),
+                (None, _) => String::new(),
+            };
             let _ = write!(
                 s,
-                "<tr class=\"overdue\"><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
+                "<tr class=\"overdue\"><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{chased}</td></tr>",
                 complaint_link(c, &it.complaint_id),
                 i18n::obligation(l, it.kind),
                 i18n::date(l, it.due),
@@ -1002,4 +1041,157 @@ pub fn login(c: &Chrome, error: Option<&str>) -> String {
         l.t("เข้าสู่ระบบ", "Sign in")
     );
     page(c, l.t("เข้าสู่ระบบ", "Sign in"), "", &s)
+}
+
+/// Rows of an inspection list a page shows (the oldest).
+const INSPECTION_ROWS: usize = 300;
+
+/// Every office's inspection days a month, and an inspecting office's selection list.
+pub fn inspection(
+    c: &Chrome,
+    office: &projections::InspectingOffice,
+    list: &[projections::Listed],
+    months: &[projections::InspectionMonth],
+    as_of_text: &str,
+) -> String {
+    let l = c.lang;
+    let names = indicators::spec::bangkok_unit_names();
+    let office_name = |id: &str| {
+        projections::InspectingOffice::by_id(id)
+            .map(|o| l.t(o.th, o.en).to_string())
+            .unwrap_or_else(|| id.to_string())
+    };
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<h1>{}</h1><form class=\"inline\" method=\"get\" action=\"/dashboard/inspection\" id=\"inspection-filter\">\
+         <input type=\"hidden\" name=\"lang\" value=\"{}\"><input type=\"hidden\" name=\"fy\" value=\"{}\">\
+         <label>{}<select name=\"office\" id=\"office\">",
+        l.t("การตรวจพื้นที่", "Field inspection"),
+        l.code(),
+        c.fiscal_year,
+        l.t("หน่วยตรวจ", "Inspecting office"),
+    );
+    for o in projections::INSPECTING_OFFICES {
+        let sel = if o.id == office.id { " selected" } else { "" };
+        let _ = write!(
+            s,
+            "<option value=\"{}\"{sel}>{}</option>",
+            o.id,
+            esc(l.t(o.th, o.en))
+        );
+    }
+    let _ = write!(
+        s,
+        "</select></label><label>{}<input name=\"as_of\" value=\"{}\" placeholder=\"2024-03-01\"></label>\
+         <button type=\"submit\">{}</button></form>",
+        l.t("ณ เวลา (ว่าง = ขณะนี้)", "As of (empty = now)"),
+        esc(as_of_text),
+        l.t("แสดง", "Show")
+    );
+    let _ = write!(
+        s,
+        "<h2>{}</h2>",
+        l.t(
+            "วันลงพื้นที่ตรวจต่อเดือน (อย่างน้อย 4 วัน)",
+            "Inspection days a month (at least 4)"
+        )
+    );
+    s.push_str(&table_start(
+        Some("inspection-months"),
+        &[
+            (l.t("หน่วยตรวจ", "Office"), false),
+            (l.t("เดือน", "Month"), false),
+            (l.t("วันที่ตรวจ", "Days"), true),
+            (l.t("หน้าที่ 4 วัน", "4-day duty"), false),
+            (l.t("ครั้ง", "Visits"), true),
+            (l.t("เรื่อง", "Complaints"), true),
+            (l.t("ไม่สอดคล้อง", "Not as reported"), true),
+        ],
+    ));
+    for m in months {
+        let class = match m.duty {
+            projections::Judgement::Met => "good",
+            projections::Judgement::Missed => "bad",
+            _ => "",
+        };
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"{class}\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            esc(&office_name(&m.office)),
+            i18n::month_label(l, &m.month),
+            m.days,
+            i18n::judgement(l, Some(m.duty)),
+            m.inspections,
+            m.complaints,
+            m.inconsistent
+        );
+    }
+    s.push_str("</tbody></table></div>");
+    let _ = write!(
+        s,
+        "<h2>{} ({})</h2><p class=\"meta\">{}</p>",
+        l.t("เรื่องที่ควรลงพื้นที่ตรวจ เก่าสุดก่อน", "Complaints to inspect, oldest first"),
+        count(list.len() as u64),
+        l.t(
+            "เรื่องของสำนักงานเขตจากช่องทางของหน่วยตรวจ ที่เร่งด่วน ยังไม่ได้รับการแก้ไขเกิน 15 วัน เปิดเรื่องใหม่ หรือผู้บริหารสั่งการ",
+            "District offices' complaints of the office's channel that are urgent, unresolved more than 15 days after receipt, reopened, or assigned by an executive",
+        )
+    );
+    s.push_str(&table_start(
+        Some("inspection-list"),
+        &[
+            (l.t("เรื่อง", "Complaint"), false),
+            (l.t("รับเรื่อง", "Received"), false),
+            (l.t("สถานะ", "Status"), false),
+            (l.t("หน่วยงาน", "Unit"), false),
+            (l.t("เหตุผล", "Reasons"), false),
+            (l.t("ตรวจแล้ว", "Inspections"), true),
+        ],
+    ));
+    for x in list.iter().take(INSPECTION_ROWS) {
+        let reasons: Vec<&str> = x.reasons.iter().map(|r| i18n::list_reason(l, *r)).collect();
+        let bad = x.inspections.iter().filter(|i| !i.consistent).count();
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}{}</td></tr>",
+            complaint_link(c, &x.complaint_id),
+            x.received_at
+                .map(|t| i18n::date(l, calendar::local_date(&t.0)))
+                .unwrap_or_default(),
+            i18n::status(l, x.status),
+            esc(x
+                .unit
+                .as_deref()
+                .map(|u| i18n::unit_name(l, u, &names))
+                .unwrap_or("")),
+            esc(&reasons.join(", ")),
+            x.inspections.len(),
+            if bad > 0 {
+                format!(" <span class=\"bad\">({bad} {})</span>", l.t("ไม่สอดคล้อง", "not as reported"))
+            } else {
+                String::new()
+            }
+        );
+    }
+    s.push_str("</tbody></table></div>");
+    if list.len() > INSPECTION_ROWS {
+        let _ = write!(
+            s,
+            "<p class=\"meta\">{}</p>",
+            match l {
+                Lang::Th => format!(
+                    "แสดง {} เรื่องที่เก่าที่สุดจาก {} เรื่อง รายการทั้งหมดดูได้จาก API และคำสั่ง inspect-list",
+                    count(INSPECTION_ROWS as u64),
+                    count(list.len() as u64)
+                ),
+                Lang::En => format!(
+                    "Showing the oldest {} of {}; the API and `rongtook inspect-list` give them all.",
+                    count(INSPECTION_ROWS as u64),
+                    count(list.len() as u64)
+                ),
+            }
+        );
+    }
+    page(c, l.t("การตรวจพื้นที่", "Field inspection"), "inspection", &s)
 }

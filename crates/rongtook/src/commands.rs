@@ -545,7 +545,7 @@ pub fn overdue(
     let store = open_existing(db)?;
     let folded = read_model::fold_log(&store, as_of, &mut |_| {})?;
     let views = folded.fold.views(&cal, &rules);
-    let report = read_model::overdue_of(&views, as_of, &cal, &rules, unit);
+    let report = read_model::overdue_of(&views, as_of, &rules, unit);
     print_json_or(json, &report, |out| write_overdue_table(out, &report))?;
     Ok(ExitCode::SUCCESS)
 }
@@ -820,6 +820,13 @@ pub fn print_summary(r: &Replayed, elapsed: std::time::Duration) {
         pct(on_time.r1),
         pct(on_time.r2),
         pct(on_time.r3),
+    );
+    let centre = projections::CentreShares::of(c, r.figures.fiscal_year);
+    println!(
+        "the centre on time: R0 forward {}, overdue obligations chased {}, complainants told {}",
+        pct(centre.forward),
+        pct(centre.chased),
+        pct(centre.informed),
     );
     println!("overdue obligations: {}", r.overdue.total);
     let mut units: Vec<_> = r.overdue.units.iter().collect();

@@ -121,7 +121,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<ExitCode> {
             ReportFormat::Csv => reports::evaluation::csv(rep),
             ReportFormat::Md => reports::evaluation::markdown(rep),
         },
-        Some(unit) => unit_report(a, unit, &chrome, &year, label.as_deref(), (&cal, &rules))?,
+        Some(unit) => unit_report(a, unit, &chrome, &year, label.as_deref(), &rules)?,
     };
     // Written whole or not at all.
     let tmp = a.out.with_extension("partial");
@@ -146,7 +146,7 @@ fn unit_report(
     chrome: &Chrome,
     year: &YearFigures,
     label: Option<&str>,
-    (cal, rules): (&calendar::Calendar, &projections::DeadlineRules),
+    rules: &projections::DeadlineRules,
 ) -> anyhow::Result<String> {
     let names = indicators::spec::bangkok_unit_names();
     if !year.knows_unit(unit) {
@@ -159,7 +159,7 @@ fn unit_report(
     let name = reports::i18n::unit_name(lang, unit, &names).to_string();
     let rep = &year.indicators[0];
     let page =
-        reports::pages::UnitPage::new(unit, &name, &year.complaints, [rep], year.as_of, cal, rules);
+        reports::pages::UnitPage::new(unit, &name, &year.complaints, [rep], year.as_of, rules);
     let of_period: Vec<&ComplaintView> = year
         .in_period()
         .into_iter()
