@@ -145,6 +145,13 @@ async function append(event) {
     await Promise.all([page.waitForURL(/permanent-secretary/), page.click('#inspection-filter button')]);
     check(await page.locator('#office option[selected]').getAttribute('value') === 'office:permanent-secretary-secretariat', 'the other office\'s list is shown');
     await shot('12-inspection');
+    await page.click('nav >> text=Oversight reports');
+    await page.waitForSelector('#centre-months');
+    check(await page.locator('#centre-months tbody tr').count() === 13, 'the centre\'s report has the twelve months and the year');
+    await page.click('#oversight-reports >> text=Field inspections, monthly report');
+    await page.waitForSelector('#inspection-districts');
+    check(true, 'the inspecting offices\' monthly report is one click away');
+    await shot('13-oversight');
 
     // A phone: nothing wider than the screen.
     await page.setViewportSize({ width: 390, height: 844 });

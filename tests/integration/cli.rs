@@ -934,3 +934,112 @@ fn inspect_list_gives_an_office_its_selection_list_as_the_fixture_says() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("not an inspecting office"));
 }
+
+#[test]
+fn the_watchers_reports_print_what_the_fixtures_hold() {
+    let dir = Scratch::new("oversight-report");
+    let report = |db: &Path, kind: &str, format: &str, lang: &str, more: &[&str]| {
+        let out = dir.path(&format!("{kind}-{lang}.{format}"));
+        let mut args = vec![
+            "report",
+            "--db",
+            s(db),
+            "--fiscal-year",
+            "2567",
+            "--oversight",
+            kind,
+            "--format",
+            format,
+            "--lang",
+            lang,
+            "--out",
+            s(&out),
+        ];
+        args.extend(more);
+        ok(&args);
+        std::fs::read_to_string(&out).unwrap()
+    };
+    // Inspections: 3 days in March for the Governor's secretariat (missed), 4 for the other.
+    let db = dir.path("inspections.db");
+    append_fixture(&db, "inspection-days-per-month");
+    let md = report(&db, "inspections", "md", "en", &[]);
+    assert!(
+        md.contains("| Office of the Governor's Secretary | Mar 2024 | 3 | missed | 4 | 1 | 0 |"),
+        "{md}"
+    );
+    assert!(md.contains(
+        "| Office of the Permanent Secretary's Secretary | Mar 2024 | 4 | met | 4 | 1 | 1 |"
+    ));
+    let half = report(&db, "half-year", "md", "en", &[]);
+    assert!(
+        half.contains(
+            "| Office of the Governor's Secretary | October-March | 3 | 0/6 | 4 | 1 | 0 |"
+        ),
+        "{half}"
+    );
+    let html = report(&db, "inspections", "html", "th", &[]);
+    assert!(html.contains("รายงานการลงพื้นที่ตรวจสอบประจำเดือน") && html.contains("มี.ค. 2567"));
+    let csv = report(&db, "inspections", "csv", "en", &[]);
+    assert!(
+        csv.starts_with('\u{feff}') && csv.contains("Mar 2024,3,missed,4,1,0"),
+        "{csv}"
+    );
+    // Directives per quarter, as of the fixture's instant: Q1 one met, one missed; Q2 one
+    // missed; Q3 one pending.
+    let db = dir.path("directives.db");
+    append_fixture(&db, "directive-follow-up-three-months");
+    let md = report(
+        &db,
+        "directives",
+        "md",
+        "en",
+        &["--as-of", "2024-07-01T12:00:00+07:00"],
+    );
+    for row in [
+        "| Q1 | 1 | 1 | 0 | 0 | 50.00% |",
+        "| Q2 | 0 | 1 | 0 | 0 | 0.00% |",
+        "| Q3 | 0 | 0 | 1 | 0 | – |",
+    ] {
+        assert!(md.contains(row), "{row}\n{md}");
+    }
+    // The centre: R0 across a weekend, one met and two missed of three due.
+    let db = dir.path("centre.db");
+    append_fixture(&db, "r0-forward-across-a-weekend");
+    let md = report(
+        &db,
+        "centre",
+        "md",
+        "en",
+        &["--as-of", "2024-03-09T12:00:00+07:00"],
+    );
+    assert!(md.contains("| Mar 2024 | 33.33% (1/3) |"), "{md}");
+    // An unknown report is bad input; an indicator's options do not mix with it.
+    let o = rongtook(&[
+        "report",
+        "--db",
+        s(&db),
+        "--fiscal-year",
+        "2567",
+        "--oversight",
+        "gossip",
+        "--out",
+        s(&dir.path("x.html")),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr)
+        .contains("one of centre, inspections, half-year, directives"));
+    let o = rongtook(&[
+        "report",
+        "--db",
+        s(&db),
+        "--fiscal-year",
+        "2567",
+        "--oversight",
+        "centre",
+        "--spec",
+        "bma-timeliness",
+        "--out",
+        s(&dir.path("x.html")),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+}

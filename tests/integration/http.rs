@@ -766,6 +766,16 @@ async fn the_watchers_record_their_duties_and_no_one_else_does() {
         assert_eq!(s, 200, "{body}");
         assert!(body.contains(title) && body.contains("id=\"inspection-months\""));
     }
+    for report in ["centre", "inspections", "half-year", "directives"] {
+        for lang in ["th", "en"] {
+            let uri = format!("/dashboard/oversight?lang={lang}&fy=2567&report={report}");
+            let (s, _, body) = page(&api, "GET", &uri, None, "").await;
+            assert_eq!(s, 200, "{uri}: {body}");
+            assert!(body.contains("id=\"oversight-reports\""), "{uri}");
+        }
+    }
+    let (s, _, _) = page(&api, "GET", "/dashboard/oversight?report=gossip", None, "").await;
+    assert_eq!(s, 400);
     let (s, _, _) = page(
         &api,
         "GET",

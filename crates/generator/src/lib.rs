@@ -342,7 +342,7 @@ impl Generator {
         else {
             return;
         };
-        if !unit.starts_with("district:") || !self.orng.chance(if listed { 0.35 } else { 0.04 }) {
+        if !unit.starts_with("district:") || !self.orng.chance(if listed { 0.12 } else { 0.012 }) {
             return;
         }
         let n = self.orng.range(1, 20) as u32;

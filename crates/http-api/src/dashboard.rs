@@ -38,6 +38,7 @@ pub struct PageQuery {
     state: Option<String>,
     category: Option<String>,
     office: Option<String>,
+    report: Option<String>,
 }
 
 impl PageQuery {
@@ -56,6 +57,7 @@ impl PageQuery {
             state: keep(self.state),
             category: keep(self.category),
             office: keep(self.office),
+            report: keep(self.report),
         }
     }
 }
@@ -483,6 +485,68 @@ pub async fn inspection(
             &months,
             &as_of_text,
         ))
+    })
+    .await
+}
+
+/// A watchers' report on the dashboard: the centre's duties, the inspections monthly or per
+/// half-year, the directives per quarter (`reports::oversight`, as `rongtook report
+/// --oversight` prints them).
+pub async fn oversight(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    page(state, &headers, q, |p| {
+        use reports::oversight::{self, Oversight};
+        let name = p.q.report.as_deref().unwrap_or("centre");
+        let kind = Oversight::parse(name).ok_or_else(|| {
+            Problem::bad_query(format!(
+                "report `{name}`: centre, inspections, half-year or directives"
+            ))
+        })?;
+        let data = p.year()?;
+        let all = p.state.model().all_complaints(now());
+        let tables = oversight::tables(
+            kind,
+            p.lang,
+            p.fy,
+            data.figures.as_of,
+            &data.figures.complaints,
+            &all,
+            p.state.rules(),
+        );
+        let c = p.chrome(
+            "/dashboard/oversight",
+            &[("report", &p.q.report)],
+            Some(data.key.1),
+        );
+        let mut html = oversight::html(&c, kind, p.fy, &tables);
+        // The other reports, one click away.
+        let links: Vec<String> = Oversight::ALL
+            .iter()
+            .map(|o| {
+                format!(
+                    "<a href=\"{}\"{}>{}</a>",
+                    c.link("/dashboard/oversight", &[("report", o.as_str())]),
+                    if *o == kind {
+                        " aria-current=\"page\""
+                    } else {
+                        ""
+                    },
+                    reports::html::esc(o.title(p.lang))
+                )
+            })
+            .collect();
+        html = html.replacen(
+            "<main id=\"main\">",
+            &format!(
+                "<main id=\"main\"><p id=\"oversight-reports\">{}</p>",
+                links.join(" · ")
+            ),
+            1,
+        );
+        Ok(html)
     })
     .await
 }

@@ -20,11 +20,11 @@ pub use overdue::{
     merge_overdue, overdue, ObligationKind, OverdueItem, OverdueReport, OverdueUnit, CENTRE,
 };
 pub use oversight::{
-    inspection_list, inspection_months, InspectingOffice, InspectionMonth, ListReason, Listed,
-    INSPECTING_OFFICES,
+    inspection_list, inspection_months, inspections_by_district, InspectingOffice,
+    InspectionDistrict, InspectionMonth, ListReason, Listed, INSPECTING_OFFICES,
 };
 pub use rules::{CheckpointRoll, DeadlineRules};
-pub use shares::{CentreShares, OnTime, Share};
+pub use shares::{directive_follow_ups, CentreShares, OnTime, Share};
 
 /// Writes a list as a canonical JSON array: one element per line, compact elements, so that
 /// large outputs stay diffable line by line.

@@ -198,3 +198,45 @@ pub fn inspection_months<'a>(
         })
         .collect()
 }
+
+/// One office's inspections in one month in one district.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InspectionDistrict {
+    pub office: String,
+    /// `YYYY-MM`.
+    pub month: String,
+    pub district: String,
+    pub inspections: u32,
+    pub complaints: u32,
+    pub inconsistent: u32,
+}
+
+/// Every office's inspections per month and district of the complaint (offices, months and
+/// districts in order).
+pub fn inspections_by_district<'a>(
+    complaints: impl IntoIterator<Item = &'a ComplaintView>,
+) -> Vec<InspectionDistrict> {
+    let mut acc: BTreeMap<(String, String, String), (u32, BTreeMap<String, bool>)> =
+        BTreeMap::new();
+    for c in complaints {
+        for i in &c.inspections {
+            let d = local_date(&i.inspected_at.0);
+            let month = format!("{:04}-{:02}", d.year(), d.month());
+            let a = acc
+                .entry((i.office.clone(), month, c.district.clone()))
+                .or_default();
+            a.0 += 1;
+            *a.1.entry(c.complaint_id.clone()).or_insert(false) |= !i.consistent;
+        }
+    }
+    acc.into_iter()
+        .map(|((office, month, district), (n, cs))| InspectionDistrict {
+            office,
+            month,
+            district,
+            inspections: n,
+            complaints: cs.len() as u32,
+            inconsistent: cs.values().filter(|b| **b).count() as u32,
+        })
+        .collect()
+}

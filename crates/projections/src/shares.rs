@@ -104,15 +104,23 @@ impl CentreShares {
         complaints: impl IntoIterator<Item = &'a ComplaintView>,
         fy: FiscalYear,
     ) -> CentreShares {
+        CentreShares::of_dates(complaints, |d| fy.contains(d))
+    }
+
+    /// Over complaints received, and rounds forwarded, on the local dates `keep` takes.
+    pub fn of_dates<'a>(
+        complaints: impl IntoIterator<Item = &'a ComplaintView>,
+        keep: impl Fn(chrono::NaiveDate) -> bool,
+    ) -> CentreShares {
         let mut s = CentreShares::default();
         for c in complaints {
-            if c.received_at.is_some_and(|t| fy.contains(local_date(&t.0))) {
+            if c.received_at.is_some_and(|t| keep(local_date(&t.0))) {
                 s.forward.add(c.forward_status);
             }
             for r in c
                 .rounds
                 .iter()
-                .filter(|r| fy.contains(local_date(&r.forwarded_at.0)))
+                .filter(|r| keep(local_date(&r.forwarded_at.0)))
             {
                 r.chased.iter().for_each(|ch| s.chased.add(Some(ch.status)));
                 s.informed.add(r.inform_status);
@@ -120,6 +128,27 @@ impl CentreShares {
         }
         s
     }
+}
+
+/// A unit's directives followed up: the three-month follow-ups of the rounds of Governor's
+/// directives forwarded on the dates `keep` takes, per unit (in id order).
+pub fn directive_follow_ups<'a>(
+    complaints: impl IntoIterator<Item = &'a ComplaintView>,
+    keep: impl Fn(chrono::NaiveDate) -> bool,
+) -> Vec<(String, Share, u64)> {
+    let mut by_unit: std::collections::BTreeMap<String, (Share, u64)> = Default::default();
+    for c in complaints {
+        for r in c
+            .rounds
+            .iter()
+            .filter(|r| r.follow_up_status.is_some() && keep(local_date(&r.forwarded_at.0)))
+        {
+            let e = by_unit.entry(r.unit.clone()).or_default();
+            e.0.add(r.follow_up_status);
+            e.1 += u64::from(r.follow_up_status == Some(Judgement::Pending));
+        }
+    }
+    by_unit.into_iter().map(|(u, (s, p))| (u, s, p)).collect()
 }
 
 impl RoundView {

@@ -146,6 +146,14 @@ impl ReadModel {
         }
     }
 
+    /// Every complaint of the live fold, judged as of `now`, sorted by id.
+    pub fn all_complaints(&self, now: DateTime<FixedOffset>) -> Vec<ComplaintView> {
+        let live = self.live.read();
+        let ids = live.fold.ids_in(None);
+        live.fold
+            .views_of_at(&ids, &self.calendar, &self.rules, now)
+    }
+
     /// An inspecting office's selection list as of `as_of` (a past instant: the log as it
     /// stood then), or of now from the live fold; with every office's inspections per month.
     pub fn inspection(

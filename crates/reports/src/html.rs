@@ -219,6 +219,12 @@ pub fn page(c: &Chrome, title: &str, active: &str, body: &str) -> String {
                 "ตรวจพื้นที่",
                 "Inspection",
             ),
+            (
+                "oversight",
+                "/dashboard/oversight",
+                "รายงานกำกับติดตาม",
+                "Oversight reports",
+            ),
         ] {
             let cur = if key == active {
                 " aria-current=\"page\""

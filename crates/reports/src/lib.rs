@@ -12,6 +12,7 @@ pub mod html;
 pub mod i18n;
 pub mod map;
 pub mod model;
+pub mod oversight;
 pub mod pages;
 pub mod svg;
 

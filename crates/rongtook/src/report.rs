@@ -31,9 +31,19 @@ pub struct ReportArgs {
     /// Fiscal year, B.E. (2567) or C.E. (2024).
     #[arg(long)]
     pub fiscal_year: String,
-    /// The indicator: a built-in id or a spec file.
-    #[arg(long, value_name = "NAME_OR_FILE")]
-    pub spec: String,
+    /// The indicator: a built-in id or a spec file (not with --oversight).
+    #[arg(
+        long,
+        value_name = "NAME_OR_FILE",
+        required_unless_present = "oversight"
+    )]
+    pub spec: Option<String>,
+    /// A watchers' report instead of an indicator's: `centre` (the 1555 centre's R0, chases
+    /// and messages per month), `inspections` (the inspecting offices' monthly report),
+    /// `half-year` (their twice-yearly summary) or `directives` (the Governor's directives
+    /// followed up per quarter).
+    #[arg(long, conflicts_with_all = ["spec", "unit", "quarter", "month"])]
+    pub oversight: Option<String>,
     #[arg(long, value_enum, default_value = "html")]
     pub format: ReportFormat,
     /// One unit's report (e.g. `district:bang-rak`); without it, the evaluation of every unit.
@@ -95,7 +105,10 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<ExitCode> {
     };
     let rules = load_rules(&a.calendar)?;
     let cal = load_calendar(&a.calendar)?;
-    let spec = load_spec(&a.spec)?;
+    if let Some(kind) = &a.oversight {
+        return oversight_report(a, kind, lang, (&cal, &rules));
+    }
+    let spec = load_spec(a.spec.as_deref().expect("required unless --oversight"))?;
     let store = open_existing(&a.db)?;
     let (fy, folded) = fold_year(&store, &a.fiscal_year, a.as_of.as_deref(), &cal)?;
     let period = period_of(a, fy)?;
@@ -123,10 +136,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<ExitCode> {
         },
         Some(unit) => unit_report(a, unit, &chrome, &year, label.as_deref(), &rules)?,
     };
-    // Written whole or not at all.
-    let tmp = a.out.with_extension("partial");
-    std::fs::write(&tmp, &text).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, &a.out).with_context(|| format!("writing {}", a.out.display()))?;
+    write_whole(&a.out, &text)?;
     println!(
         "report written to {} ({} complaints{}, {} units; log position {})",
         a.out.display(),
@@ -136,6 +146,56 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<ExitCode> {
         folded.head.position
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// A watchers' report: the tables of `reports::oversight` over the fiscal year.
+fn oversight_report(
+    a: &ReportArgs,
+    kind: &str,
+    lang: Lang,
+    (cal, rules): (&calendar::Calendar, &projections::DeadlineRules),
+) -> anyhow::Result<ExitCode> {
+    use reports::oversight::{self, Oversight};
+    let Some(kind) = Oversight::parse(kind) else {
+        let names: Vec<&str> = Oversight::ALL.iter().map(|o| o.as_str()).collect();
+        bad_input!("--oversight `{kind}`: one of {}", names.join(", "));
+    };
+    let store = open_existing(&a.db)?;
+    let (fy, folded) = fold_year(&store, &a.fiscal_year, a.as_of.as_deref(), cal)?;
+    let as_of = folded.as_of();
+    let year = YearFigures::compute(&folded, fy, as_of, cal, rules, &[]);
+    let all = folded.fold.views(cal, rules);
+    let tables = oversight::tables(kind, lang, fy, as_of, &year.complaints, &all, rules);
+    let chrome = Chrome {
+        lang,
+        medium: Medium::Print,
+        here: String::new(),
+        viewer: None,
+        fiscal_year: fy.ce(),
+        head: folded.head.position,
+    };
+    let text = match a.format {
+        ReportFormat::Html => oversight::html(&chrome, kind, fy, &tables),
+        ReportFormat::Csv => oversight::csv(kind, lang, fy, &tables),
+        ReportFormat::Md => oversight::markdown(kind, lang, fy, &tables),
+    };
+    write_whole(&a.out, &text)?;
+    println!(
+        "report written to {} ({}: {} rows; log position {})",
+        a.out.display(),
+        kind.as_str(),
+        oversight::rows(&tables),
+        folded.head.position
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes a report whole or not at all.
+fn write_whole(out: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    let tmp = out.with_extension("partial");
+    std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, out).with_context(|| format!("writing {}", out.display()))?;
+    Ok(())
 }
 
 /// A unit's report in the asked format: its steps, its backlog, and the complaints of the
