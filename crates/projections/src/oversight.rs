@@ -216,8 +216,9 @@ pub struct InspectionDistrict {
 pub fn inspections_by_district<'a>(
     complaints: impl IntoIterator<Item = &'a ComplaintView>,
 ) -> Vec<InspectionDistrict> {
-    let mut acc: BTreeMap<(String, String, String), (u32, BTreeMap<String, bool>)> =
-        BTreeMap::new();
+    // (office, month, district) -> visits, and each complaint: found not as reported.
+    type Visits = (u32, BTreeMap<String, bool>);
+    let mut acc: BTreeMap<(String, String, String), Visits> = BTreeMap::new();
     for c in complaints {
         for i in &c.inspections {
             let d = local_date(&i.inspected_at.0);
