@@ -1,12 +1,13 @@
 // End-to-end test of the dashboard in headless Chromium (Debian's package), driven by
 // playwright-core. Run by tests/integration/browser.rs, which starts the server and passes:
-//   node dashboard.cjs BASE_URL ADMIN_TOKEN INTAKE_TOKEN SCREENSHOT_DIR CHROMIUM
+//   node dashboard.cjs BASE_URL ADMIN_TOKEN INTAKE_TOKEN SCREENSHOT_DIR CHROMIUM UNIT_TOKEN INSPECTOR_TOKEN
+// (the unit token is district:bang-rak's, the inspector's the Governor's secretariat's)
 // Exits non-zero, naming the failed step, on the first check that does not hold.
 'use strict';
 const { chromium } = require('playwright-core');
 const path = require('path');
 
-const [base, adminToken, intakeToken, shots, executablePath] = process.argv.slice(2);
+const [base, adminToken, intakeToken, shots, executablePath, unitToken, inspectorToken] = process.argv.slice(2);
 const FY = '2567';
 
 function check(cond, what) {
@@ -152,6 +153,51 @@ async function append(event) {
     await page.waitForSelector('#inspection-districts');
     check(true, 'the inspecting offices\' monthly report is one click away');
     await shot('13-oversight');
+
+    // Worklists: each role signs in and records one event of each kind from its forms.
+    const signIn = async (token) => {
+      if (await page.locator('form[action="/dashboard/logout"] button').count() > 0) {
+        await page.click('form[action="/dashboard/logout"] button');
+      }
+      await page.goto(`${base}/dashboard/login?lang=en`);
+      await page.fill('#token', token);
+      await page.click('form[action="/dashboard/login"] button');
+      await page.waitForSelector('text=Signed in as');
+      await page.goto(`${base}/dashboard/worklist?lang=en`);
+      await page.waitForSelector('#worklist');
+    };
+    const record = async (kind, fill) => {
+      const form = page.locator(`form.task-form[data-kind="${kind}"]`).first();
+      check(await form.count() === 1, 'the worklist offers a `' + kind + '` form');
+      if (fill) await fill(form);
+      await Promise.all([page.waitForURL(/done=/), form.locator('button').click()]);
+      const notice = await page.textContent('#notice');
+      check(notice.includes('Recorded'), 'the `' + kind + '` form recorded its event: ' + notice.trim());
+    };
+    const wid = 'E2E-WL-' + Date.now();
+    await append({
+      id: '0190b000-0000-7000-a000-' + String(Date.now()).padStart(12, '0').slice(-12),
+      stream: wid, type: 'received', occurred_at: new Date().toISOString(), actor: 'e2e',
+      data: { channel: 'traffy_fondue', category: 'road', district: 'bang-rak', subject: 'E2E worklist', complainant: { anonymous: false, name: 'E2E', wants_update: true } },
+    });
+    await signIn(intakeToken);
+    const fwd = page.locator(`tr:has(a:text("${wid}")) form.task-form[data-kind="forward"]`);
+    await fwd.locator('input[name="to_unit"]').fill('district:bang-rak');
+    await Promise.all([page.waitForURL(/done=/), fwd.locator('button').click()]);
+    check((await page.textContent('#notice')).includes('forwarded'), 'the centre forwarded the new complaint from its worklist');
+    await record('chase');
+    await record('inform', (f) => f.locator('select[name="method"]').selectOption('sms'));
+    await shot('14-worklist-centre');
+    await signIn(unitToken);
+    const ack = page.locator(`tr:has(a:text("${wid}")) form.task-form[data-kind="acknowledge"]`);
+    await Promise.all([page.waitForURL(/done=/), ack.locator('button').click()]);
+    check((await page.textContent('#notice')).includes('acknowledged'), 'the unit acknowledged the complaint the centre forwarded');
+    await record('progress', (f) => f.locator('input[name="note"]').fill('team on site'));
+    await record('close', (f) => f.locator('input[name="answer"]').fill('repaired'));
+    await shot('15-worklist-unit');
+    await signIn(inspectorToken);
+    await record('inspect', (f) => f.locator('select[name="consistent"]').selectOption('false'));
+    await shot('16-worklist-inspector');
 
     // A phone: nothing wider than the screen.
     await page.setViewportSize({ width: 390, height: 844 });

@@ -172,6 +172,8 @@ fn the_dashboard_works_in_headless_chromium() {
             &tokens["intake"],
             shots.to_str().unwrap(),
             chromium.to_str().unwrap(),
+            &tokens["bang-rak"],
+            &tokens["inspector"],
         ])
         .env("NODE_PATH", &modules)
         .output()

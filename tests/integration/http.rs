@@ -1715,3 +1715,192 @@ async fn traffy_webhooks_append_the_ticket_lifecycle() {
     .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
 }
+
+/// The value of a hidden field of a page's first form.
+fn hidden_field<'a>(html: &'a str, name: &str) -> &'a str {
+    let at = html
+        .find(&format!("name=\"{name}\" value=\""))
+        .unwrap_or_else(|| panic!("no `{name}` in {html}"));
+    let rest = &html[at + name.len() + 15..];
+    &rest[..rest.find('"').unwrap()]
+}
+
+#[tokio::test]
+async fn worklists_record_through_the_append_path_with_forms_protected_against_forgery() {
+    let api = api(64 * 1024).await;
+    let post = |who: &'static str, body: String| {
+        let api = &api;
+        async move { call_as(api, Some(who), "POST", "/v1/events", &body).await }
+    };
+    let named = received("0190a000-0000-7000-a000-000000000001", "C-WL").replace(
+        r#""complainant":{"anonymous":true}"#,
+        r#""complainant":{"anonymous":false,"name":"Somchai","contact":"0812345678","wants_update":true}"#,
+    );
+    assert_eq!(post("intake", named).await.0, StatusCode::CREATED);
+    let cookie = |who: &str| format!("rongtook_token={}", api.tokens[who]);
+    // Not signed in: to the sign-in page; a form without a session: 401.
+    let (s, head, _) = page(&api, "GET", "/dashboard/worklist?lang=en", None, "").await;
+    assert_eq!(s, 303);
+    assert!(
+        head.contains("location: /dashboard/login?lang=en"),
+        "{head}"
+    );
+    let (s, _, _) = page(
+        &api,
+        "POST",
+        "/dashboard/worklist",
+        None,
+        "csrf=x&kind=forward&stream=C-WL",
+    )
+    .await;
+    assert_eq!(s, 401);
+    // The centre sees the complaint to forward, and forwards it from the form.
+    let (s, _, html) = page(
+        &api,
+        "GET",
+        "/dashboard/worklist?lang=en",
+        Some(&cookie("intake")),
+        "",
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("data-task=\"forward\"") && html.contains("C-WL"),
+        "{html}"
+    );
+    let csrf = hidden_field(&html, "csrf").to_string();
+    // Without the page's token: refused, nothing recorded.
+    let forged = "csrf=forged&lang=en&kind=forward&stream=C-WL&to_unit=district%3Abang-rak";
+    let (s, _, html) = page(
+        &api,
+        "POST",
+        "/dashboard/worklist",
+        Some(&cookie("intake")),
+        forged,
+    )
+    .await;
+    assert_eq!(s, 403);
+    assert!(html.contains("anti-forgery"), "{html}");
+    let (_, _, v) = call_as(&api, Some("admin"), "GET", "/v1/complaints/C-WL", "").await;
+    assert_eq!(v["status"], "received");
+    let form = format!("csrf={csrf}&lang=en&kind=forward&stream=C-WL&to_unit=district%3Abang-rak");
+    let (s, head, _) = page(
+        &api,
+        "POST",
+        "/dashboard/worklist",
+        Some(&cookie("intake")),
+        &form,
+    )
+    .await;
+    assert_eq!(s, 303, "{head}");
+    assert!(head.contains("done=forwarded"), "{head}");
+    let (_, _, v) = call_as(&api, Some("admin"), "GET", "/v1/complaints/C-WL/events", "").await;
+    assert!(v[1]["actor"].as_str().unwrap().ends_with(":intake"), "{v}");
+    // The same forward again: the lifecycle refuses it, shown in the page's language.
+    let again = form.replace("lang=en", "lang=th");
+    let (s, _, html) = page(
+        &api,
+        "POST",
+        "/dashboard/worklist",
+        Some(&cookie("intake")),
+        &again,
+    )
+    .await;
+    assert_eq!(s, 422);
+    assert!(
+        html.contains("ไม่ได้บันทึก") && html.contains("already assigned"),
+        "{html}"
+    );
+    // A form the role may not send: 403, the problem shown.
+    let (_, _, unit_page) = page(
+        &api,
+        "GET",
+        "/dashboard/worklist?lang=en",
+        Some(&cookie("bang-rak")),
+        "",
+    )
+    .await;
+    assert!(
+        unit_page.contains("data-task=\"acknowledge\""),
+        "{unit_page}"
+    );
+    let unit_csrf = hidden_field(&unit_page, "csrf").to_string();
+    let chase = format!(
+        "csrf={unit_csrf}&lang=en&kind=chase&stream=C-WL&unit=district%3Abang-rak&obligation=ack"
+    );
+    let (s, _, html) = page(
+        &api,
+        "POST",
+        "/dashboard/worklist",
+        Some(&cookie("bang-rak")),
+        &chase,
+    )
+    .await;
+    assert_eq!(s, 403, "{html}");
+    // The unit acknowledges, reports, closes; the centre tells the complainant.
+    for body in [
+        "kind=acknowledge&stream=C-WL".to_string(),
+        "kind=progress&stream=C-WL&note=team+sent".to_string(),
+        "kind=close&stream=C-WL&outcome=resolved&answer=fixed".to_string(),
+    ] {
+        let form = format!("csrf={unit_csrf}&lang=en&{body}");
+        let (s, head, html) = page(
+            &api,
+            "POST",
+            "/dashboard/worklist",
+            Some(&cookie("bang-rak")),
+            &form,
+        )
+        .await;
+        assert_eq!(s, 303, "{body}: {head}{html}");
+    }
+    let (_, _, html) = page(
+        &api,
+        "GET",
+        "/dashboard/worklist?lang=en",
+        Some(&cookie("intake")),
+        "",
+    )
+    .await;
+    assert!(html.contains("data-task=\"inform\""), "{html}");
+    let inform = format!("csrf={csrf}&lang=en&kind=inform&stream=C-WL&method=phone&note=told");
+    let (s, _, _) = page(
+        &api,
+        "POST",
+        "/dashboard/worklist",
+        Some(&cookie("intake")),
+        &inform,
+    )
+    .await;
+    assert_eq!(s, 303);
+    let (_, _, v) = call_as(&api, Some("admin"), "GET", "/v1/complaints/C-WL", "").await;
+    assert_eq!(v["rounds"][0]["inform_status"], "met", "{v}");
+    // An inspector records a field inspection for its own office only.
+    let (_, _, insp) = page(
+        &api,
+        "GET",
+        "/dashboard/worklist?lang=en",
+        Some(&cookie("inspector")),
+        "",
+    )
+    .await;
+    let insp_csrf = hidden_field(&insp, "csrf").to_string();
+    assert_ne!(insp_csrf, csrf, "each session has its own token");
+    let form = format!(
+        "csrf={insp_csrf}&lang=en&kind=inspect&stream=C-WL&consistent=false&note=still+broken"
+    );
+    let (s, _, _) = page(
+        &api,
+        "POST",
+        "/dashboard/worklist",
+        Some(&cookie("inspector")),
+        &form,
+    )
+    .await;
+    assert_eq!(s, 303);
+    let (_, _, v) = call_as(&api, Some("admin"), "GET", "/v1/complaints/C-WL", "").await;
+    assert_eq!(
+        v["inspections"][0]["office"], "office:governor-secretariat",
+        "{v}"
+    );
+}

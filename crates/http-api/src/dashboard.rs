@@ -141,7 +141,7 @@ fn page_or_problem(lang: Lang, r: Result<String, Problem>) -> Response {
     }
 }
 
-fn cookie_token(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn cookie_token(headers: &HeaderMap) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()

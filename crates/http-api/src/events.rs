@@ -69,15 +69,15 @@ pub(crate) async fn post_events(
     append_as_caller(&state, &caller, events, true).await
 }
 
-/// Appends `events` for `caller` (each one it may append; with `as_token`, recorded with the
-/// token's identity as the actor rather than what the sender wrote) and answers with what
-/// was stored. No events: an empty 200 answer.
-pub(crate) async fn append_as_caller(
+/// The one append path of the API, the webhooks and the dashboard's forms: each event one the
+/// caller may append (403 naming it otherwise), recorded as the token when `as_token`, then
+/// the writer (the store checks form, order and the lifecycle: 4xx problems).
+pub(crate) async fn append_checked(
     state: &AppState,
     caller: &auth::Caller,
     mut events: Vec<NewEvent>,
     as_token: bool,
-) -> Result<Response, Problem> {
+) -> Result<event_store::AppendReport, Problem> {
     for (i, e) in events.iter_mut().enumerate() {
         caller.may_append(e).map_err(|why| {
             let mut p = auth::forbidden(why);
@@ -89,6 +89,18 @@ pub(crate) async fn append_as_caller(
             e.actor = caller.actor();
         }
     }
+    state.writer().append(events).await
+}
+
+/// Appends `events` for `caller` (each one it may append; with `as_token`, recorded with the
+/// token's identity as the actor rather than what the sender wrote) and answers with what
+/// was stored. No events: an empty 200 answer.
+pub(crate) async fn append_as_caller(
+    state: &AppState,
+    caller: &auth::Caller,
+    events: Vec<NewEvent>,
+    as_token: bool,
+) -> Result<Response, Problem> {
     if events.is_empty() {
         let answer = AppendAnswer {
             appended: 0,
@@ -98,7 +110,7 @@ pub(crate) async fn append_as_caller(
         return Ok((StatusCode::OK, Json(answer)).into_response());
     }
     let ids: Vec<String> = events.iter().map(|e| e.id.to_string()).collect();
-    let report = state.writer().append(events).await?;
+    let report = append_checked(state, caller, events, as_token).await?;
     let status = if report.appended == 0 {
         StatusCode::OK
     } else {

@@ -23,6 +23,7 @@ pub mod open311_form;
 mod problem;
 mod state;
 pub mod traffy_sync;
+mod worklist;
 mod writer;
 
 use std::future::Future;
@@ -76,6 +77,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/dashboard/map"),
     ("get", "/dashboard/inspection"),
     ("get", "/dashboard/oversight"),
+    ("get", "/dashboard/worklist"),
+    ("post", "/dashboard/worklist"),
     ("get", "/dashboard/units/{unit}"),
     ("get", "/dashboard/complaints/{id}"),
     ("get", "/dashboard/live"),
@@ -113,6 +116,8 @@ fn handler(method: &str, path: &str) -> MethodRouter<AppState> {
         ("get", "/dashboard/map") => get(dashboard::map),
         ("get", "/dashboard/inspection") => get(dashboard::inspection),
         ("get", "/dashboard/oversight") => get(dashboard::oversight),
+        ("get", "/dashboard/worklist") => get(worklist::show),
+        ("post", "/dashboard/worklist") => post(worklist::record),
         ("get", "/dashboard/units/{unit}") => get(dashboard::unit),
         ("get", "/dashboard/complaints/{id}") => get(dashboard::complaint),
         ("get", "/dashboard/live") => get(dashboard::live),

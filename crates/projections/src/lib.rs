@@ -10,6 +10,7 @@ pub mod overdue;
 pub mod oversight;
 pub mod rules;
 pub mod shares;
+pub mod worklist;
 
 pub use complaint::{
     ChaseView, CheckpointView, ComplaintFold, ComplaintView, InspectionView, Period, RoundEnd,
@@ -25,6 +26,7 @@ pub use oversight::{
 };
 pub use rules::{CheckpointRoll, DeadlineRules};
 pub use shares::{directive_follow_ups, CentreShares, OnTime, Share};
+pub use worklist::{worklist, Task, TaskKind, Worker};
 
 /// Writes a list as a canonical JSON array: one element per line, compact elements, so that
 /// large outputs stay diffable line by line.

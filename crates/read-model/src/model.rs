@@ -146,6 +146,29 @@ impl ReadModel {
         }
     }
 
+    /// What `who` owes now, from the live fold: most pressing first.
+    pub fn worklist(
+        &self,
+        who: &projections::Worker,
+        now: DateTime<FixedOffset>,
+    ) -> Vec<projections::Task> {
+        let live = self.live.read();
+        let ids: Vec<&str> = live
+            .fold
+            .summaries()
+            .filter(|s| match who {
+                projections::Worker::Centre => s.status.is_open() || s.owes_inform,
+                projections::Worker::Unit(u) => s.unit == Some(u.as_str()),
+                projections::Worker::Inspector(_) => true,
+            })
+            .map(|s| s.complaint_id)
+            .collect();
+        let views = live
+            .fold
+            .views_of_at(&ids, &self.calendar, &self.rules, now);
+        projections::worklist(&views, who, now, &self.rules)
+    }
+
     /// Every complaint of the live fold, judged as of `now`, sorted by id.
     pub fn all_complaints(&self, now: DateTime<FixedOffset>) -> Vec<ComplaintView> {
         let live = self.live.read();

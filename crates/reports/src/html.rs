@@ -225,6 +225,7 @@ pub fn page(c: &Chrome, title: &str, active: &str, body: &str) -> String {
                 "รายงานกำกับติดตาม",
                 "Oversight reports",
             ),
+            ("worklist", "/dashboard/worklist", "งานที่ต้องทำ", "Worklist"),
         ] {
             let cur = if key == active {
                 " aria-current=\"page\""

@@ -15,6 +15,7 @@ pub mod model;
 pub mod oversight;
 pub mod pages;
 pub mod svg;
+pub mod worklist;
 
 pub use i18n::Lang;
 pub use model::{LeagueRow, LeagueSort, Overview, Share};
