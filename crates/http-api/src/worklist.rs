@@ -245,6 +245,22 @@ fn data_of(f: &WorkForm, role: &Role) -> Result<EventData, (String, String)> {
     }
 }
 
+/// The event a form records, as the caller, now; checked for form as `POST /v1/events` checks
+/// it.
+fn event_of(f: &WorkForm, caller: &Caller) -> Result<NewEvent, (String, String)> {
+    let event = NewEvent {
+        id: uuid::Uuid::now_v7(),
+        stream: f.stream.trim().to_string(),
+        occurred_at: now(),
+        occurred_after: None,
+        actor: caller.actor(),
+        data: data_of(f, &caller.role)?,
+        expected_version: None,
+    };
+    event_model::wire::check_form(&event)?;
+    Ok(event)
+}
+
 /// `POST /dashboard/worklist`: records one form's event, then shows the worklist again.
 pub async fn record(
     State(state): State<AppState>,
@@ -284,8 +300,8 @@ pub async fn record(
         title: title.to_string(),
         detail,
     };
-    let data = match data_of(&f, &caller.role) {
-        Ok(d) => d,
+    let event = match event_of(&f, &caller) {
+        Ok(e) => e,
         Err((field, why)) => {
             let n = refused(
                 422,
@@ -303,31 +319,6 @@ pub async fn record(
             .await;
         }
     };
-    let event = NewEvent {
-        id: uuid::Uuid::now_v7(),
-        stream: f.stream.trim().to_string(),
-        occurred_at: now(),
-        occurred_after: None,
-        actor: caller.actor(),
-        data,
-        expected_version: None,
-    };
-    if let Err((field, why)) = event_model::wire::check_form(&event) {
-        let n = refused(
-            422,
-            lang.t("ข้อมูลไม่ครบหรือไม่ถูกต้อง", "Unprocessable"),
-            format!("`{field}` {why}"),
-        );
-        return render(
-            state,
-            caller,
-            token,
-            lang,
-            Some(n),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
     let kind = event.event_type();
     match append_checked(&state, &caller, vec![event], true).await {
         Ok(_) => (

@@ -115,14 +115,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<ExitCode> {
     let as_of = folded.as_of();
     let year = YearFigures::compute_for(&folded, fy, period, as_of, &cal, &rules, &[spec]);
     let rep = &year.indicators[0];
-    let chrome = Chrome {
-        lang,
-        medium: Medium::Print,
-        here: String::new(),
-        viewer: None,
-        fiscal_year: fy.ce(),
-        head: folded.head.position,
-    };
+    let chrome = print_chrome(lang, fy, folded.head.position);
     let label = reports::i18n::period_label(lang, fy, period);
     let selected = year.in_period();
     let text = match &a.unit {
@@ -166,14 +159,7 @@ fn oversight_report(
     let year = YearFigures::compute(&folded, fy, as_of, cal, rules, &[]);
     let all = folded.fold.views(cal, rules);
     let tables = oversight::tables(kind, lang, fy, as_of, &year.complaints, &all, rules);
-    let chrome = Chrome {
-        lang,
-        medium: Medium::Print,
-        here: String::new(),
-        viewer: None,
-        fiscal_year: fy.ce(),
-        head: folded.head.position,
-    };
+    let chrome = print_chrome(lang, fy, folded.head.position);
     let text = match a.format {
         ReportFormat::Html => oversight::html(&chrome, kind, fy, &tables),
         ReportFormat::Csv => oversight::csv(kind, lang, fy, &tables),
@@ -188,6 +174,18 @@ fn oversight_report(
         folded.head.position
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The frame of a printed report.
+fn print_chrome(lang: Lang, fy: FiscalYear, head: u64) -> Chrome {
+    Chrome {
+        lang,
+        medium: Medium::Print,
+        here: String::new(),
+        viewer: None,
+        fiscal_year: fy.ce(),
+        head,
+    }
 }
 
 /// Writes a report whole or not at all.
