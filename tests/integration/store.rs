@@ -450,3 +450,77 @@ fn folds_see_the_same_complaints_from_the_lean_scan() {
     );
     assert_eq!(full.monthly_reports(), lean.monthly_reports());
 }
+
+/// The backend conformance suite (`event_store::conformance`), on SQLite in memory and on a
+/// file: what every backend of the trait must do.
+#[test]
+fn sqlite_passes_the_backend_conformance_suite() {
+    let in_memory = event_store::conformance::run(&mut || {
+        Box::new(SqliteStore::open_in_memory().unwrap()) as Box<dyn EventStore>
+    });
+    assert_eq!(in_memory, Ok(()));
+    let dir = Scratch::new("conformance");
+    let mut n = 0;
+    let on_disk = event_store::conformance::run(&mut || {
+        n += 1;
+        Box::new(SqliteStore::open(&dir.path(&format!("log-{n}.db")), Durability::Full).unwrap())
+            as Box<dyn EventStore>
+    });
+    assert_eq!(on_disk, Ok(()));
+}
+
+/// The suite can fail: a store that forgets idempotency and time order is caught.
+#[test]
+fn the_conformance_suite_catches_a_store_that_breaks_the_rules() {
+    /// SQLite, but every repeat is sent with fresh ids and every event is re-timed to the
+    /// stream's last: repeats are stored again, out-of-order events accepted.
+    struct Careless(SqliteStore);
+    impl EventStore for Careless {
+        fn append_iter(
+            &mut self,
+            events: &mut dyn Iterator<Item = Result<NewEvent, event_model::WireError>>,
+            recorded_at: chrono::DateTime<chrono::FixedOffset>,
+        ) -> Result<event_store::AppendReport, event_store::AppendError> {
+            let mut batch: Vec<NewEvent> = events.map(|e| e.unwrap()).collect();
+            for e in &mut batch {
+                e.id = uuid::Uuid::now_v7();
+                if let Some(last) = self.0.read_stream(&e.stream).unwrap().last() {
+                    e.occurred_at = e.occurred_at.max(last.occurred_at);
+                }
+            }
+            self.0.append(&batch, recorded_at)
+        }
+        fn head(&self) -> Result<event_store::Head, StoreError> {
+            self.0.head()
+        }
+        fn read_stream(&self, s: &str) -> Result<Vec<event_model::RecordedEvent>, StoreError> {
+            self.0.read_stream(s)
+        }
+        fn read_after(
+            &self,
+            after: u64,
+            limit: u64,
+        ) -> Result<Vec<event_model::RecordedEvent>, StoreError> {
+            self.0.read_after(after, limit)
+        }
+        fn scan(
+            &self,
+            after: u64,
+            f: &mut dyn FnMut(event_model::RecordedEvent),
+        ) -> Result<u64, StoreError> {
+            self.0.scan(after, f)
+        }
+        fn verify(&self) -> Result<event_store::VerifyReport, StoreError> {
+            self.0.verify()
+        }
+    }
+    let failures = event_store::conformance::run(&mut || {
+        Box::new(Careless(SqliteStore::open_in_memory().unwrap())) as Box<dyn EventStore>
+    })
+    .unwrap_err();
+    let checks: Vec<&str> = failures.iter().map(|f| f.check).collect();
+    assert!(
+        checks.contains(&"repeats") && checks.contains(&"time_order"),
+        "{failures:?}"
+    );
+}

@@ -8,6 +8,7 @@
 //! earlier events) inside one transaction, and either all are stored or none.
 
 pub mod baseline;
+pub mod conformance;
 mod error;
 mod sqlite;
 
