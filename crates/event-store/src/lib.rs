@@ -9,6 +9,7 @@
 
 pub mod baseline;
 pub mod conformance;
+pub mod decide;
 mod error;
 mod sqlite;
 

@@ -3,12 +3,12 @@ use std::path::Path;
 use chrono::{DateTime, FixedOffset};
 use event_model::{
     format_instant, upcast, CanonicalFields, EventData, EventType, FxMap, Hash, NewEvent,
-    RecordedEvent, WireError, SCHEMA_VERSION, UNIT_STREAM_PREFIX,
+    RecordedEvent, WireError, SCHEMA_VERSION,
 };
-use lifecycle::Lifecycle;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use uuid::Uuid;
 
+use crate::decide::{check, is_unit_stream, repeat_or_conflict, StreamHead};
 use crate::error::{AppendError, AppendErrorKind, StoreError};
 use crate::{AppendReport, Appended, EventStore, Head, VerifyReport};
 
@@ -338,57 +338,6 @@ fn token_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<crate::TokenRecord> {
     })
 }
 
-/// What the store knows of a stream while appending.
-struct StreamHead {
-    version: u64,
-    last_occurred_at: Option<DateTime<FixedOffset>>,
-    lifecycle: Lifecycle,
-}
-
-impl StreamHead {
-    fn assumed_new() -> StreamHead {
-        StreamHead {
-            version: 0,
-            last_occurred_at: None,
-            lifecycle: Lifecycle::default(),
-        }
-    }
-}
-
-/// The checks an event must pass against its stream: expected version, time order, and (for
-/// complaint streams) the lifecycle rules.
-fn check(
-    sh: &StreamHead,
-    ev: &NewEvent,
-    occurred_text: &str,
-    unit_stream: bool,
-) -> Result<(), AppendErrorKind> {
-    if let Some(expected) = ev.expected_version {
-        if expected != sh.version {
-            return Err(AppendErrorKind::VersionConflict {
-                stream: ev.stream.clone(),
-                expected,
-                actual: sh.version,
-            });
-        }
-    }
-    if let Some(prev) = sh.last_occurred_at {
-        if ev.occurred_at < prev {
-            return Err(AppendErrorKind::OutOfOrder {
-                stream: ev.stream.clone(),
-                occurred_at: occurred_text.to_string(),
-                previous: format_instant(&prev),
-            });
-        }
-    }
-    match ev.stream.strip_prefix(event_model::UNIT_STREAM_PREFIX) {
-        Some(unit) if unit_stream => lifecycle::validate_unit_event(unit, &ev.data),
-        _ => lifecycle::validate(&ev.stream, &sh.lifecycle, &ev.data),
-    }
-    .map_err(AppendErrorKind::Rejected)?;
-    Ok(())
-}
-
 /// Appends one batch inside the caller's transaction (or savepoint): all its checks and
 /// inserts, stopping at the first refused event. The caller commits, or rolls back on error.
 fn append_batch(
@@ -447,7 +396,7 @@ fn append_batch(
                     // A `received` opens a stream: assume it is new and let
                     // UNIQUE(stream, version) say otherwise, saving a look-up per complaint.
                     let sh = if event_type == EventType::Received && !unit_stream && !reloaded {
-                        StreamHead::assumed_new()
+                        StreamHead::new()
                     } else {
                         load_stream_head(&mut load_stream, &ev.stream)
                             .map_err(|e| fail(e.into()))?
@@ -455,7 +404,7 @@ fn append_batch(
                     streams.insert(ev.stream.clone(), sh);
                 }
                 let sh = streams.get_mut(ev.stream.as_str()).expect("inserted above");
-                if let Err(kind) = check(sh, &ev, &occurred_text, unit_stream) {
+                if let Err(kind) = check(sh, &ev) {
                     if let Some(a) = repeat(&mut find_id)? {
                         report.duplicates += 1;
                         report.events.push(a);
@@ -512,11 +461,7 @@ fn append_batch(
                     }
                     Err(e) => return Err(fail(StoreError::from(e).into())),
                 }
-                if !unit_stream {
-                    lifecycle::evolve(&mut sh.lifecycle, &ev.data);
-                }
-                sh.version = version;
-                sh.last_occurred_at = Some(ev.occurred_at);
+                sh.advance(&ev.stream, version, ev.occurred_at, &ev.data);
                 report.events.push(Appended {
                     position,
                     version,
@@ -560,25 +505,15 @@ fn find_repeat(
         })
         .optional()
         .map_err(|e| AppendErrorKind::Store(e.into()))?;
-    match stored {
-        None => Ok(None),
-        Some((position, version, true)) => Ok(Some(Appended {
-            position,
-            version,
-            duplicate: true,
-        })),
-        Some((position, _, false)) => Err(AppendErrorKind::IdConflict { position }),
-    }
+    stored
+        .map(|(position, version, same)| repeat_or_conflict(same, position, version))
+        .transpose()
 }
 
 fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _)
         if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
             || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
-}
-
-fn is_unit_stream(stream: &str) -> bool {
-    stream.starts_with(UNIT_STREAM_PREFIX)
 }
 
 fn corrupt(position: u64, message: impl Into<String>) -> StoreError {
@@ -809,11 +744,7 @@ fn load_stream_head(
     stmt: &mut rusqlite::CachedStatement<'_>,
     stream: &str,
 ) -> Result<StreamHead, StoreError> {
-    let mut head = StreamHead {
-        version: 0,
-        last_occurred_at: None,
-        lifecycle: Lifecycle::default(),
-    };
+    let mut head = StreamHead::new();
     let unit = is_unit_stream(stream);
     let mut rows = stmt.query([stream])?;
     while let Some(r) = rows.next()? {
