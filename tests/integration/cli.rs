@@ -524,6 +524,7 @@ fn tokens_are_created_once_listed_without_secrets_and_revoked() {
         "{list}"
     );
     assert!(!list.contains(&token), "the list never shows a token");
+    use event_store::TokenStore;
     let store = event_store::SqliteStore::open(&db, event_store::Durability::Full).unwrap();
     assert!(store
         .find_token(&http_api::token_hash(&token))

@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use event_store::Durability;
+use event_store::{Durability, TokenStore};
 use tests::Scratch;
 use tower::ServiceExt;
 

@@ -73,6 +73,28 @@ pub struct VerifyReport {
     pub first_bad: Option<(u64, String)>,
 }
 
+/// The API tokens of a deployment (only their SHA-256 hashes are kept), beside its log.
+pub trait TokenStore {
+    /// Stores a new token's hash; returns its id.
+    fn insert_token(
+        &self,
+        token_hash: &[u8; 32],
+        role: &str,
+        unit: Option<&str>,
+        label: &str,
+        created_at: &str,
+    ) -> Result<i64, StoreError>;
+
+    /// The token with this hash, unless revoked.
+    fn find_token(&self, token_hash: &[u8; 32]) -> Result<Option<TokenRecord>, StoreError>;
+
+    /// Every token, revoked or not, by id.
+    fn list_tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
+
+    /// Revokes a token; false when there is no such (unrevoked) token.
+    fn revoke_token(&self, id: i64, revoked_at: &str) -> Result<bool, StoreError>;
+}
+
 /// An append-only event log.
 pub trait EventStore {
     /// Appends a batch atomically. Items are decoded events or decoding errors; the first error

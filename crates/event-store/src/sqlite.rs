@@ -179,53 +179,6 @@ impl SqliteStore {
         })
     }
 
-    /// Stores a new API token (its hash only); returns its id.
-    pub fn insert_token(
-        &self,
-        token_hash: &[u8; 32],
-        role: &str,
-        unit: Option<&str>,
-        label: &str,
-        created_at: &str,
-    ) -> Result<i64, StoreError> {
-        self.conn.execute(
-            "INSERT INTO tokens (token_hash, role, unit, label, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            rusqlite::params![token_hash.as_slice(), role, unit, label, created_at],
-        )?;
-        Ok(self.conn.last_insert_rowid())
-    }
-
-    /// The token with this hash, unless revoked.
-    pub fn find_token(
-        &self,
-        token_hash: &[u8; 32],
-    ) -> Result<Option<crate::TokenRecord>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id, role, unit, label, created_at, revoked_at FROM tokens WHERE token_hash = ?1 AND revoked_at IS NULL",
-        )?;
-        Ok(stmt
-            .query_row([token_hash.as_slice()], token_row)
-            .optional()?)
-    }
-
-    /// Every token, revoked or not, by id.
-    pub fn list_tokens(&self) -> Result<Vec<crate::TokenRecord>, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT id, role, unit, label, created_at, revoked_at FROM tokens ORDER BY id",
-        )?;
-        let rows = stmt.query_map([], token_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// Revokes a token; false when there is no such (unrevoked) token.
-    pub fn revoke_token(&self, id: i64, revoked_at: &str) -> Result<bool, StoreError> {
-        let n = self.conn.execute(
-            "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-            rusqlite::params![id, revoked_at],
-        )?;
-        Ok(n == 1)
-    }
-
     fn scan_decoding(
         &self,
         after: u64,
@@ -589,6 +542,52 @@ fn decode_row(
         prev_hash,
         hash: hash_of(10, "hash")?,
     })
+}
+
+impl crate::TokenStore for SqliteStore {
+    /// Stores a new API token (its hash only); returns its id.
+    fn insert_token(
+        &self,
+        token_hash: &[u8; 32],
+        role: &str,
+        unit: Option<&str>,
+        label: &str,
+        created_at: &str,
+    ) -> Result<i64, StoreError> {
+        self.conn.execute(
+            "INSERT INTO tokens (token_hash, role, unit, label, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            rusqlite::params![token_hash.as_slice(), role, unit, label, created_at],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// The token with this hash, unless revoked.
+    fn find_token(&self, token_hash: &[u8; 32]) -> Result<Option<crate::TokenRecord>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, role, unit, label, created_at, revoked_at FROM tokens WHERE token_hash = ?1 AND revoked_at IS NULL",
+        )?;
+        Ok(stmt
+            .query_row([token_hash.as_slice()], token_row)
+            .optional()?)
+    }
+
+    /// Every token, revoked or not, by id.
+    fn list_tokens(&self) -> Result<Vec<crate::TokenRecord>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, role, unit, label, created_at, revoked_at FROM tokens ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], token_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Revokes a token; false when there is no such (unrevoked) token.
+    fn revoke_token(&self, id: i64, revoked_at: &str) -> Result<bool, StoreError> {
+        let n = self.conn.execute(
+            "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+            rusqlite::params![id, revoked_at],
+        )?;
+        Ok(n == 1)
+    }
 }
 
 impl EventStore for SqliteStore {

@@ -204,7 +204,7 @@ pub fn new_token() -> String {
 /// Issues a token of `role` (of `unit` for a unit token) in the log's store, created at
 /// `now`; returns its id and the token, which is stored only as its hash.
 pub fn issue_token(
-    store: &event_store::SqliteStore,
+    store: &dyn event_store::TokenStore,
     role: &str,
     unit: Option<&str>,
     label: &str,

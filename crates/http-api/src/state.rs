@@ -193,9 +193,8 @@ impl AppState {
         }
         let state = self.clone();
         let record = blocking(move || {
-            state
-                .reader()?
-                .find_token(&hash)
+            let reader = state.reader()?;
+            event_store::TokenStore::find_token(&reader, &hash)
                 .map_err(|e| Problem::internal(e.to_string()))
         })
         .await?

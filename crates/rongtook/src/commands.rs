@@ -9,7 +9,7 @@ use anyhow::Context;
 use calendar::Calendar;
 use chrono::{DateTime, FixedOffset, Utc};
 use event_model::{parse_wire_event, to_wire_json, NewEvent, RecordedEvent};
-use event_store::{AppendError, Durability, EventStore, SqliteStore};
+use event_store::{AppendError, Durability, EventStore, SqliteStore, TokenStore};
 use generator::{GenConfig, Generator};
 use projections::DeadlineRules;
 use read_model::{ComplaintAt, Folded, ReplayMeta, Replayed};
