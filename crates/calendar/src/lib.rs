@@ -303,6 +303,11 @@ impl fmt::Display for FiscalYear {
 
 /// The R3 follow-up checkpoint dates of a month: the 15th and the 30th; in February the 15th
 /// and the last day of the month.
+/// A date's month as `YYYY-MM`, the one form months are written in.
+pub fn month_of(date: NaiveDate) -> String {
+    format!("{:04}-{:02}", date.year(), date.month())
+}
+
 pub fn checkpoints_of_month(year: i32, month: u32) -> [NaiveDate; 2] {
     let fifteenth = NaiveDate::from_ymd_opt(year, month, 15).expect("valid");
     let second = if month == 2 {

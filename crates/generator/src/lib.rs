@@ -172,14 +172,6 @@ pub struct Generator {
 }
 
 const INTAKE: &str = "intake:1555-centre";
-/// The inspecting offices and the channel each inspects.
-const INSPECTORS: [(Channel, &str); 2] = [
-    (Channel::TraffyFondue, "office:governor-secretariat"),
-    (
-        Channel::Hotline1555,
-        "office:permanent-secretary-secretariat",
-    ),
-];
 const EVALUATOR: &str = "evaluator:audit-office";
 
 impl Generator {
@@ -335,10 +327,10 @@ impl Generator {
         after: DateTime<FixedOffset>,
         listed: bool,
     ) {
-        let Some(office) = INSPECTORS
+        let Some(office) = projections::INSPECTING_OFFICES
             .iter()
-            .find(|(c, _)| *c == channel)
-            .map(|(_, o)| *o)
+            .find(|o| o.channel == channel)
+            .map(|o| o.id)
         else {
             return;
         };

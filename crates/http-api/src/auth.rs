@@ -50,6 +50,15 @@ impl Role {
         }
     }
 
+    /// The role as a page names who is signed in: with its unit or office.
+    pub fn label(&self) -> String {
+        match self {
+            Role::Unit(u) => format!("unit {u}"),
+            Role::Inspector(o) => format!("inspector {o}"),
+            r => r.name().to_string(),
+        }
+    }
+
     /// Whether the role may see complainants' names and contacts (Thailand's PDPA).
     pub fn sees_personal_data(&self) -> bool {
         !matches!(self, Role::Unit(_) | Role::Inspector(_))
@@ -210,18 +219,9 @@ pub fn issue_token(
     label: &str,
     now: chrono::DateTime<chrono::FixedOffset>,
 ) -> Result<(i64, String), IssueError> {
-    if let (Some(Role::Inspector(o)), None) = (
-        Role::parse(role, unit),
-        unit.and_then(projections::InspectingOffice::by_id),
-    ) {
-        let known: Vec<&str> = projections::INSPECTING_OFFICES
-            .iter()
-            .map(|o| o.id)
-            .collect();
-        return Err(IssueError::BadRole(format!(
-            "--unit `{o}` is not an inspecting office: {}",
-            known.join(", ")
-        )));
+    if let Some(Role::Inspector(o)) = Role::parse(role, unit) {
+        read_model::inspecting_office(&o)
+            .map_err(|e| IssueError::BadRole(format!("--unit {e}")))?;
     }
     if Role::parse(role, unit).is_none() {
         return Err(IssueError::BadRole(format!(

@@ -170,7 +170,7 @@ fn fiscal_year(state: &AppState, q: &PageQuery) -> Result<FiscalYear, Problem> {
     )))
 }
 
-fn chrome(
+pub(crate) fn chrome(
     state: &AppState,
     lang: Lang,
     here: String,
@@ -181,10 +181,7 @@ fn chrome(
         lang,
         medium: Medium::Dashboard,
         here,
-        viewer: viewer.as_ref().map(|c| match &c.role {
-            auth::Role::Unit(u) => format!("unit {u}"),
-            r => r.name().to_string(),
-        }),
+        viewer: viewer.as_ref().map(|c| c.role.label()),
         fiscal_year: fy.ce(),
         head: state.model().applied(),
     }
@@ -521,32 +518,7 @@ pub async fn oversight(
             &[("report", &p.q.report)],
             Some(data.key.1),
         );
-        let mut html = oversight::html(&c, kind, p.fy, &tables);
-        // The other reports, one click away.
-        let links: Vec<String> = Oversight::ALL
-            .iter()
-            .map(|o| {
-                format!(
-                    "<a href=\"{}\"{}>{}</a>",
-                    c.link("/dashboard/oversight", &[("report", o.as_str())]),
-                    if *o == kind {
-                        " aria-current=\"page\""
-                    } else {
-                        ""
-                    },
-                    reports::html::esc(o.title(p.lang))
-                )
-            })
-            .collect();
-        html = html.replacen(
-            "<main id=\"main\">",
-            &format!(
-                "<main id=\"main\"><p id=\"oversight-reports\">{}</p>",
-                links.join(" · ")
-            ),
-            1,
-        );
-        Ok(html)
+        Ok(oversight::html(&c, kind, p.fy, &tables))
     })
     .await
 }

@@ -9,14 +9,13 @@ use axum::extract::{Form, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use event_model::*;
-use reports::html::{Chrome, Medium};
 use reports::worklist::Notice;
 use reports::Lang;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::auth::{Caller, Role};
-use crate::dashboard::cookie_token;
+use crate::dashboard::{chrome, cookie_token};
 use crate::events::append_checked;
 use crate::problem::Problem;
 use crate::state::{blocking, now, AppState};
@@ -42,7 +41,7 @@ fn worker(role: &Role, lang: Lang) -> Option<(projections::Worker, String)> {
         Role::Inspector(o) => projections::InspectingOffice::by_id(o).map(|office| {
             (
                 projections::Worker::Inspector(office),
-                lang.t(office.th, office.en).to_string(),
+                reports::i18n::office_name(lang, o).to_string(),
             )
         }),
         Role::Evaluator | Role::Connector => None,
@@ -89,18 +88,9 @@ async fn render(
     status: StatusCode,
 ) -> Response {
     let r = blocking(move || {
-        let chrome = Chrome {
-            lang,
-            medium: Medium::Dashboard,
-            here: "/dashboard/worklist".into(),
-            viewer: Some(match &caller.role {
-                Role::Unit(u) => format!("unit {u}"),
-                Role::Inspector(o) => format!("inspector {o}"),
-                r => r.name().to_string(),
-            }),
-            fiscal_year: calendar::FiscalYear::of_date(calendar::local_date(&now())).ce(),
-            head: state.model().applied(),
-        };
+        let viewer = Some(caller.clone());
+        let fy = calendar::FiscalYear::of_date(calendar::local_date(&now()));
+        let chrome = chrome(&state, lang, "/dashboard/worklist".into(), &viewer, fy);
         let Some((who, name)) = worker(&caller.role, lang) else {
             let body = format!(
                 "<h1>{}</h1><p>{}</p>",

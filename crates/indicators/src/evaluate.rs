@@ -301,7 +301,7 @@ fn base_points(scoring: &Scoring, pct: Option<f64>) -> (Option<f64>, Option<u32>
 }
 
 fn month_key(d: NaiveDate) -> String {
-    format!("{:04}-{:02}", d.year(), d.month())
+    calendar::month_of(d)
 }
 
 /// The months of a fiscal year, first to last.

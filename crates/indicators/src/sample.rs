@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 
 use calendar::local_date;
-use chrono::Datelike;
 use projections::{ComplaintView, RoundEnd, Timestamp};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -52,7 +51,7 @@ pub fn draw(complaints: &[ComplaintView], month: &str, seed: &str, share_pct: u3
         {
             let Some(at) = r.closed_at else { continue };
             let d = local_date(&at.0);
-            if format!("{:04}-{:02}", d.year(), d.month()) == month {
+            if calendar::month_of(d) == month {
                 closes
                     .entry(r.unit.as_str())
                     .or_default()

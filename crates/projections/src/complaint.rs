@@ -8,7 +8,7 @@ use event_model::FxMap;
 use calendar::{
     local_date, next_checkpoint_after, previous_checkpoint_before, Calendar, FiscalYear,
 };
-use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
+use chrono::{DateTime, FixedOffset, NaiveDate};
 use event_model::{format_instant, Channel, EventData, Outcome, RecordedEvent, UNIT_STREAM_PREFIX};
 use lifecycle::Status;
 use serde::Serialize;
@@ -111,22 +111,24 @@ impl ComplaintAcc {
     /// Whether a close of a round has no message to the complainant after it (before the next
     /// close) while they asked for one.
     fn owes_inform(&self) -> bool {
-        if !self.wants_update {
-            return false;
-        }
-        let closes: Vec<DateTime<FixedOffset>> = self
-            .rounds
+        self.wants_update
+            && (0..self.rounds.len()).any(|i| {
+                self.rounds[i].end == Some(RoundEnd::Closed) && self.message_for(i).is_none()
+            })
+    }
+
+    /// The message to the complainant that tells of round `i`'s close: the first at or after
+    /// it and before the complaint's next close (a reopen and a new close ask for a new one).
+    fn message_for(&self, i: usize) -> Option<When> {
+        let close = self.rounds[i].ended_at?;
+        let next_close = self.rounds[i + 1..]
             .iter()
-            .filter(|r| r.end == Some(RoundEnd::Closed))
-            .filter_map(|r| r.ended_at.map(|t| t.at))
-            .collect();
-        closes.iter().enumerate().any(|(i, close)| {
-            let next = closes.get(i + 1);
-            !self
-                .informs
-                .iter()
-                .any(|t| t.at >= *close && next.is_none_or(|n| t.at < *n))
-        })
+            .find(|n| n.end == Some(RoundEnd::Closed))
+            .and_then(|n| n.ended_at);
+        self.informs
+            .iter()
+            .find(|t| t.at >= close.at && next_close.is_none_or(|n| t.at < n.at))
+            .copied()
     }
 
     fn open_round(&mut self) -> Option<&mut RoundAcc> {
@@ -302,7 +304,7 @@ impl ComplaintFold {
                     .map(|t| local_date(&t.at))
                     .unwrap_or(local_date(&at));
                 c.spot_checks.push(SpotCheckView {
-                    month: format!("{:04}-{:02}", month.year(), month.month()),
+                    month: calendar::month_of(month),
                     checked_at: Timestamp(at),
                     consistent: d.consistent,
                 });
@@ -769,23 +771,20 @@ fn judge_spread<T: Sync>(
 }
 
 /// What a round's judgement needs of its complaint beyond the round itself.
-struct RoundContext<'a> {
+struct RoundContext {
     as_of: NaiveDate,
     known_until: Option<NaiveDate>,
     observed: bool,
     /// A Governor's directive: followed up after three months.
     directive: bool,
-    /// The complainant asked to be told, and when they were.
+    /// The complainant asked to be told, and the message that told of this round's close.
     wants_update: bool,
-    informs: &'a [When],
-    /// The close of the complaint's next round that ended by a close, if any: an inform after
-    /// it tells of that one.
-    next_close: Option<When>,
+    told: Option<When>,
 }
 
 fn round_view(
     r: &RoundAcc,
-    ctx: &RoundContext<'_>,
+    ctx: &RoundContext,
     cal: &Calendar,
     rules: &DeadlineRules,
 ) -> RoundView {
@@ -839,10 +838,7 @@ fn round_view(
             .map(|d| cal.nth_business_day_after(d, rules.inform_business_days));
         v.inform_due = Some(due.hi);
         v.inform_due_earliest = earliest(due);
-        let told = ctx
-            .informs
-            .iter()
-            .find(|i| i.at >= close.at && ctx.next_close.is_none_or(|n| i.at < n.at));
+        let told = ctx.told;
         v.informed_at = told.map(|t| Timestamp(t.at));
         v.inform_status = match told {
             Some(t) => Some(fulfilled(t.days(), due)),
@@ -1013,11 +1009,7 @@ fn view(
                 observed,
                 directive,
                 wants_update: c.wants_update,
-                informs: &c.informs,
-                next_close: c.rounds[i + 1..]
-                    .iter()
-                    .find(|n| n.end == Some(RoundEnd::Closed))
-                    .and_then(|n| n.ended_at),
+                told: c.message_for(i),
             };
             round_view(r, &ctx, cal, rules)
         })

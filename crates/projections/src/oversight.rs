@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use calendar::local_date;
-use chrono::{DateTime, Datelike, FixedOffset};
+use chrono::{DateTime, FixedOffset};
 use event_model::{Channel, Outcome};
 use lifecycle::Status;
 use serde::Serialize;
@@ -161,7 +161,7 @@ pub fn inspection_months<'a>(
     rules: &DeadlineRules,
 ) -> Vec<InspectionMonth> {
     let today = local_date(&as_of);
-    let this_month = format!("{:04}-{:02}", today.year(), today.month());
+    let this_month = calendar::month_of(today);
     #[derive(Default)]
     struct Acc {
         days: BTreeSet<chrono::NaiveDate>,
@@ -172,7 +172,7 @@ pub fn inspection_months<'a>(
     for c in complaints {
         for i in &c.inspections {
             let d = local_date(&i.inspected_at.0);
-            let month = format!("{:04}-{:02}", d.year(), d.month());
+            let month = calendar::month_of(d);
             let a = acc.entry((i.office.clone(), month)).or_default();
             a.days.insert(d);
             a.inspections += 1;
@@ -222,7 +222,7 @@ pub fn inspections_by_district<'a>(
     for c in complaints {
         for i in &c.inspections {
             let d = local_date(&i.inspected_at.0);
-            let month = format!("{:04}-{:02}", d.year(), d.month());
+            let month = calendar::month_of(d);
             let a = acc
                 .entry((i.office.clone(), month, c.district.clone()))
                 .or_default();

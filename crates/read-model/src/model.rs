@@ -194,12 +194,7 @@ impl ReadModel {
             )
         };
         match as_of {
-            None => {
-                let live = self.live.read();
-                let ids = live.fold.ids_in(None);
-                let views = live.fold.views_of_at(&ids, cal, rules, now);
-                Ok(both(&views, now))
-            }
+            None => Ok(both(&self.all_complaints(now), now)),
             Some(at) => self
                 .past
                 .with(store, at, |f| both(&f.fold.views(cal, rules), at)),

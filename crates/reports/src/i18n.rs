@@ -180,6 +180,11 @@ pub fn obligation(lang: Lang, k: projections::ObligationKind) -> &'static str {
     }
 }
 
+/// An inspecting office's name in the language, or its id when it is not one.
+pub fn office_name(lang: Lang, id: &str) -> &str {
+    projections::InspectingOffice::by_id(id).map_or(id, |o| lang.t(o.th, o.en))
+}
+
 /// Why a complaint is on an inspection list.
 pub fn list_reason(lang: Lang, r: projections::ListReason) -> &'static str {
     use projections::ListReason::*;

@@ -68,7 +68,7 @@ pub fn months_of(fy: FiscalYear) -> Vec<String> {
 }
 
 fn month_key(d: NaiveDate) -> String {
-    format!("{:04}-{:02}", d.year(), d.month())
+    calendar::month_of(d)
 }
 
 impl Overview {

@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use calendar::FiscalYear;
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use projections::{ComplaintView, DeadlineRules, Judgement, Share};
 
 use crate::export::{csv_field, BOM};
-use crate::html::{esc, page, pct, table_start, Chrome};
+use crate::html::{esc, page, pct, table_start, Chrome, Medium};
 use crate::i18n::{self, Lang};
 use crate::model::months_of;
 
@@ -89,16 +89,6 @@ fn share(s: &Share) -> String {
     format!("{} ({}/{})", pct(s.pct()), s.met, s.judged())
 }
 
-fn office_name(l: Lang, id: &str) -> String {
-    projections::InspectingOffice::by_id(id)
-        .map(|o| l.t(o.th, o.en).to_string())
-        .unwrap_or_else(|| id.to_string())
-}
-
-fn month_key(d: NaiveDate) -> String {
-    format!("{:04}-{:02}", d.year(), d.month())
-}
-
 /// The tables of a report over fiscal year `fy`: `year` are its complaints (received or
 /// forwarded in it), `all` every complaint judged as of the same instant (inspections of
 /// older complaints count in the month they were made).
@@ -117,7 +107,7 @@ pub fn tables(
         Oversight::Centre => {
             let mut rows = Vec::new();
             for m in &months {
-                let s = projections::CentreShares::of_dates(year, |d| &month_key(d) == m);
+                let s = projections::CentreShares::of_dates(year, |d| &calendar::month_of(d) == m);
                 rows.push(vec![
                     i18n::month_label(l, m),
                     share(&s.forward),
@@ -160,7 +150,7 @@ pub fn tables(
                 .filter(|m| in_year(&m.month))
                 .map(|m| {
                     vec![
-                        office_name(l, &m.office),
+                        i18n::office_name(l, &m.office).to_string(),
                         i18n::month_label(l, &m.month),
                         m.days.to_string(),
                         i18n::judgement(l, Some(m.duty)).to_string(),
@@ -175,7 +165,7 @@ pub fn tables(
                 .filter(|d| in_year(&d.month))
                 .map(|d| {
                     vec![
-                        office_name(l, &d.office),
+                        i18n::office_name(l, &d.office).to_string(),
                         i18n::month_label(l, &d.month),
                         d.district.clone(),
                         d.inspections.to_string(),
@@ -247,7 +237,7 @@ pub fn tables(
                         _ => l.t("เม.ย.-ก.ย.", "April-September"),
                     };
                     vec![
-                        office_name(l, &office),
+                        i18n::office_name(l, &office).to_string(),
                         half.to_string(),
                         a[0].to_string(),
                         format!("{}/6", a[1]),
@@ -379,13 +369,30 @@ pub fn body(kind: Oversight, l: Lang, fy: FiscalYear, tables: &[Table]) -> Strin
 }
 
 /// A printable (or dashboard) page.
+///
+/// On the dashboard, the other reports are one click away.
 pub fn html(c: &Chrome, kind: Oversight, fy: FiscalYear, tables: &[Table]) -> String {
-    page(
-        c,
-        kind.title(c.lang),
-        "oversight",
-        &body(kind, c.lang, fy, tables),
-    )
+    let mut s = String::new();
+    if c.medium == Medium::Dashboard {
+        let links: Vec<String> = Oversight::ALL
+            .iter()
+            .map(|o| {
+                format!(
+                    "<a href=\"{}\"{}>{}</a>",
+                    c.link("/dashboard/oversight", &[("report", o.as_str())]),
+                    if *o == kind {
+                        " aria-current=\"page\""
+                    } else {
+                        ""
+                    },
+                    esc(o.title(c.lang))
+                )
+            })
+            .collect();
+        let _ = write!(s, "<p id=\"oversight-reports\">{}</p>", links.join(" · "));
+    }
+    s.push_str(&body(kind, c.lang, fy, tables));
+    page(c, kind.title(c.lang), "oversight", &s)
 }
 
 /// Markdown: a heading and one table per section.

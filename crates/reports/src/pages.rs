@@ -1056,11 +1056,6 @@ pub fn inspection(
 ) -> String {
     let l = c.lang;
     let names = indicators::spec::bangkok_unit_names();
-    let office_name = |id: &str| {
-        projections::InspectingOffice::by_id(id)
-            .map(|o| l.t(o.th, o.en).to_string())
-            .unwrap_or_else(|| id.to_string())
-    };
     let mut s = String::new();
     let _ = write!(
         s,
@@ -1118,7 +1113,7 @@ pub fn inspection(
         let _ = write!(
             s,
             "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"{class}\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-            esc(&office_name(&m.office)),
+            esc(i18n::office_name(l, &m.office)),
             i18n::month_label(l, &m.month),
             m.days,
             i18n::judgement(l, Some(m.duty)),
