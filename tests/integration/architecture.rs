@@ -122,11 +122,25 @@ fn core_crates_depend_on_no_io_runtime_or_sql() {
     }
 }
 
+/// The backends: the only crates that know SQL and a database client.
+const BACKENDS: &[&str] = &["event-store-sqlite"];
+
+/// Database clients.
+const SQL_CLIENTS: &[&str] = &["rusqlite", "postgres", "tokio-postgres", "sqlx"];
+
+/// The one place that opens a backend from a `--db` value.
+const OPENER: &str = "event-store-open";
+
 #[test]
 fn only_the_store_knows_sql_only_the_api_knows_http_and_only_the_cli_uses_anyhow() {
     for (name, deps) in crates() {
-        if deps.contains("rusqlite") {
-            assert_eq!(name, "event-store", "{name} uses rusqlite");
+        for client in SQL_CLIENTS {
+            if deps.contains(*client) {
+                assert!(
+                    BACKENDS.contains(&name.as_str()),
+                    "{name} uses {client}: only the backends know SQL"
+                );
+            }
         }
         if deps.contains("anyhow") {
             assert_eq!(name, "rongtook", "{name} uses anyhow");
@@ -210,6 +224,47 @@ fn sources(dir: &Path) -> Vec<(std::path::PathBuf, String)> {
         }
     }
     out
+}
+
+/// Nothing above the backends names a backend: only the opener depends on a backend crate, and
+/// no source outside the backends and the opener names a backend's type.
+#[test]
+fn nothing_above_the_backends_names_one_but_the_opener() {
+    let map = crates();
+    for backend in BACKENDS {
+        assert!(map.contains_key(*backend), "backend crate {backend} exists");
+        assert!(map[OPENER].contains(*backend), "{OPENER} opens {backend}");
+        assert!(
+            !map["event-store"].contains(*backend),
+            "the boundary crate depends on no backend"
+        );
+    }
+    for (name, deps) in &map {
+        if BACKENDS.contains(&name.as_str()) || name == OPENER {
+            continue;
+        }
+        for backend in BACKENDS {
+            assert!(
+                !deps.contains(*backend),
+                "{name} depends on {backend}: open logs through {OPENER}"
+            );
+        }
+        let src = workspace_root().join("crates").join(name);
+        for (p, text) in sources(&src) {
+            for ty in [
+                "SqliteStore",
+                "PgStore",
+                "event_store_sqlite",
+                "event_store_postgres",
+            ] {
+                assert!(
+                    !text.contains(ty),
+                    "{} names `{ty}`: only {OPENER} names a backend",
+                    p.display()
+                );
+            }
+        }
+    }
 }
 
 #[test]

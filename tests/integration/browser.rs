@@ -10,7 +10,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use event_store::{Durability, EventStore, SqliteStore};
+use event_store::{Durability, EventStore};
+use event_store_sqlite::SqliteStore;
 use tests::{workspace_root, Scratch};
 
 use crate::common::{generated_log, report};
@@ -149,7 +150,7 @@ fn the_dashboard_works_in_headless_chromium() {
         .build()
         .unwrap();
     let (state, writer) = http_api::AppState::start(
-        db,
+        event_store_open::Location::Sqlite(db),
         Durability::Full,
         calendar::Calendar::builtin(),
         Default::default(),

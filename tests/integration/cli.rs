@@ -525,7 +525,7 @@ fn tokens_are_created_once_listed_without_secrets_and_revoked() {
     );
     assert!(!list.contains(&token), "the list never shows a token");
     use event_store::TokenStore;
-    let store = event_store::SqliteStore::open(&db, event_store::Durability::Full).unwrap();
+    let store = event_store_sqlite::SqliteStore::open(&db, event_store::Durability::Full).unwrap();
     assert!(store
         .find_token(&http_api::token_hash(&token))
         .unwrap()
@@ -547,7 +547,7 @@ fn tokens_are_created_once_listed_without_secrets_and_revoked() {
 fn the_chunked_replay_writes_the_same_bytes_as_the_whole_one() {
     let dir = Scratch::new("chunked");
     let db = generated_log(&dir, 400, 5);
-    let store = event_store::SqliteStore::open(&db, event_store::Durability::Full).unwrap();
+    let store = event_store_sqlite::SqliteStore::open(&db, event_store::Durability::Full).unwrap();
     let cal = calendar::Calendar::builtin();
     let rules = projections::DeadlineRules::default();
     let chunked = dir.path("chunked");
@@ -777,7 +777,7 @@ fn a_backup_taken_while_appends_go_on_verifies_and_is_a_prefix_of_the_log() {
         .lines()
         .map(|l| event_model::parse_wire_event(l).unwrap())
         .collect();
-    let initial = event_store::SqliteStore::open(&db, event_store::Durability::Full)
+    let initial = event_store_sqlite::SqliteStore::open(&db, event_store::Durability::Full)
         .unwrap()
         .head()
         .unwrap()
@@ -787,7 +787,7 @@ fn a_backup_taken_while_appends_go_on_verifies_and_is_a_prefix_of_the_log() {
         let db = db.clone();
         std::thread::spawn(move || {
             let mut store =
-                event_store::SqliteStore::open(&db, event_store::Durability::Full).unwrap();
+                event_store_sqlite::SqliteStore::open(&db, event_store::Durability::Full).unwrap();
             let at = event_model::parse_instant("2025-10-01T00:00:00+07:00").unwrap();
             for (i, chunk) in events.chunks(100).enumerate() {
                 store.append(chunk, at).unwrap();
@@ -804,10 +804,11 @@ fn a_backup_taken_while_appends_go_on_verifies_and_is_a_prefix_of_the_log() {
     appender.join().unwrap();
     assert!(said.contains("hash chain verified"), "{said}");
     // The copy verifies on its own, and it is the log up to its head.
-    let copy = event_store::SqliteStore::open(&backup, event_store::Durability::Full).unwrap();
+    let copy =
+        event_store_sqlite::SqliteStore::open(&backup, event_store::Durability::Full).unwrap();
     let v = copy.verify().unwrap();
     assert_eq!(v.first_bad, None);
-    let log = event_store::SqliteStore::open(&db, event_store::Durability::Full).unwrap();
+    let log = event_store_sqlite::SqliteStore::open(&db, event_store::Durability::Full).unwrap();
     let end = log.head().unwrap().position;
     let p = v.head.position;
     assert!(initial < p && p <= end, "{initial} < {p} <= {end}");

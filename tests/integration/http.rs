@@ -34,7 +34,7 @@ struct Api {
 pub(crate) fn make_tokens(
     db: &std::path::Path,
 ) -> std::collections::BTreeMap<&'static str, String> {
-    let store = event_store::SqliteStore::open(db, Durability::Full).unwrap();
+    let store = event_store_sqlite::SqliteStore::open(db, Durability::Full).unwrap();
     let mut out = std::collections::BTreeMap::new();
     for (name, role, unit) in [
         ("intake", "intake", None),
@@ -70,7 +70,7 @@ async fn api(max_body: usize) -> Api {
     let db = dir.path("log.db");
     let tokens = make_tokens(&db);
     let (state, _thread) = http_api::AppState::start(
-        db,
+        event_store_open::Location::Sqlite(db),
         Durability::Full,
         calendar::Calendar::builtin(),
         Default::default(),
@@ -316,7 +316,7 @@ impl Server {
         let db = dir.path("log.db");
         let tokens = make_tokens(&db);
         let (state, writer_thread) = http_api::AppState::start(
-            db.clone(),
+            event_store_open::Location::Sqlite(db.clone()),
             Durability::Full,
             calendar::Calendar::builtin(),
             Default::default(),
@@ -428,7 +428,7 @@ fn the_real_server_serves_on_loopback_and_shuts_down_gracefully() {
     let mut rest = Vec::new();
     let _ = sse.read_to_end(&mut rest);
     // What was acknowledged is on disk.
-    let store = event_store::SqliteStore::open(&db, Durability::Full).unwrap();
+    let store = event_store_sqlite::SqliteStore::open(&db, Durability::Full).unwrap();
     assert_eq!(event_store::EventStore::head(&store).unwrap().position, 2);
 }
 
@@ -800,7 +800,8 @@ async fn the_watchers_record_their_duties_and_no_one_else_does() {
     let (s, _, v) = call_as(&api, Some("intake"), "GET", other, "").await;
     assert_eq!((s, v["total"].as_u64()), (StatusCode::OK, Some(0)), "{v}");
     // An inspector token names an inspecting office.
-    let store = event_store::SqliteStore::open(&api._dir.path("log.db"), Durability::Full).unwrap();
+    let store =
+        event_store_sqlite::SqliteStore::open(&api._dir.path("log.db"), Durability::Full).unwrap();
     let now = chrono::DateTime::parse_from_rfc3339("2024-09-02T00:00:00Z").unwrap();
     let e =
         http_api::issue_token(&store, "inspector", Some("office:nowhere"), "x", now).unwrap_err();

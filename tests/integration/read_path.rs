@@ -3,7 +3,8 @@
 use calendar::Calendar;
 use chrono::DateTime;
 use event_model::parse_wire_event;
-use event_store::{EventStore, SqliteStore};
+use event_store::EventStore;
+use event_store_sqlite::SqliteStore;
 use projections::{CheckpointRoll, DeadlineRules};
 use read_model::ComplaintAt;
 

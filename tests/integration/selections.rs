@@ -3,7 +3,8 @@
 use calendar::{Calendar, FiscalYear};
 use chrono::DateTime;
 use event_model::parse_wire_event;
-use event_store::{EventStore, SqliteStore};
+use event_store::EventStore;
+use event_store_sqlite::SqliteStore;
 use projections::{ComplaintFold, DeadlineRules};
 use tests::workspace_root;
 

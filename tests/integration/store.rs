@@ -3,7 +3,8 @@
 
 use chrono::DateTime;
 use event_model::{parse_wire_event, NewEvent};
-use event_store::{AppendErrorKind, Durability, EventStore, SqliteStore, StoreError};
+use event_store::{AppendErrorKind, Durability, EventStore, StoreError};
+use event_store_sqlite::SqliteStore;
 use tests::Scratch;
 
 fn now() -> chrono::DateTime<chrono::FixedOffset> {
@@ -256,8 +257,8 @@ fn a_schema_2_log_is_upgraded_without_losing_anything() {
         s.scan(0, &mut |e| expected.push(e)).unwrap();
     }
     // The schema-2 tables, with the rows copied and prev_hash stored as it was then.
-    let migrations =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/event-store/migrations");
+    let migrations = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../crates/event-store-sqlite/migrations");
     let c = rusqlite::Connection::open(&old).unwrap();
     for f in ["0001_events.sql", "0002_tokens.sql"] {
         c.execute_batch(&std::fs::read_to_string(migrations.join(f)).unwrap())

@@ -574,7 +574,7 @@ async fn the_map_draws_the_real_tickets_where_the_raw_file_puts_them() {
     let mapped = ind["mapped"].as_u64().unwrap();
     assert!(mapped > 1900, "{mapped}");
     let (state, _writer) = http_api::AppState::start(
-        db,
+        event_store_open::Location::Sqlite(db),
         event_store::Durability::Full,
         calendar::Calendar::builtin(),
         Default::default(),

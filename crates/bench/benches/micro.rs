@@ -8,7 +8,6 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 use event_model::{
     format_instant, parse_wire_event, to_wire_json, CanonicalFields, Hash, NewEvent,
 };
-use event_store::{EventStore, SqliteStore};
 use projections::{ComplaintFold, DeadlineRules};
 
 fn year(complaints: u64) -> Vec<NewEvent> {
@@ -33,7 +32,7 @@ fn micro(c: &mut Criterion) {
     let wire: Vec<String> = events.iter().map(to_wire_json).collect();
     let cal = Calendar::builtin();
     let rules = DeadlineRules::default();
-    let mut store = SqliteStore::open_in_memory().unwrap();
+    let mut store = event_store_open::in_memory().unwrap();
     store.append(&events, at()).unwrap();
     let mut recorded = Vec::new();
     store.scan(0, &mut |e| recorded.push(e)).unwrap();
@@ -85,7 +84,7 @@ fn micro(c: &mut Criterion) {
     });
     g.bench_function("store_append_in_memory", |b| {
         b.iter_batched(
-            || SqliteStore::open_in_memory().unwrap(),
+            || event_store_open::in_memory().unwrap(),
             |mut s| s.append(&events, at()).unwrap(),
             BatchSize::PerIteration,
         )

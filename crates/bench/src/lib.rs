@@ -108,3 +108,8 @@ fn fiscal_year_arg(text: &str) -> Result<calendar::FiscalYear> {
     calendar::FiscalYear::parse(text)
         .map_err(|e| BenchError::bad_input(format!("--fiscal-year: {e}")))
 }
+
+/// A SQLite log file as a `--db` location.
+pub(crate) fn sqlite(path: impl AsRef<std::path::Path>) -> event_store_open::Location {
+    event_store_open::Location::Sqlite(path.as_ref().to_path_buf())
+}

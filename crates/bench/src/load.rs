@@ -8,7 +8,9 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use crate::{ensure, BenchError, Context, Result};
-use event_store::{Durability, EventStore};
+use event_store::Durability;
+
+use crate::sqlite;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
@@ -138,11 +140,11 @@ fn one_run(
     db: &std::path::Path,
 ) -> Result<()> {
     let token = {
-        let store = event_store::SqliteStore::open(db, Durability::Full)?;
-        http_api::issue_token(&store, "intake", None, "load test", crate::now())?.1
+        let store = event_store_open::open(&sqlite(db), Durability::Full)?;
+        http_api::issue_token(&*store, "intake", None, "load test", crate::now())?.1
     };
     let (state, writer_thread) = http_api::AppState::start(
-        db.to_path_buf(),
+        sqlite(db),
         Durability::Full,
         calendar::Calendar::builtin(),
         Default::default(),
@@ -163,7 +165,7 @@ fn one_run(
         .join()
         .map_err(|_| BenchError::new("writer panicked"))?;
     latencies.sort();
-    let store = event_store::SqliteStore::open(db, Durability::Full)?;
+    let store = event_store_open::open(&sqlite(db), Durability::Full)?;
     let stored = store.head()?.position as usize;
     ensure!(
         stored == acked,

@@ -6,11 +6,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
+use crate::sqlite;
 use crate::{ensure, BenchError, Context, Result};
 use calendar::Calendar;
 use event_model::{format_instant, to_wire_json, NewEvent};
-use event_store::baseline::{plain_insert, plain_scan, PlainRow};
-use event_store::{Durability, EventStore, SqliteStore};
+use event_store::Durability;
+use event_store_open::sqlite_baseline::{plain_insert, plain_scan, PlainRow};
 use projections::{overdue, ComplaintFold, DeadlineRules};
 
 use crate::{generator, now};
@@ -117,7 +118,7 @@ fn dashboard(args: &BenchArgs, dir: &Path) -> Result<ExitCode> {
     generate_into(&db, args)?;
     let t = Instant::now();
     let (state, writer) = http_api::AppState::start(
-        db.clone(),
+        sqlite(&db),
         Durability::Full,
         Calendar::builtin(),
         DeadlineRules::default(),
@@ -167,7 +168,7 @@ fn dashboard(args: &BenchArgs, dir: &Path) -> Result<ExitCode> {
 /// The generated year streamed straight into one append.
 fn generate_into(db: &Path, args: &BenchArgs) -> Result<()> {
     let t = Instant::now();
-    let mut store = SqliteStore::open(db, Durability::Full)?;
+    let mut store = event_store_open::open(&sqlite(db), Durability::Full)?;
     let mut events = generator(&args.fiscal_year, args.complaints, args.seed)?.map(Ok);
     let r = store
         .append_iter(&mut events, now())
@@ -218,7 +219,7 @@ fn streaming(args: &BenchArgs, dir: &Path) -> Result<ExitCode> {
         "rongtook bench --streaming: {} complaints, FY {}, seed {}",
         args.complaints, args.fiscal_year, args.seed
     );
-    let mut store = SqliteStore::open(&db, Durability::Full)?;
+    let mut store = event_store_open::open(&sqlite(&db), Durability::Full)?;
     let t = Instant::now();
     let mut events = generator(&args.fiscal_year, args.complaints, args.seed)?.map(Ok);
     let r = store
@@ -326,7 +327,7 @@ fn plain(path: &Path, events: &[NewEvent], rows: &Rows, d: Durability) -> Result
 }
 
 fn ours(path: &Path, events: &[NewEvent], d: Durability) -> Result<Duration> {
-    let mut store = SqliteStore::open(path, d)?;
+    let mut store = event_store_open::open(&sqlite(path), d)?;
     let t = Instant::now();
     let r = store
         .append_iter(&mut events.iter().cloned().map(Ok), now())
@@ -478,7 +479,7 @@ fn replay_in_process(dir: &Path, args: &BenchArgs) -> Result<()> {
         plain(&plain_db, &ev, &rows, Durability::Normal)?;
     }
     let (ps, pn) = plain_scan(&plain_db)?;
-    let store = SqliteStore::open(&dir.join("ours.db"), Durability::Full)?;
+    let store = event_store_open::open(&sqlite(dir.join("ours.db")), Durability::Full)?;
     let fy = crate::fiscal_year_arg(&args.fiscal_year)?;
     let cal = Calendar::builtin();
     let rules = DeadlineRules::default();
@@ -546,7 +547,7 @@ fn ranged_replay(dir: &Path, args: &BenchArgs, exact: Duration) -> Result<()> {
     let n = events.len() as u64;
     ours(&db, &events, Durability::Normal)?;
     drop(events);
-    let store = SqliteStore::open(&db, Durability::Full)?;
+    let store = event_store_open::open(&sqlite(&db), Durability::Full)?;
     let fy = crate::fiscal_year_arg(&args.fiscal_year)?;
     let (cal, rules) = (Calendar::builtin(), DeadlineRules::default());
     let t = Instant::now();

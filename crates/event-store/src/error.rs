@@ -5,8 +5,9 @@ use uuid::Uuid;
 /// A failure to read or write the log.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The backend's own error, as it said it.
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Database(String),
     #[error("`{path}` is not a Rongtook event log: {message}")]
     NotALog { path: String, message: String },
     #[error("the database schema version {found} is newer than this build knows ({known})")]
@@ -23,13 +24,7 @@ pub enum StoreError {
 impl StoreError {
     /// Whether the write failed because the disk holding the log is full.
     pub fn is_full(&self) -> bool {
-        match self {
-            StoreError::Full(_) => true,
-            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
-                e.code == rusqlite::ErrorCode::DiskFull
-            }
-            _ => false,
-        }
+        matches!(self, StoreError::Full(_))
     }
 }
 
@@ -68,7 +63,8 @@ pub struct AppendError {
 }
 
 impl AppendError {
-    pub(crate) fn at(index: usize, event_id: Option<Uuid>, kind: AppendErrorKind) -> Self {
+    /// A refusal of the batch's event `index`.
+    pub fn at(index: usize, event_id: Option<Uuid>, kind: AppendErrorKind) -> Self {
         AppendError {
             index: Some(index),
             event_id,
@@ -108,11 +104,5 @@ impl From<StoreError> for AppendError {
             event_id: None,
             kind: AppendErrorKind::Store(e),
         }
-    }
-}
-
-impl From<rusqlite::Error> for AppendError {
-    fn from(e: rusqlite::Error) -> Self {
-        StoreError::from(e).into()
     }
 }

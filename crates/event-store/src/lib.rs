@@ -1,23 +1,33 @@
-//! The event log. The only crate that knows SQL.
-//!
-//! [`EventStore`] is the boundary the rest of Rongtook sees; [`SqliteStore`] implements it on
-//! an embedded SQLite database. A server backend (PostgreSQL) can implement the same trait.
+//! The event log's boundary: the traits every backend implements ([`EventStore`],
+//! [`TokenStore`], [`RawLog`], and [`Log`], all three together), the append decisions they
+//! share ([`decide`]), and the suite that tells whether a backend keeps them
+//! ([`conformance`]). The backends are crates of their own (`event-store-sqlite`,
+//! `event-store-postgres`), and one place (`event-store-open`) opens one from a `--db` value;
+//! nothing else names a backend.
 //!
 //! Appends are atomic per batch: every event is checked (form, idempotency, expected version,
 //! time order within its stream, lifecycle rules against the stored state and the batch's own
 //! earlier events) inside one transaction, and either all are stored or none.
 
-pub mod baseline;
 pub mod conformance;
 pub mod decide;
 mod error;
-mod sqlite;
 
 pub use error::{AppendError, AppendErrorKind, StoreError};
-pub use sqlite::{Durability, SqliteStore, CACHE_KIB, PAGE_SIZE};
 
 use chrono::{DateTime, FixedOffset};
 use event_model::{Hash, NewEvent, RecordedEvent, WireError};
+
+/// How hard each commit waits for the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// `synchronous=FULL`: a committed batch survives power loss. The default.
+    #[default]
+    Full,
+    /// `synchronous=NORMAL`: faster; in WAL mode a power loss may lose the last commits (never
+    /// corrupts the log). Opt-in only.
+    Normal,
+}
 
 /// Where one submitted event ended up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,6 +124,21 @@ pub trait EventStore {
         self.append_iter(&mut batch.iter().cloned().map(Ok), recorded_at)
     }
 
+    /// Group commit: appends several independent batches, each atomic on its own, so that one
+    /// refused batch leaves the others whole. A backend that can, covers them all with one
+    /// commit (one disk sync); this default appends them one after the other. If the final
+    /// commit fails, every batch fails.
+    fn append_group(
+        &mut self,
+        batches: Vec<Vec<NewEvent>>,
+        recorded_at: DateTime<FixedOffset>,
+    ) -> Result<Vec<Result<AppendReport, AppendError>>, StoreError> {
+        Ok(batches
+            .iter()
+            .map(|b| self.append(b, recorded_at))
+            .collect())
+    }
+
     /// The last event's position and hash (position 0 for an empty log).
     fn head(&self) -> Result<Head, StoreError>;
 
@@ -142,3 +167,90 @@ pub trait EventStore {
     /// match.
     fn verify(&self) -> Result<VerifyReport, StoreError>;
 }
+
+/// One stored event exactly as the log keeps it: the texts its hash covers (not upcast, not
+/// re-encoded), its batch and its hash. What a copy between backends moves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRow {
+    pub position: u64,
+    pub id: uuid::Uuid,
+    pub stream: String,
+    pub version: u64,
+    pub event_type: String,
+    pub occurred_at: String,
+    pub occurred_after: Option<String>,
+    /// The batch the event was appended in, and the batch's record instant.
+    pub batch: u64,
+    pub recorded_at: String,
+    pub actor: String,
+    pub schema_version: u32,
+    pub data: String,
+    pub hash: Hash,
+}
+
+impl StoredRow {
+    /// The hash this row must carry after `prev` (the chain's rule, over the stored texts).
+    pub fn chain_hash(&self, prev: &Hash) -> Hash {
+        event_model::CanonicalFields {
+            position: self.position,
+            id: &self.id,
+            stream: &self.stream,
+            version: self.version,
+            event_type: &self.event_type,
+            occurred_at: &self.occurred_at,
+            occurred_after: self.occurred_after.as_deref(),
+            recorded_at: &self.recorded_at,
+            actor: &self.actor,
+            schema_version: self.schema_version,
+            data: &self.data,
+        }
+        .chain_hash(prev, &mut Vec::new())
+    }
+}
+
+/// The log's rows as stored, for copying a log between backends.
+pub trait RawLog {
+    /// Up to `limit` stored rows after position `after`, in position order.
+    fn raw_after(&self, after: u64, limit: u64) -> Result<Vec<StoredRow>, StoreError>;
+
+    /// Stores rows read from another log, in one transaction, as they are: positions, batches,
+    /// record instants and hashes included. The first must follow this log's head, each must
+    /// follow the one before, and each hash must be the chain's over the row; otherwise
+    /// nothing is stored.
+    fn import_raw(&mut self, rows: &[StoredRow]) -> Result<Head, StoreError>;
+}
+
+/// Checks that `rows` continue the log at `head` (positions in a row, each hash the chain's
+/// over its row) before a backend stores them; returns the head after them.
+pub fn check_continuation(head: Head, rows: &[StoredRow]) -> Result<Head, StoreError> {
+    let mut head = head;
+    for row in rows {
+        if row.position != head.position + 1 {
+            return Err(StoreError::Corrupt {
+                position: row.position,
+                message: format!(
+                    "the copied row does not follow position {} of the target",
+                    head.position
+                ),
+            });
+        }
+        let hash = row.chain_hash(&head.hash);
+        if hash != row.hash {
+            return Err(StoreError::Corrupt {
+                position: row.position,
+                message: "the copied row's hash is not the chain's over its content".into(),
+            });
+        }
+        head = Head {
+            position: row.position,
+            hash,
+        };
+    }
+    Ok(head)
+}
+
+/// A whole backend as the programs use it: the log, its tokens and its raw rows, movable to
+/// the thread that writes.
+pub trait Log: EventStore + TokenStore + RawLog + Send {}
+
+impl<T: EventStore + TokenStore + RawLog + Send> Log for T {}

@@ -2,14 +2,14 @@
 //! that live feeds follow. Locks are behind accessors: a handler never sees a lock.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 use axum::http::HeaderMap;
 use calendar::Calendar;
 use chrono::{DateTime, FixedOffset};
-use event_store::{EventStore, SqliteStore};
+use event_store::{EventStore, Log};
+use event_store_open::Location;
 use projections::DeadlineRules;
 use read_model::ReadModel;
 
@@ -43,7 +43,7 @@ struct Inner {
     years: YearCache,
     /// Token hash -> caller, with when it was checked.
     tokens: RwLock<HashMap<[u8; 32], (Caller, Instant)>>,
-    db: PathBuf,
+    db: Location,
     writer: Writer,
     max_body_bytes: usize,
 }
@@ -53,17 +53,14 @@ impl AppState {
     /// and starts the writer thread. The thread ends once every clone of the state is dropped
     /// and the queued appends are committed; join it after `serve` returns.
     pub fn start(
-        db: PathBuf,
+        db: Location,
         durability: event_store::Durability,
         calendar: Calendar,
         rules: DeadlineRules,
     ) -> Result<(AppState, std::thread::JoinHandle<()>), event_store::StoreError> {
         let t = Instant::now();
-        let model = Arc::new(ReadModel::load(
-            &SqliteStore::open(&db, durability)?,
-            calendar,
-            rules,
-        )?);
+        let store = event_store_open::open(&db, durability)?;
+        let model = Arc::new(ReadModel::load(&*store, calendar, rules)?);
         tracing::info!(
             events = model.applied(),
             millis = t.elapsed().as_millis() as u64,
@@ -71,8 +68,7 @@ impl AppState {
         );
         let (head_tx, head) = tokio::sync::watch::channel(model.applied());
         let metrics = Arc::new(Metrics::new());
-        let (writer, thread) =
-            Writer::start(&db, durability, model.clone(), head_tx, metrics.clone())?;
+        let (writer, thread) = Writer::start(store, model.clone(), head_tx, metrics.clone())?;
         let state = AppState {
             inner: Arc::new(Inner {
                 model,
@@ -146,8 +142,9 @@ impl AppState {
     }
 
     /// A read-only connection to the log.
-    pub(crate) fn reader(&self) -> Result<SqliteStore, Problem> {
-        SqliteStore::open_read_only(&self.inner.db).map_err(|e| Problem::internal(e.to_string()))
+    pub(crate) fn reader(&self) -> Result<Box<dyn Log>, Problem> {
+        event_store_open::open_read_only(&self.inner.db)
+            .map_err(|e| Problem::internal(e.to_string()))
     }
 
     /// Refuses an evaluation instant outside the calendar's years (422).
@@ -160,7 +157,7 @@ impl AppState {
         &self,
         f: impl FnOnce(&dyn EventStore) -> Result<T, event_store::StoreError>,
     ) -> Result<T, Problem> {
-        f(&self.reader()?).map_err(|e| Problem::internal(e.to_string()))
+        f(&*self.reader()?).map_err(|e| Problem::internal(e.to_string()))
     }
 
     /// The caller behind a request's bearer token (401 without a valid one).
@@ -194,7 +191,8 @@ impl AppState {
         let state = self.clone();
         let record = blocking(move || {
             let reader = state.reader()?;
-            event_store::TokenStore::find_token(&reader, &hash)
+            reader
+                .find_token(&hash)
                 .map_err(|e| Problem::internal(e.to_string()))
         })
         .await?

@@ -1,11 +1,10 @@
 //! The one writer: a thread that owns the log and commits waiting requests together.
 
-use std::path::Path;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
 use event_model::NewEvent;
-use event_store::{AppendError, AppendReport, Durability, SqliteStore, StoreError};
+use event_store::{AppendError, AppendReport, Log, StoreError};
 use tokio::sync::oneshot;
 
 use crate::problem::Problem;
@@ -26,15 +25,13 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Opens the log and starts the writer thread.
+    /// Starts the writer thread, which owns the open log from then on.
     pub fn start(
-        db: &Path,
-        durability: Durability,
+        mut store: Box<dyn Log>,
         model: std::sync::Arc<read_model::ReadModel>,
         head: tokio::sync::watch::Sender<u64>,
         metrics: std::sync::Arc<crate::metrics::Metrics>,
     ) -> Result<(Writer, JoinHandle<()>), StoreError> {
-        let mut store = SqliteStore::open(db, durability)?;
         let (tx, rx) = mpsc::channel::<Job>();
         let handle = std::thread::Builder::new()
             .name("rongtook-writer".into())
@@ -48,7 +45,7 @@ impl Writer {
                             Err(_) => break,
                         }
                     }
-                    commit_group(&mut store, jobs, &model, &head, &metrics);
+                    commit_group(&mut *store, jobs, &model, &head, &metrics);
                 }
             })
             .map_err(|e| StoreError::Unavailable(format!("cannot start the writer thread: {e}")))?;
@@ -71,7 +68,7 @@ impl Writer {
 /// Commits the waiting requests together, brings the live projections up to date, then
 /// answers each request; a failed commit answers every one of them with its cause.
 fn commit_group(
-    store: &mut SqliteStore,
+    store: &mut dyn Log,
     jobs: Vec<Job>,
     model: &read_model::ReadModel,
     head: &tokio::sync::watch::Sender<u64>,

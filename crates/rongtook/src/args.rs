@@ -1,5 +1,6 @@
 //! The arguments of each subcommand.
 
+use event_store_open::Location;
 use std::path::PathBuf;
 
 use event_store::Durability;
@@ -33,7 +34,7 @@ pub enum Format {
 #[derive(clap::Args)]
 pub struct AppendArgs {
     #[arg(long)]
-    pub db: PathBuf,
+    pub db: Location,
     /// The NDJSON file, or `-` for standard input.
     #[arg(default_value = "-")]
     pub input: String,
@@ -45,7 +46,7 @@ pub struct AppendArgs {
 #[derive(clap::Args)]
 pub struct StateArgs {
     #[arg(long)]
-    pub db: PathBuf,
+    pub db: Location,
     pub complaint_id: String,
     /// Evaluation instant (RFC 3339 or YYYY-MM-DD); default: now.
     #[arg(long)]
@@ -57,7 +58,7 @@ pub struct StateArgs {
 #[derive(clap::Args)]
 pub struct EventsArgs {
     #[arg(long)]
-    pub db: PathBuf,
+    pub db: Location,
     #[arg(long)]
     pub stream: Option<String>,
     /// Only events after this position.
@@ -71,7 +72,7 @@ pub struct EventsArgs {
 #[derive(clap::Args)]
 pub struct ReplayArgs {
     #[arg(long)]
-    pub db: PathBuf,
+    pub db: Location,
     /// Fiscal year, B.E. (2567) or C.E. (2024).
     #[arg(long)]
     pub fiscal_year: String,
@@ -95,7 +96,7 @@ pub struct ReplayArgs {
 #[derive(clap::Args)]
 pub struct SampleArgs {
     #[arg(long)]
-    pub db: PathBuf,
+    pub db: Location,
     /// The month of the closes, YYYY-MM.
     #[arg(long)]
     pub month: String,
@@ -147,7 +148,7 @@ pub struct DiffArgs {
 #[derive(clap::Args)]
 pub struct OverdueArgs {
     #[arg(long)]
-    pub db: PathBuf,
+    pub db: Location,
     #[arg(long)]
     pub as_of: String,
     #[arg(long)]
@@ -161,7 +162,7 @@ pub struct OverdueArgs {
 #[derive(clap::Args)]
 pub struct InspectListArgs {
     #[arg(long)]
-    pub db: PathBuf,
+    pub db: Location,
     /// RFC 3339 instant, or a date (the end of that day in Bangkok).
     #[arg(long)]
     pub as_of: String,
@@ -178,7 +179,7 @@ pub struct InspectListArgs {
 #[derive(clap::Args)]
 pub struct VerifyArgs {
     #[arg(long)]
-    pub db: PathBuf,
+    pub db: Location,
 }
 
 #[derive(clap::Args)]
@@ -197,7 +198,7 @@ pub struct GenerateArgs {
 #[derive(clap::Args)]
 pub struct ServeArgs {
     #[arg(long, env = "RONGTOOK_DB")]
-    pub db: PathBuf,
+    pub db: Location,
     /// Address to listen on.
     #[arg(long, env = "RONGTOOK_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: String,
@@ -226,7 +227,7 @@ pub enum LogFormat {
 #[derive(clap::Args)]
 pub struct DemoArgs {
     #[arg(long, default_value = "rongtook.db")]
-    pub db: PathBuf,
+    pub db: Location,
     #[arg(long, default_value = "2567")]
     pub fiscal_year: String,
     #[arg(long, default_value_t = 20_000)]
@@ -239,7 +240,7 @@ pub struct DemoArgs {
 pub struct BackupArgs {
     /// The log to copy (it may be served and appended to meanwhile).
     #[arg(long)]
-    pub db: PathBuf,
+    pub db: Location,
     /// Where the copy goes; must not exist.
     #[arg(long)]
     pub out: PathBuf,

@@ -1,5 +1,6 @@
 //! The subcommands.
 
+use event_store_open::Location;
 use std::fs;
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::Path;
@@ -9,7 +10,7 @@ use anyhow::Context;
 use calendar::Calendar;
 use chrono::{DateTime, FixedOffset, Utc};
 use event_model::{parse_wire_event, to_wire_json, NewEvent, RecordedEvent};
-use event_store::{AppendError, Durability, EventStore, SqliteStore, TokenStore};
+use event_store::{AppendError, Durability, Log};
 use generator::{GenConfig, Generator};
 use projections::DeadlineRules;
 use read_model::{ComplaintAt, Folded, ReplayMeta, Replayed};
@@ -113,7 +114,7 @@ fn parse_lines(
 
 /// Appends NDJSON from a file or standard input as one atomic batch. Decoding runs in its own
 /// thread, ahead of the appender.
-pub fn append(db: &Path, input: &str, sync: Sync) -> anyhow::Result<ExitCode> {
+pub fn append(db: &Location, input: &str, sync: Sync) -> anyhow::Result<ExitCode> {
     let (reader, source): (Box<dyn Read + Send>, String) = if input == "-" {
         (Box::new(std::io::stdin()), "<stdin>".into())
     } else {
@@ -159,7 +160,7 @@ pub fn append(db: &Path, input: &str, sync: Sync) -> anyhow::Result<ExitCode> {
 }
 
 pub fn state(
-    db: &Path,
+    db: &Location,
     id: &str,
     as_of: Option<&str>,
     cal: &CalendarArgs,
@@ -171,18 +172,18 @@ pub fn state(
         None => now(),
     };
     let store = open_existing(db)?;
-    match read_model::complaint_as_of(&store, id, as_of, &cal, &rules)? {
+    match read_model::complaint_as_of(&*store, id, as_of, &cal, &rules)? {
         ComplaintAt::View(v) => {
             println!("{}", serde_json::to_string_pretty(&v)?);
             Ok(ExitCode::SUCCESS)
         }
-        ComplaintAt::Unknown => bad_input!("no complaint `{id}` in {}", db.display()),
+        ComplaintAt::Unknown => bad_input!("no complaint `{id}` in {}", db),
         ComplaintAt::NotYet => bad_input!("complaint `{id}` has no events at or before {as_of}"),
     }
 }
 
 pub fn events(
-    db: &Path,
+    db: &Location,
     stream: Option<&str>,
     after: u64,
     personal_data: bool,
@@ -247,10 +248,7 @@ pub fn load_spec(name_or_file: &str) -> anyhow::Result<indicators::Spec> {
 }
 
 /// Folds the whole log as of `as_of`, with a progress bar on a terminal.
-pub fn fold_with_progress(
-    store: &SqliteStore,
-    as_of: DateTime<FixedOffset>,
-) -> anyhow::Result<Folded> {
+pub fn fold_with_progress(store: &dyn Log, as_of: DateTime<FixedOffset>) -> anyhow::Result<Folded> {
     let pb = progress_bar(Some(store.head()?.position), "replaying");
     let folded = read_model::fold_log(store, as_of, &mut |n| pb.set_position(n))?;
     pb.finish_and_clear();
@@ -260,7 +258,7 @@ pub fn fold_with_progress(
 /// The fiscal year and the log folded as of `as_of` (default: the first instant after the
 /// fiscal year).
 pub fn fold_year(
-    store: &SqliteStore,
+    store: &dyn Log,
     fiscal_year: &str,
     as_of: Option<&str>,
     cal: &Calendar,
@@ -277,7 +275,7 @@ pub fn fold_year(
 }
 
 pub fn replay_store(
-    store: &SqliteStore,
+    store: &dyn Log,
     fiscal_year: &str,
     as_of: Option<&str>,
     cal: &Calendar,
@@ -294,7 +292,7 @@ pub const REPLAY_CHUNK: usize = 16_384;
 /// The replay outputs without indicators, judging and writing complaints a chunk at a time.
 /// Writes the same bytes as [`write_replay`].
 pub fn replay_streaming(
-    store: &SqliteStore,
+    store: &dyn Log,
     fiscal_year: &str,
     as_of: Option<&str>,
     cal: &Calendar,
@@ -384,11 +382,11 @@ pub fn replay(a: &crate::args::ReplayArgs) -> anyhow::Result<ExitCode> {
     if specs.is_empty() {
         // Without indicators nothing needs every complaint at once: judge and write them a
         // chunk at a time, so memory stays that of the fold.
-        let meta = replay_streaming(&store, fiscal_year, as_of, &cal, &rules, out, REPLAY_CHUNK)?;
+        let meta = replay_streaming(&*store, fiscal_year, as_of, &cal, &rules, out, REPLAY_CHUNK)?;
         print_replayed(&meta, out);
         return Ok(ExitCode::SUCCESS);
     }
-    let r = replay_store(&store, fiscal_year, as_of, &cal, &rules, &specs)?;
+    let r = replay_store(&*store, fiscal_year, as_of, &cal, &rules, &specs)?;
     write_replay(out, &r, &a.formats)?;
     print_replayed(&r.meta, out);
     for rep in &r.figures.indicators {
@@ -425,7 +423,7 @@ pub fn sample(a: &crate::args::SampleArgs) -> anyhow::Result<ExitCode> {
     // Every close in the log counts, whenever the sample is drawn; deadlines are judged as of
     // the end of the month (judged as of the end of time, an open complaint would list every
     // R3 checkpoint until then).
-    let folded = read_model::fold_log(&store, read_model::end_of_time(), &mut |_| {})?;
+    let folded = read_model::fold_log(&*store, read_model::end_of_time(), &mut |_| {})?;
     let month_end = month_end(month)?;
     let views = folded
         .fold
@@ -533,7 +531,7 @@ fn write_sample_table(
 }
 
 pub fn overdue(
-    db: &Path,
+    db: &Location,
     as_of: &str,
     unit: Option<&str>,
     json: bool,
@@ -543,7 +541,7 @@ pub fn overdue(
     let cal = load_calendar(cal)?;
     let as_of = instant_arg(as_of, &cal)?;
     let store = open_existing(db)?;
-    let folded = read_model::fold_log(&store, as_of, &mut |_| {})?;
+    let folded = read_model::fold_log(&*store, as_of, &mut |_| {})?;
     let views = folded.fold.views(&cal, &rules);
     let report = read_model::overdue_of(&views, as_of, &rules, unit);
     print_json_or(json, &report, |out| write_overdue_table(out, &report))?;
@@ -589,7 +587,7 @@ fn write_overdue_table(
 
 /// An inspecting office's selection list as of an instant.
 pub fn inspect_list(
-    db: &Path,
+    db: &Location,
     as_of: &str,
     office: &str,
     json: bool,
@@ -603,7 +601,7 @@ pub fn inspect_list(
         Err(e) => bad_input!("--office: {e}"),
     };
     let store = open_existing(db)?;
-    let folded = read_model::fold_log(&store, as_of, &mut |_| {})?;
+    let folded = read_model::fold_log(&*store, as_of, &mut |_| {})?;
     let views = folded.fold.views(&cal, &rules);
     let list = read_model::inspection_list_of(&views, &office, as_of, &rules);
     print_json_or(json, &list, |out| {
@@ -642,18 +640,19 @@ pub fn inspect_list(
 }
 
 /// An online copy of the log, verified before it is put in place.
-pub fn backup(db: &Path, out: &Path) -> anyhow::Result<ExitCode> {
+pub fn backup(db: &Location, out: &Path) -> anyhow::Result<ExitCode> {
     if out.exists() {
         bad_input!(
             "{}: already exists (a backup never overwrites a file)",
             out.display()
         );
     }
-    let store = open_existing(db)?;
+    if !db.exists() {
+        bad_input!("{db}: no such database");
+    }
     let t = std::time::Instant::now();
-    let r = store
-        .backup_to(out)
-        .with_context(|| format!("backing up {} to {}", db.display(), out.display()))?;
+    let r = event_store_open::backup(db, out)
+        .with_context(|| format!("backing up {} to {}", db, out.display()))?;
     println!(
         "backed up {} events to {} in {:.2?}; hash chain verified, head position {} hash {}",
         r.events,
@@ -665,7 +664,7 @@ pub fn backup(db: &Path, out: &Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn verify(db: &Path) -> anyhow::Result<ExitCode> {
+pub fn verify(db: &Location) -> anyhow::Result<ExitCode> {
     let store = open_existing(db)?;
     let r = store.verify()?;
     match r.first_bad {
@@ -727,8 +726,8 @@ pub fn generate(
 
 /// Fills an empty log with a generated demo fiscal year; returns whether it did.
 pub fn fill_demo(
-    store: &mut SqliteStore,
-    db: &Path,
+    store: &mut dyn Log,
+    db: &Location,
     fiscal_year: &str,
     complaints: u64,
     seed: u64,
@@ -739,7 +738,7 @@ pub fn fill_demo(
     let g = generator(fiscal_year, complaints, seed)?;
     eprintln!(
         "generating and appending a demo fiscal year of {complaints} complaints into {}",
-        db.display()
+        db
     );
     let pb = progress_bar(None, "appending");
     let t = std::time::Instant::now();
@@ -755,16 +754,21 @@ pub fn fill_demo(
 }
 
 /// A demo fiscal year replayed into a summary.
-pub fn demo(db: &Path, fiscal_year: &str, complaints: u64, seed: u64) -> anyhow::Result<ExitCode> {
+pub fn demo(
+    db: &Location,
+    fiscal_year: &str,
+    complaints: u64,
+    seed: u64,
+) -> anyhow::Result<ExitCode> {
     let mut store = open(db, Durability::Full)?;
-    if !fill_demo(&mut store, db, fiscal_year, complaints, seed)? {
-        eprintln!("{} already holds events: replaying them", db.display());
+    if !fill_demo(&mut *store, db, fiscal_year, complaints, seed)? {
+        eprintln!("{} already holds events: replaying them", db);
     }
     let cal = Calendar::builtin();
     let t = std::time::Instant::now();
     let specs = read_model::builtin_specs();
     let r = replay_store(
-        &store,
+        &*store,
         fiscal_year,
         None,
         &cal,
@@ -841,7 +845,7 @@ pub fn print_summary(r: &Replayed, elapsed: std::time::Duration) {
 
 /// Issues a token in the log's store; returns its id and the token.
 pub fn create_token(
-    store: &SqliteStore,
+    store: &dyn Log,
     role: &str,
     unit: Option<&str>,
     label: &str,
@@ -863,7 +867,7 @@ pub fn token(action: crate::TokenAction) -> anyhow::Result<ExitCode> {
             label,
         } => {
             let store = open(&db, Durability::Full)?;
-            let (id, token) = create_token(&store, &role, unit.as_deref(), &label)?;
+            let (id, token) = create_token(&*store, &role, unit.as_deref(), &label)?;
             println!(
                 "created token {id} ({role}{}); it is shown only this once: {token}",
                 unit.map(|u| format!(" of {u}")).unwrap_or_default()
@@ -890,7 +894,7 @@ pub fn token(action: crate::TokenAction) -> anyhow::Result<ExitCode> {
         TokenAction::Revoke { db, id } => {
             let store = open_existing(&db)?;
             if !store.revoke_token(id, &event_model::format_instant(&now()))? {
-                bad_input!("no unrevoked token {id} in {}", db.display());
+                bad_input!("no unrevoked token {id} in {}", db);
             }
             println!("revoked token {id}");
         }

@@ -76,8 +76,9 @@ pub fn diff_sides(
             .iter()
             .map(|s| crate::commands::load_spec(s))
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let store = crate::input::open_existing(&side.path)?;
-        let r = crate::commands::replay_store(&store, fy, as_of, &cal, &rules, &specs)?;
+        let store =
+            crate::input::open_existing(&event_store_open::Location::Sqlite(side.path.clone()))?;
+        let r = crate::commands::replay_store(&*store, fy, as_of, &cal, &rules, &specs)?;
         files.push(read_model::diff::files_of(&r)?);
     }
     Ok(read_model::diff::diff(&files[0], &files[1]))

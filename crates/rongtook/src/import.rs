@@ -2,11 +2,12 @@
 //! Every record is accounted for: imported, duplicate, stale or refused with its place and
 //! reason. Refused records never stop the good ones unless `--strict`.
 
+use event_store_open::Location;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use event_store::{Durability, EventStore};
+use event_store::Durability;
 use traffy::{Outcome, ReadOptions, RecordFate, Zone};
 
 use crate::commands::{now, progress_bar};
@@ -21,7 +22,7 @@ pub enum Source {
     /// of captures: each change of state becomes events bounded by the captures around it.
     Traffy {
         #[arg(long)]
-        db: PathBuf,
+        db: Location,
         /// Data files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -129,7 +130,7 @@ pub fn run(source: Source) -> anyhow::Result<ExitCode> {
             "{refused} records refused and --strict given: nothing was imported"
         ))));
     }
-    append(&mut store, &mut plan)?;
+    append(&mut *store, &mut plan)?;
     print_fates(&files, &plan);
     if let Some(out) = fates {
         write_fates(&out, &files, &plan)?;
@@ -139,7 +140,7 @@ pub fn run(source: Source) -> anyhow::Result<ExitCode> {
 
 /// Appends the planned tickets, a group of tickets per transaction, each ticket its own
 /// atomic batch; records what became of each.
-fn append(store: &mut event_store::SqliteStore, plan: &mut traffy::Plan) -> anyhow::Result<()> {
+fn append(store: &mut dyn event_store::Log, plan: &mut traffy::Plan) -> anyhow::Result<()> {
     let pb = progress_bar(Some(plan.tickets.len() as u64), "importing");
     let recorded_at = now();
     for chunk in plan.tickets.chunks(GROUP) {

@@ -1,11 +1,10 @@
 //! Reading what the user hands us: instants, calendars, databases, NDJSON.
 
-use std::path::Path;
-
 use anyhow::Context;
 use calendar::{Calendar, FiscalYear};
 use chrono::{DateTime, FixedOffset};
-use event_store::{Durability, SqliteStore};
+use event_store::{Durability, Log};
+use event_store_open::Location;
 
 use crate::{bad_input, CalendarArgs};
 
@@ -41,21 +40,19 @@ pub fn load_calendar(args: &CalendarArgs) -> anyhow::Result<Calendar> {
 }
 
 /// Opens an existing log; a missing file is bad input (we never create one by reading).
-pub fn open_existing(db: &Path) -> anyhow::Result<SqliteStore> {
+pub fn open_existing(db: &Location) -> anyhow::Result<Box<dyn Log>> {
     if !db.exists() {
-        bad_input!(
-            "{}: no such database (create one with `rongtook append` or `rongtook demo`)",
-            db.display()
-        );
+        bad_input!("{db}: no such database (create one with `rongtook append` or `rongtook demo`)");
     }
     open(db, Durability::Full)
 }
 
-pub fn open(db: &Path, durability: Durability) -> anyhow::Result<SqliteStore> {
-    match SqliteStore::open(db, durability) {
+/// Opens the log at `db`, creating it when needed.
+pub fn open(db: &Location, durability: Durability) -> anyhow::Result<Box<dyn Log>> {
+    match event_store_open::open(db, durability) {
         Ok(s) => Ok(s),
         Err(e @ event_store::StoreError::NotALog { .. }) => bad_input!("{e}"),
-        Err(e) => Err(anyhow::Error::new(e).context(format!("opening {}", db.display()))),
+        Err(e) => Err(anyhow::Error::new(e).context(format!("opening {db}"))),
     }
 }
 

@@ -11,6 +11,7 @@ pub mod report;
 pub mod serve;
 pub mod traffy_sync;
 
+use event_store_open::Location;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -69,7 +70,7 @@ pub enum TokenAction {
     /// Create a token; it is printed once, as the last word of the output.
     Create {
         #[arg(long)]
-        db: PathBuf,
+        db: Location,
         /// intake, unit, evaluator, connector, inspector or admin.
         #[arg(long)]
         role: String,
@@ -83,12 +84,12 @@ pub enum TokenAction {
     /// List tokens (never the tokens themselves).
     List {
         #[arg(long)]
-        db: PathBuf,
+        db: Location,
     },
     /// Revoke a token by id.
     Revoke {
         #[arg(long)]
-        db: PathBuf,
+        db: Location,
         id: i64,
     },
 }

@@ -3,6 +3,7 @@
 //! (A4), Markdown or CSV (UTF-8 with BOM). The same pages as the dashboard's, from the same
 //! projections.
 
+use event_store_open::Location;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -27,7 +28,7 @@ pub enum ReportFormat {
 #[derive(clap::Args)]
 pub struct ReportArgs {
     #[arg(long)]
-    pub db: PathBuf,
+    pub db: Location,
     /// Fiscal year, B.E. (2567) or C.E. (2024).
     #[arg(long)]
     pub fiscal_year: String,
@@ -110,7 +111,7 @@ pub fn run(a: &ReportArgs) -> anyhow::Result<ExitCode> {
     }
     let spec = load_spec(a.spec.as_deref().expect("required unless --oversight"))?;
     let store = open_existing(&a.db)?;
-    let (fy, folded) = fold_year(&store, &a.fiscal_year, a.as_of.as_deref(), &cal)?;
+    let (fy, folded) = fold_year(&*store, &a.fiscal_year, a.as_of.as_deref(), &cal)?;
     let period = period_of(a, fy)?;
     let as_of = folded.as_of();
     let year = YearFigures::compute_for(&folded, fy, period, as_of, &cal, &rules, &[spec]);
@@ -154,7 +155,7 @@ fn oversight_report(
         bad_input!("--oversight `{kind}`: one of {}", names.join(", "));
     };
     let store = open_existing(&a.db)?;
-    let (fy, folded) = fold_year(&store, &a.fiscal_year, a.as_of.as_deref(), cal)?;
+    let (fy, folded) = fold_year(&*store, &a.fiscal_year, a.as_of.as_deref(), cal)?;
     let as_of = folded.as_of();
     let year = YearFigures::compute(&folded, fy, as_of, cal, rules, &[]);
     let all = folded.fold.views(cal, rules);

@@ -16,7 +16,7 @@ pub const DEMO_COMPLAINTS: u64 = 20_000;
 pub const DEMO_SEED: u64 = 2567;
 
 pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
-    let (db, listen, demo) = (a.db.as_path(), a.listen.as_str(), a.demo);
+    let (db, listen, demo) = (&a.db, a.listen.as_str(), a.demo);
     let addr: std::net::SocketAddr = match listen.parse() {
         Ok(a) => a,
         Err(_) => bad_input!("--listen `{listen}` is not an address such as 127.0.0.1:8080"),
@@ -31,15 +31,23 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
     init_log(log_format);
     {
         let mut store = open(db, Durability::Full)?;
-        if demo && fill_demo(&mut store, db, DEMO_FISCAL_YEAR, DEMO_COMPLAINTS, DEMO_SEED)? {
+        if demo
+            && fill_demo(
+                &mut *store,
+                db,
+                DEMO_FISCAL_YEAR,
+                DEMO_COMPLAINTS,
+                DEMO_SEED,
+            )?
+        {
             // A fresh demo log has no tokens yet: make one so that the API can be tried.
-            let (id, token) = crate::commands::create_token(&store, "admin", None, "demo")?;
+            let (id, token) = crate::commands::create_token(&*store, "admin", None, "demo")?;
             eprintln!("demo admin token {id} (shown only this once): {token}");
         }
     }
     let (state, writer_thread) =
-        http_api::AppState::start(db.to_path_buf(), Durability::Full, calendar, rules)
-            .with_context(|| format!("opening {}", db.display()))?;
+        http_api::AppState::start(db.clone(), Durability::Full, calendar, rules)
+            .with_context(|| format!("opening {}", db))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -50,7 +58,7 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
             Err(e) => bad_input!("cannot listen on {addr}: {e}"),
         };
         let local = listener.local_addr()?;
-        tracing::info!(address = %local, db = %db.display(), "listening");
+        tracing::info!(address = %local, db = %db, "listening");
         if log_format == LogFormat::Text {
             eprintln!("dashboard: http://{local}/dashboard");
         }

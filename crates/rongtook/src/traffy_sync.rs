@@ -1,7 +1,7 @@
 //! `rongtook traffy sync`: the platform's exchange API into the log (`http_api::traffy_sync`
 //! does the work; this parses, opens the log and renders).
 
-use std::path::PathBuf;
+use event_store_open::Location;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -18,7 +18,7 @@ pub enum Action {
     /// what its timeline adds, at the timeline's exact times. Running it again adds nothing new.
     Sync {
         #[arg(long)]
-        db: PathBuf,
+        db: Location,
         /// The API's base, e.g. https://publicapi.traffy.in.th/exchange-api
         #[arg(long)]
         base_url: String,
@@ -69,7 +69,7 @@ pub fn run(action: Action) -> anyhow::Result<ExitCode> {
     };
     let mut store = open(&db, event_store::Durability::Full)?;
     let pb = progress_bar(None, "reading tickets");
-    let result = sync(&mut store, &opts, now(), &mut |done, total| {
+    let result = sync(&mut *store, &opts, now(), &mut |done, total| {
         pb.set_length(total as u64);
         pb.set_position(done as u64);
     });

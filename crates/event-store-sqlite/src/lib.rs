@@ -1,3 +1,9 @@
+//! The embedded SQLite backend of the event log ([`SqliteStore`]): one file, WAL, the
+//! schema's versioned migrations in `migrations/`. The append decisions are the shared ones
+//! (`event_store::decide`); this crate keeps the transaction, the look-ups and the SQL.
+
+pub mod baseline;
+
 use std::path::Path;
 
 use chrono::{DateTime, FixedOffset};
@@ -8,9 +14,11 @@ use event_model::{
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use uuid::Uuid;
 
-use crate::decide::{check, is_unit_stream, repeat_or_conflict, StreamHead};
-use crate::error::{AppendError, AppendErrorKind, StoreError};
-use crate::{AppendReport, Appended, EventStore, Head, VerifyReport};
+use event_store::decide::{check, is_unit_stream, repeat_or_conflict, StreamHead};
+use event_store::{
+    AppendError, AppendErrorKind, AppendReport, Appended, Durability, EventStore, Head, StoreError,
+    StoredRow, VerifyReport,
+};
 
 /// Versioned schema migrations, applied in order; `PRAGMA user_version` records the last.
 const MIGRATIONS: &[&str] = &[
@@ -30,15 +38,31 @@ pub const CACHE_KIB: i64 = 256 * 1024;
 /// mean fewer B-tree levels and fewer, larger writes for a log of many small rows.
 pub const PAGE_SIZE: i64 = 16384;
 
-/// How hard each commit waits for the disk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Durability {
-    /// `synchronous=FULL`: a committed batch survives power loss. The default.
-    #[default]
-    Full,
-    /// `synchronous=NORMAL`: faster; in WAL mode a power loss may lose the last commits (never
-    /// corrupts the log). Opt-in only.
-    Normal,
+/// SQLite's errors as the store's: a full disk (or size limit) told apart.
+pub(crate) fn sql_error(e: rusqlite::Error) -> StoreError {
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DiskFull => {
+            StoreError::Full(e.to_string())
+        }
+        rusqlite::Error::SqliteFailure(f, m) if f.code == rusqlite::ErrorCode::NotADatabase => {
+            StoreError::NotALog {
+                path: String::new(),
+                message: m.clone().unwrap_or_else(|| "file is not a database".into()),
+            }
+        }
+        _ => StoreError::Database(e.to_string()),
+    }
+}
+
+/// `?` on SQLite's results, in the store's error.
+pub(crate) trait Db<T> {
+    fn db(self) -> Result<T, StoreError>;
+}
+
+impl<T> Db<T> for rusqlite::Result<T> {
+    fn db(self) -> Result<T, StoreError> {
+        self.map_err(sql_error)
+    }
 }
 
 /// The SQLite event log.
@@ -77,9 +101,11 @@ impl<'c> Batches<'c> {
         if self.last.as_ref().is_none_or(|(b, _, _)| *b != id) {
             let text: Option<String> = self
                 .conn
-                .prepare_cached("SELECT recorded_at FROM batches WHERE id = ?1")?
+                .prepare_cached("SELECT recorded_at FROM batches WHERE id = ?1")
+                .db()?
                 .query_row([id], |r| r.get(0))
-                .optional()?;
+                .optional()
+                .db()?;
             let text = text.ok_or_else(|| corrupt(position, format!("batch {id} is missing")))?;
             let at = event_model::parse_instant(&text).ok_or_else(|| {
                 corrupt(position, format!("recorded_at: `{text}` is not RFC 3339"))
@@ -99,16 +125,13 @@ impl SqliteStore {
             OpenFlags::SQLITE_OPEN_READ_WRITE
                 | OpenFlags::SQLITE_OPEN_CREATE
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
+        )
+        .db()?;
         Self::init(conn, durability, Some(path.to_path_buf())).map_err(|e| match e {
-            StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, m))
-                if f.code == rusqlite::ErrorCode::NotADatabase =>
-            {
-                StoreError::NotALog {
-                    path: path.display().to_string(),
-                    message: m.unwrap_or_else(|| "file is not a database".into()),
-                }
-            }
+            StoreError::NotALog { message, .. } => StoreError::NotALog {
+                path: path.display().to_string(),
+                message,
+            },
             other => other,
         })
     }
@@ -133,7 +156,8 @@ impl SqliteStore {
         let _ = std::fs::remove_file(&tmp);
         let result = (|| {
             self.conn
-                .execute("VACUUM INTO ?1", [tmp.to_string_lossy().as_ref()])?;
+                .execute("VACUUM INTO ?1", [tmp.to_string_lossy().as_ref()])
+                .db()?;
             let report = SqliteStore::open_read_only(&tmp)?.verify()?;
             if let Some((position, why)) = &report.first_bad {
                 return Err(StoreError::Corrupt {
@@ -156,9 +180,12 @@ impl SqliteStore {
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        )
+        .db()?;
+        conn.busy_timeout(std::time::Duration::from_secs(10)).db()?;
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .db()?;
         let known = MIGRATIONS.len() as i64;
         if version != known {
             return Err(if version > known {
@@ -198,7 +225,7 @@ impl SqliteStore {
 
     /// An in-memory log (tests, fixtures).
     pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
-        Self::init(Connection::open_in_memory()?, Durability::Full, None)
+        Self::init(Connection::open_in_memory().db()?, Durability::Full, None)
     }
 
     fn init(
@@ -206,9 +233,11 @@ impl SqliteStore {
         durability: Durability,
         path: Option<std::path::PathBuf>,
     ) -> Result<SqliteStore, StoreError> {
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10)).db()?;
         configure(&conn, durability)?;
-        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .db()?;
         let known = MIGRATIONS.len() as i64;
         if version > known {
             return Err(StoreError::SchemaTooNew {
@@ -217,58 +246,30 @@ impl SqliteStore {
             });
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let tx = conn.unchecked_transaction()?;
-            tx.execute_batch(sql)?;
-            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
-            tx.commit()?;
+            let tx = conn.unchecked_transaction().db()?;
+            tx.execute_batch(sql).db()?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)
+                .db()?;
+            tx.commit().db()?;
         }
         Ok(SqliteStore { conn, path })
-    }
-
-    /// Group commit: appends several independent batches in one transaction, each in its own
-    /// savepoint, so one refused batch leaves the others whole and one disk sync covers all.
-    /// Returns each batch's outcome; if the final commit fails, every batch fails.
-    pub fn append_group(
-        &mut self,
-        batches: Vec<Vec<NewEvent>>,
-        recorded_at: DateTime<FixedOffset>,
-    ) -> Result<Vec<Result<AppendReport, AppendError>>, StoreError> {
-        let mut tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut outcomes = Vec::with_capacity(batches.len());
-        for batch in batches {
-            let sp = tx.savepoint()?;
-            match append_batch(&sp, &mut batch.into_iter().map(Ok), recorded_at) {
-                Ok(r) => {
-                    sp.commit()?;
-                    outcomes.push(Ok(r));
-                }
-                Err(e) => {
-                    drop(sp); // rolls the savepoint back
-                    outcomes.push(Err(e));
-                }
-            }
-        }
-        tx.commit()?;
-        Ok(outcomes)
     }
 
     /// Number of events in the log.
     pub fn count(&self) -> Result<u64, StoreError> {
         Ok(self
             .conn
-            .query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0))?
-            as u64)
+            .query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0))
+            .db()? as u64)
     }
 }
 
 /// The connection settings of a log (and of the plain-SQLite yardstick): page size (new files
 /// only), WAL, page cache, synchronous mode.
 pub(crate) fn configure(conn: &Connection, durability: Durability) -> Result<(), StoreError> {
-    conn.pragma_update(None, "page_size", PAGE_SIZE)?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
+    conn.pragma_update(None, "page_size", PAGE_SIZE).db()?;
+    conn.pragma_update(None, "journal_mode", "WAL").db()?;
+    conn.pragma_update(None, "cache_size", -CACHE_KIB).db()?;
     conn.pragma_update(
         None,
         "synchronous",
@@ -276,12 +277,13 @@ pub(crate) fn configure(conn: &Connection, durability: Durability) -> Result<(),
             Durability::Full => "FULL",
             Durability::Normal => "NORMAL",
         },
-    )?;
+    )
+    .db()?;
     Ok(())
 }
 
-fn token_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<crate::TokenRecord> {
-    Ok(crate::TokenRecord {
+fn token_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<event_store::TokenRecord> {
+    Ok(event_store::TokenRecord {
         id: r.get(0)?,
         role: r.get(1)?,
         unit: r.get(2)?,
@@ -304,21 +306,22 @@ fn append_batch(
         let recorded_text = format_instant(&recorded_at);
         // The batch row is written after the events, and only if one was appended: a batch
         // of repeats leaves no trace.
-        let batch: i64 =
-            conn.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM batches", [], |r| {
+        let batch: i64 = conn
+            .query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM batches", [], |r| {
                 r.get(0)
-            })?;
+            })
+            .db()?;
         let mut streams: FxMap<String, StreamHead> = FxMap::default();
         let mut find_id = conn.prepare_cached(
             "SELECT position, stream, version, type, occurred_at, actor, data, occurred_after FROM events WHERE event_id = ?1",
-        )?;
+        ).db()?;
         let mut load_stream = conn.prepare_cached(
             "SELECT version, type, occurred_at, data, position, schema_version FROM events WHERE stream = ?1 ORDER BY version",
-        )?;
+        ).db()?;
         let mut insert = conn.prepare_cached(
             "INSERT INTO events (position, event_id, stream, version, type, occurred_at, batch, actor, schema_version, data, hash, occurred_after) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        )?;
+        ).db()?;
         let mut scratch = Vec::with_capacity(1024);
         for (index, item) in events.enumerate() {
             let ev = item.map_err(|e| {
@@ -410,9 +413,9 @@ fn append_batch(
                             streams.remove(ev.stream.as_str());
                             continue;
                         }
-                        return Err(fail(StoreError::from(e).into()));
+                        return Err(fail(sql_error(e).into()));
                     }
-                    Err(e) => return Err(fail(StoreError::from(e).into())),
+                    Err(e) => return Err(fail(sql_error(e).into())),
                 }
                 sh.advance(&ev.stream, version, ev.occurred_at, &ev.data);
                 report.events.push(Appended {
@@ -429,7 +432,8 @@ fn append_batch(
             conn.execute(
                 "INSERT INTO batches (id, recorded_at) VALUES (?1, ?2)",
                 params![batch, recorded_text],
-            )?;
+            )
+            .db()?;
         }
     }
     Ok(report)
@@ -457,7 +461,7 @@ fn find_repeat(
             Ok((position, version, same))
         })
         .optional()
-        .map_err(|e| AppendErrorKind::Store(e.into()))?;
+        .map_err(|e| AppendErrorKind::Store(sql_error(e)))?;
     stored
         .map(|(position, version, same)| repeat_or_conflict(same, position, version))
         .transpose()
@@ -478,14 +482,16 @@ fn corrupt(position: u64, message: impl Into<String>) -> StoreError {
 
 /// A text column, borrowed.
 fn text<'r>(row: &'r rusqlite::Row<'_>, i: usize, position: u64) -> Result<&'r str, StoreError> {
-    row.get_ref(i)?
+    row.get_ref(i)
+        .db()?
         .as_str()
         .map_err(|e| corrupt(position, format!("column {i}: {e}")))
 }
 
 /// A blob column, borrowed.
 fn blob<'r>(row: &'r rusqlite::Row<'_>, i: usize, position: u64) -> Result<&'r [u8], StoreError> {
-    row.get_ref(i)?
+    row.get_ref(i)
+        .db()?
         .as_blob()
         .map_err(|e| corrupt(position, format!("column {i}: {e}")))
 }
@@ -498,13 +504,13 @@ fn decode_row(
     decode: Decode,
     batches: &mut Batches<'_>,
 ) -> Result<RecordedEvent, StoreError> {
-    let position = row.get::<_, i64>(0)? as u64;
+    let position = row.get::<_, i64>(0).db()? as u64;
     let id = Uuid::from_slice(blob(row, 1, position)?)
         .map_err(|e| corrupt(position, format!("event_id: {e}")))?;
     let type_text = text(row, 4, position)?;
     let event_type = EventType::parse(type_text)
         .ok_or_else(|| corrupt(position, format!("unknown type `{type_text}`")))?;
-    let schema_version = row.get::<_, i64>(8)? as u32;
+    let schema_version = row.get::<_, i64>(8).db()? as u32;
     let data_text = upcast(schema_version, event_type, text(row, 9, position)?)
         .map_err(|m| corrupt(position, m))?;
     let data = match decode {
@@ -525,13 +531,13 @@ fn decode_row(
         position,
         id,
         stream: text(row, 2, position)?.to_string(),
-        version: row.get::<_, i64>(3)? as u64,
+        version: row.get::<_, i64>(3).db()? as u64,
         occurred_at: instant(5, "occurred_at")?,
-        occurred_after: match row.get_ref(11)? {
+        occurred_after: match row.get_ref(11).db()? {
             rusqlite::types::ValueRef::Null => None,
             _ => Some(instant(11, "occurred_after")?),
         },
-        recorded_at: batches.get(row.get(6)?, position)?.1,
+        recorded_at: batches.get(row.get(6).db()?, position)?.1,
         // The folds never read who recorded an event.
         actor: match decode {
             Decode::Full => text(row, 7, position)?.to_string(),
@@ -544,7 +550,7 @@ fn decode_row(
     })
 }
 
-impl crate::TokenStore for SqliteStore {
+impl event_store::TokenStore for SqliteStore {
     /// Stores a new API token (its hash only); returns its id.
     fn insert_token(
         &self,
@@ -557,40 +563,77 @@ impl crate::TokenStore for SqliteStore {
         self.conn.execute(
             "INSERT INTO tokens (token_hash, role, unit, label, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             rusqlite::params![token_hash.as_slice(), role, unit, label, created_at],
-        )?;
+        ).db()?;
         Ok(self.conn.last_insert_rowid())
     }
 
     /// The token with this hash, unless revoked.
-    fn find_token(&self, token_hash: &[u8; 32]) -> Result<Option<crate::TokenRecord>, StoreError> {
+    fn find_token(
+        &self,
+        token_hash: &[u8; 32],
+    ) -> Result<Option<event_store::TokenRecord>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, role, unit, label, created_at, revoked_at FROM tokens WHERE token_hash = ?1 AND revoked_at IS NULL",
-        )?;
-        Ok(stmt
-            .query_row([token_hash.as_slice()], token_row)
-            .optional()?)
+        ).db()?;
+        stmt.query_row([token_hash.as_slice()], token_row)
+            .optional()
+            .db()
     }
 
     /// Every token, revoked or not, by id.
-    fn list_tokens(&self) -> Result<Vec<crate::TokenRecord>, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT id, role, unit, label, created_at, revoked_at FROM tokens ORDER BY id",
-        )?;
-        let rows = stmt.query_map([], token_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+    fn list_tokens(&self) -> Result<Vec<event_store::TokenRecord>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, role, unit, label, created_at, revoked_at FROM tokens ORDER BY id")
+            .db()?;
+        let rows = stmt.query_map([], token_row).db()?;
+        rows.collect::<Result<_, _>>().db()
     }
 
     /// Revokes a token; false when there is no such (unrevoked) token.
     fn revoke_token(&self, id: i64, revoked_at: &str) -> Result<bool, StoreError> {
-        let n = self.conn.execute(
-            "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-            rusqlite::params![id, revoked_at],
-        )?;
+        let n = self
+            .conn
+            .execute(
+                "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                rusqlite::params![id, revoked_at],
+            )
+            .db()?;
         Ok(n == 1)
     }
 }
 
 impl EventStore for SqliteStore {
+    /// Group commit: appends several independent batches in one transaction, each in its own
+    /// savepoint, so one refused batch leaves the others whole and one disk sync covers all.
+    /// Returns each batch's outcome; if the final commit fails, every batch fails.
+    fn append_group(
+        &mut self,
+        batches: Vec<Vec<NewEvent>>,
+        recorded_at: DateTime<FixedOffset>,
+    ) -> Result<Vec<Result<AppendReport, AppendError>>, StoreError> {
+        let mut tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .db()?;
+        let mut outcomes = Vec::with_capacity(batches.len());
+        for batch in batches {
+            let sp = tx.savepoint().db()?;
+            match append_batch(&sp, &mut batch.into_iter().map(Ok), recorded_at) {
+                Ok(r) => {
+                    sp.commit().db()?;
+                    outcomes.push(Ok(r));
+                }
+                Err(e) => {
+                    drop(sp); // rolls the savepoint back
+                    outcomes.push(Err(e));
+                }
+            }
+        }
+        tx.commit().db()?;
+        Ok(outcomes)
+    }
+
     fn read_after(&self, after: u64, limit: u64) -> Result<Vec<RecordedEvent>, StoreError> {
         read_range(&self.conn, after, after.saturating_add(limit), Decode::Full)
     }
@@ -602,9 +645,10 @@ impl EventStore for SqliteStore {
     ) -> Result<AppendReport, AppendError> {
         let tx = self
             .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .db()?;
         let report = append_batch(&tx, events, recorded_at)?;
-        tx.commit()?;
+        tx.commit().db()?;
         Ok(report)
     }
 
@@ -617,16 +661,16 @@ impl EventStore for SqliteStore {
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {SELECT_COLUMNS}, (SELECT p.hash FROM events p WHERE p.position = events.position - 1) \
              FROM events WHERE stream = ?1 ORDER BY version"
-        ))?;
-        let mut rows = stmt.query([stream])?;
+        )).db()?;
+        let mut rows = stmt.query([stream]).db()?;
         let mut out = Vec::new();
         let mut batches = Batches::new(&self.conn);
-        while let Some(row) = rows.next()? {
-            let prev = match row.get_ref(12)? {
+        while let Some(row) = rows.next().db()? {
+            let prev = match row.get_ref(12).db()? {
                 rusqlite::types::ValueRef::Null => Hash::GENESIS,
                 v => {
-                    let position = row.get::<_, i64>(0)? as u64 - 1;
-                    Hash::from_slice(v.as_blob().map_err(rusqlite::Error::from)?)
+                    let position = row.get::<_, i64>(0).db()? as u64 - 1;
+                    Hash::from_slice(v.as_blob().map_err(rusqlite::Error::from).db()?)
                         .ok_or_else(|| corrupt(position, "hash is not 32 bytes"))?
                 }
             };
@@ -648,16 +692,19 @@ impl EventStore for SqliteStore {
     }
 
     fn verify(&self) -> Result<VerifyReport, StoreError> {
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT {SELECT_COLUMNS} FROM events ORDER BY position"
-        ))?;
-        let mut rows = stmt.query([])?;
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT {SELECT_COLUMNS} FROM events ORDER BY position"
+            ))
+            .db()?;
+        let mut rows = stmt.query([]).db()?;
         let mut prev = Head::default();
         let mut scratch = Vec::with_capacity(1024);
         let mut batches = Batches::new(&self.conn);
         let mut checked = 0;
-        while let Some(row) = rows.next()? {
-            let position = row.get::<_, i64>(0)? as u64;
+        while let Some(row) = rows.next().db()? {
+            let position = row.get::<_, i64>(0).db()? as u64;
             let bad = |why: String| {
                 Ok(VerifyReport {
                     events: checked,
@@ -671,23 +718,23 @@ impl EventStore for SqliteStore {
                     prev.position
                 ));
             }
-            let id_bytes: Vec<u8> = row.get(1)?;
+            let id_bytes: Vec<u8> = row.get(1).db()?;
             let Ok(id) = Uuid::from_slice(&id_bytes) else {
                 return bad("event_id is not a 16-byte UUID".into());
             };
-            let stream: String = row.get(2)?;
-            let version = row.get::<_, i64>(3)? as u64;
-            let ty: String = row.get(4)?;
-            let occurred: String = row.get(5)?;
-            let recorded = match batches.get(row.get(6)?, position) {
+            let stream: String = row.get(2).db()?;
+            let version = row.get::<_, i64>(3).db()? as u64;
+            let ty: String = row.get(4).db()?;
+            let occurred: String = row.get(5).db()?;
+            let recorded = match batches.get(row.get(6).db()?, position) {
                 Ok((text, _)) => text.to_string(),
                 Err(e) => return bad(e.to_string()),
             };
-            let actor: String = row.get(7)?;
-            let schema_version = row.get::<_, i64>(8)? as u32;
-            let data: String = row.get(9)?;
-            let hash: Vec<u8> = row.get(10)?;
-            let after: Option<String> = row.get(11)?;
+            let actor: String = row.get(7).db()?;
+            let schema_version = row.get::<_, i64>(8).db()? as u32;
+            let data: String = row.get(9).db()?;
+            let hash: Vec<u8> = row.get(10).db()?;
+            let after: Option<String> = row.get(11).db()?;
             let computed = CanonicalFields {
                 position,
                 id: &id,
@@ -721,6 +768,106 @@ impl EventStore for SqliteStore {
     }
 }
 
+impl event_store::RawLog for SqliteStore {
+    fn raw_after(&self, after: u64, limit: u64) -> Result<Vec<StoredRow>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT e.position, e.event_id, e.stream, e.version, e.type, e.occurred_at, \
+                 e.occurred_after, e.batch, b.recorded_at, e.actor, e.schema_version, e.data, e.hash \
+                 FROM events e JOIN batches b ON b.id = e.batch \
+                 WHERE e.position > ?1 ORDER BY e.position LIMIT ?2",
+            )
+            .db()?;
+        let mut rows = stmt
+            .query([after as i64, limit.min(i64::MAX as u64) as i64])
+            .db()?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().db()? {
+            let position = r.get::<_, i64>(0).db()? as u64;
+            out.push(StoredRow {
+                position,
+                id: Uuid::from_slice(blob(r, 1, position)?)
+                    .map_err(|e| corrupt(position, format!("event_id: {e}")))?,
+                stream: r.get(2).db()?,
+                version: r.get::<_, i64>(3).db()? as u64,
+                event_type: r.get(4).db()?,
+                occurred_at: r.get(5).db()?,
+                occurred_after: r.get(6).db()?,
+                batch: r.get::<_, i64>(7).db()? as u64,
+                recorded_at: r.get(8).db()?,
+                actor: r.get(9).db()?,
+                schema_version: r.get::<_, i64>(10).db()? as u32,
+                data: r.get(11).db()?,
+                hash: Hash::from_slice(blob(r, 12, position)?)
+                    .ok_or_else(|| corrupt(position, "hash is not 32 bytes"))?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn import_raw(&mut self, rows: &[StoredRow]) -> Result<Head, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .db()?;
+        let head = event_store::check_continuation(read_head(&tx)?, rows)?;
+        {
+            let mut batch = tx
+                .prepare_cached("SELECT recorded_at FROM batches WHERE id = ?1")
+                .db()?;
+            let mut new_batch = tx
+                .prepare_cached("INSERT INTO batches (id, recorded_at) VALUES (?1, ?2)")
+                .db()?;
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO events (position, event_id, stream, version, type, occurred_at, batch, actor, schema_version, data, hash, occurred_after) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            ).db()?;
+            for row in rows {
+                let stored: Option<String> = batch
+                    .query_row([row.batch as i64], |r| r.get(0))
+                    .optional()
+                    .db()?;
+                match stored {
+                    None => {
+                        new_batch
+                            .execute(params![row.batch as i64, row.recorded_at])
+                            .db()?;
+                    }
+                    Some(at) if at == row.recorded_at => {}
+                    Some(at) => {
+                        return Err(corrupt(
+                            row.position,
+                            format!(
+                                "batch {} is recorded at {at} in the target, {} in the source",
+                                row.batch, row.recorded_at
+                            ),
+                        ))
+                    }
+                }
+                insert
+                    .execute(params![
+                        row.position as i64,
+                        row.id.as_bytes().as_slice(),
+                        row.stream,
+                        row.version as i64,
+                        row.event_type,
+                        row.occurred_at,
+                        row.batch as i64,
+                        row.actor,
+                        row.schema_version,
+                        row.data,
+                        row.hash.0.as_slice(),
+                        row.occurred_after,
+                    ])
+                    .db()?;
+            }
+        }
+        tx.commit().db()?;
+        Ok(head)
+    }
+}
+
 fn read_head(conn: &Connection) -> Result<Head, StoreError> {
     let row = conn
         .query_row(
@@ -728,7 +875,8 @@ fn read_head(conn: &Connection) -> Result<Head, StoreError> {
             [],
             |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)),
         )
-        .optional()?;
+        .optional()
+        .db()?;
     match row {
         None => Ok(Head::default()),
         Some((position, hash)) => Ok(Head {
@@ -745,21 +893,21 @@ fn load_stream_head(
 ) -> Result<StreamHead, StoreError> {
     let mut head = StreamHead::new();
     let unit = is_unit_stream(stream);
-    let mut rows = stmt.query([stream])?;
-    while let Some(r) = rows.next()? {
-        let position = r.get::<_, i64>(4)? as u64;
-        head.version = r.get::<_, i64>(0)? as u64;
-        let occurred: String = r.get(2)?;
+    let mut rows = stmt.query([stream]).db()?;
+    while let Some(r) = rows.next().db()? {
+        let position = r.get::<_, i64>(4).db()? as u64;
+        head.version = r.get::<_, i64>(0).db()? as u64;
+        let occurred: String = r.get(2).db()?;
         head.last_occurred_at = Some(
             DateTime::parse_from_rfc3339(&occurred)
                 .map_err(|e| corrupt(position, format!("occurred_at: {e}")))?,
         );
         if !unit {
-            let ty: String = r.get(1)?;
+            let ty: String = r.get(1).db()?;
             let ty = EventType::parse(&ty)
                 .ok_or_else(|| corrupt(position, format!("unknown type `{ty}`")))?;
-            let data: String = r.get(3)?;
-            let schema_version = r.get::<_, i64>(5)? as u32;
+            let data: String = r.get(3).db()?;
+            let schema_version = r.get::<_, i64>(5).db()? as u32;
             let data = upcast(schema_version, ty, &data).map_err(|m| corrupt(position, m))?;
             let data = EventData::from_json(ty, data)
                 .map_err(|e| corrupt(position, format!("data.{}: {}", e.path, e.message)))?;
@@ -776,14 +924,16 @@ fn scan_rows(
     decode: Decode,
     f: &mut dyn FnMut(RecordedEvent) -> bool,
 ) -> Result<u64, StoreError> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {SELECT_COLUMNS} FROM events WHERE position > ?1 ORDER BY position"
-    ))?;
-    let mut rows = stmt.query([after as i64])?;
+    let mut stmt = conn
+        .prepare_cached(&format!(
+            "SELECT {SELECT_COLUMNS} FROM events WHERE position > ?1 ORDER BY position"
+        ))
+        .db()?;
+    let mut rows = stmt.query([after as i64]).db()?;
     let mut prev = hash_at(conn, after)?;
     let mut batches = Batches::new(conn);
     let mut n = 0;
-    while let Some(row) = rows.next()? {
+    while let Some(row) = rows.next().db()? {
         n += 1;
         let e = decode_row(row, prev, decode, &mut batches)?;
         prev = e.hash;
@@ -831,7 +981,7 @@ fn scan_pipelined(
                 ) {
                     Ok(c) => c,
                     Err(e) => {
-                        let _ = tx.send(Err(e.into()));
+                        let _ = tx.send(Err(sql_error(e)));
                         return;
                     }
                 };
@@ -869,12 +1019,12 @@ fn read_range(
 ) -> Result<Vec<RecordedEvent>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {SELECT_COLUMNS} FROM events WHERE position > ?1 AND position <= ?2 ORDER BY position"
-    ))?;
-    let mut rows = stmt.query([lo as i64, hi as i64])?;
+    )).db()?;
+    let mut rows = stmt.query([lo as i64, hi as i64]).db()?;
     let mut out = Vec::with_capacity((hi - lo) as usize);
     let mut prev = hash_at(conn, lo)?;
     let mut batches = Batches::new(conn);
-    while let Some(row) = rows.next()? {
+    while let Some(row) = rows.next().db()? {
         let e = decode_row(row, prev, decode, &mut batches)?;
         prev = e.hash;
         out.push(e);
@@ -887,8 +1037,13 @@ fn hash_at(conn: &Connection, position: u64) -> Result<Hash, StoreError> {
     if position == 0 {
         return Ok(Hash::GENESIS);
     }
-    let mut stmt = conn.prepare_cached("SELECT hash FROM events WHERE position = ?1")?;
-    let bytes: Option<Vec<u8>> = stmt.query_row([position as i64], |r| r.get(0)).optional()?;
+    let mut stmt = conn
+        .prepare_cached("SELECT hash FROM events WHERE position = ?1")
+        .db()?;
+    let bytes: Option<Vec<u8>> = stmt
+        .query_row([position as i64], |r| r.get(0))
+        .optional()
+        .db()?;
     match bytes {
         // Past the head: nothing follows, so nothing needs it.
         None => Ok(Hash::GENESIS),
@@ -927,7 +1082,7 @@ mod tests {
         let batch: Vec<NewEvent> = (2..200).map(received).collect();
         let err = store.append(&batch, at).unwrap_err();
         match &err.kind {
-            crate::AppendErrorKind::Store(s) => assert!(s.is_full(), "{s}"),
+            event_store::AppendErrorKind::Store(s) => assert!(s.is_full(), "{s}"),
             other => panic!("not a storage failure: {other}"),
         }
         assert_eq!(

@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection};
 
-use crate::error::StoreError;
-use crate::Durability;
+use event_store::{Durability, StoreError};
+
+use crate::Db;
 
 /// One row for the plain loop: the fields of a wire-format event.
 pub struct PlainRow<'a> {
@@ -28,23 +29,26 @@ pub fn plain_insert<'a>(
     durability: Durability,
     rows: impl Iterator<Item = PlainRow<'a>>,
 ) -> Result<(Duration, u64), StoreError> {
-    let conn = Connection::open(path)?;
+    let conn = Connection::open(path).db()?;
     // The same settings as the store, so the comparison is of the code, not the settings.
-    crate::sqlite::configure(&conn, durability)?;
+    crate::configure(&conn, durability)?;
     conn.execute_batch(
         "CREATE TABLE plain_events (position INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, \
          stream TEXT NOT NULL, version INTEGER NOT NULL, type TEXT NOT NULL, \
          occurred_at TEXT NOT NULL, actor TEXT NOT NULL, data TEXT NOT NULL, \
          UNIQUE(stream, version))",
-    )?;
+    )
+    .db()?;
     let start = Instant::now();
-    let tx = conn.unchecked_transaction()?;
+    let tx = conn.unchecked_transaction().db()?;
     let mut n = 0;
     {
-        let mut stmt = tx.prepare(
-            "INSERT INTO plain_events (id, stream, version, type, occurred_at, actor, data) \
+        let mut stmt = tx
+            .prepare(
+                "INSERT INTO plain_events (id, stream, version, type, occurred_at, actor, data) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?;
+            )
+            .db()?;
         for r in rows {
             stmt.execute(params![
                 r.id,
@@ -54,27 +58,33 @@ pub fn plain_insert<'a>(
                 r.occurred_at,
                 r.actor,
                 r.data
-            ])?;
+            ])
+            .db()?;
             n += 1;
         }
     }
-    tx.commit()?;
+    tx.commit().db()?;
     Ok((start.elapsed(), n))
 }
 
 /// Reads every row of [`plain_insert`]'s table in order and parses each payload as untyped
 /// JSON. Returns the elapsed time and the row count.
 pub fn plain_scan(path: &Path) -> Result<(Duration, u64), StoreError> {
-    let conn = Connection::open(path)?;
+    let conn = Connection::open(path).db()?;
     let start = Instant::now();
     let mut stmt = conn.prepare(
         "SELECT position, id, stream, version, type, occurred_at, actor, data FROM plain_events ORDER BY position",
-    )?;
-    let mut rows = stmt.query([])?;
+    ).db()?;
+    let mut rows = stmt.query([]).db()?;
     let mut n = 0u64;
     let mut bytes = 0usize;
-    while let Some(row) = rows.next()? {
-        let data = row.get_ref(7)?.as_str().map_err(rusqlite::Error::from)?;
+    while let Some(row) = rows.next().db()? {
+        let data = row
+            .get_ref(7)
+            .db()?
+            .as_str()
+            .map_err(rusqlite::Error::from)
+            .db()?;
         let v: serde_json::Value = serde_json::from_str(data).map_err(|e| StoreError::Corrupt {
             position: n + 1,
             message: e.to_string(),
