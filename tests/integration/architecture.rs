@@ -123,7 +123,7 @@ fn core_crates_depend_on_no_io_runtime_or_sql() {
 }
 
 /// The backends: the only crates that know SQL and a database client.
-const BACKENDS: &[&str] = &["event-store-sqlite"];
+const BACKENDS: &[&str] = &["event-store-sqlite", "event-store-postgres"];
 
 /// Database clients.
 const SQL_CLIENTS: &[&str] = &["rusqlite", "postgres", "tokio-postgres", "sqlx"];

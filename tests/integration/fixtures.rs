@@ -84,8 +84,7 @@ fn recorded_at() -> chrono::DateTime<chrono::FixedOffset> {
 
 /// Replays one case and returns its expected files' names and contents: `complaints.json`,
 /// `overdue.json`, and `indicators-<spec>.json` for each spec of the case.
-fn replay_case(dir: &Path, case: &Case) -> Vec<(String, String)> {
-    let mut store = SqliteStore::open_in_memory().unwrap();
+fn replay_case(dir: &Path, case: &Case, mut store: Box<dyn EventStore>) -> Vec<(String, String)> {
     let events = parse_all(&dir.join("events.ndjson"));
     store
         .append(&events, recorded_at())
@@ -164,8 +163,20 @@ fn replay_case(dir: &Path, case: &Case) -> Vec<(String, String)> {
     out
 }
 
+/// A fresh, empty log of the backend under test.
+pub type Fresh<'a> = &'a mut dyn FnMut() -> Box<dyn EventStore>;
+
+fn in_memory() -> Box<dyn EventStore> {
+    Box::new(SqliteStore::open_in_memory().unwrap())
+}
+
 #[test]
 fn replay_fixtures_match_their_expected_projections() {
+    accepted_fixtures_on(&mut in_memory);
+}
+
+/// Every accepted fixture replayed twice on fresh logs of a backend, against its expected files.
+pub fn accepted_fixtures_on(fresh: Fresh<'_>) {
     let root = workspace_root().join("replay-fixtures");
     let dirs = case_dirs(&root);
     assert!(
@@ -176,9 +187,9 @@ fn replay_fixtures_match_their_expected_projections() {
     let mut failures = Vec::new();
     for dir in &dirs {
         let case = read_case(dir);
-        let files = replay_case(dir, &case);
+        let files = replay_case(dir, &case, fresh());
         // Replays are deterministic: a second run gives the same bytes.
-        assert_eq!(replay_case(dir, &case), files, "{}", dir.display());
+        assert_eq!(replay_case(dir, &case, fresh()), files, "{}", dir.display());
         for (name, actual) in &files {
             if let Err(e) = check_expect(&dir.join(name), actual) {
                 failures.push(e);
@@ -195,13 +206,19 @@ fn replay_fixtures_match_their_expected_projections() {
 
 #[test]
 fn rejected_fixtures_are_refused_and_store_nothing() {
+    rejected_fixtures_on(&mut in_memory);
+}
+
+/// Every rejected fixture on a fresh log of a backend: refused with the expected error, and
+/// nothing of it stored.
+pub fn rejected_fixtures_on(fresh: Fresh<'_>) {
     let root = workspace_root().join("replay-fixtures").join("rejected");
     let dirs = case_dirs(&root);
     assert!(dirs.len() >= 10, "rejected cases: {}", dirs.len());
     let mut failures = Vec::new();
     for dir in &dirs {
         read_case(dir);
-        let mut store = SqliteStore::open_in_memory().unwrap();
+        let mut store = fresh();
         let setup = dir.join("setup.ndjson");
         if setup.exists() {
             store

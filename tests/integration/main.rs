@@ -7,6 +7,7 @@ mod common;
 mod contract;
 mod fixtures;
 mod http;
+mod postgres;
 mod read_path;
 mod schemas;
 mod selections;

@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use event_store::{Durability, Log, StoreError, VerifyReport};
+use event_store_postgres::PgStore;
 use event_store_sqlite::SqliteStore;
 
 /// The plain-SQLite yardsticks the benchmarks measure the SQLite backend against.
@@ -87,7 +88,7 @@ fn redact(uri: &str) -> String {
 pub fn open(at: &Location, durability: Durability) -> Result<Box<dyn Log>, StoreError> {
     match at {
         Location::Sqlite(path) => Ok(Box::new(SqliteStore::open(path, durability)?)),
-        Location::Postgres(_) => Err(no_postgres()),
+        Location::Postgres(uri) => Ok(Box::new(PgStore::open(uri, durability)?)),
     }
 }
 
@@ -95,7 +96,7 @@ pub fn open(at: &Location, durability: Durability) -> Result<Box<dyn Log>, Store
 pub fn open_read_only(at: &Location) -> Result<Box<dyn Log>, StoreError> {
     match at {
         Location::Sqlite(path) => Ok(Box::new(SqliteStore::open_read_only(path)?)),
-        Location::Postgres(_) => Err(no_postgres()),
+        Location::Postgres(uri) => Ok(Box::new(PgStore::open_read_only(uri)?)),
     }
 }
 
@@ -108,12 +109,12 @@ pub fn in_memory() -> Result<Box<dyn Log>, StoreError> {
 pub fn backup(at: &Location, out: &Path) -> Result<VerifyReport, StoreError> {
     match at {
         Location::Sqlite(path) => SqliteStore::open(path, Durability::Full)?.backup_to(out),
-        Location::Postgres(_) => Err(no_postgres()),
+        Location::Postgres(_) => Err(StoreError::Unavailable(
+            "a PostgreSQL log is backed up with PostgreSQL's own tools (pg_basebackup, \
+             pg_dump), or copied into a SQLite file with `rongtook copy`"
+                .into(),
+        )),
     }
-}
-
-fn no_postgres() -> StoreError {
-    StoreError::Unavailable("this build has no PostgreSQL backend".into())
 }
 
 #[cfg(test)]

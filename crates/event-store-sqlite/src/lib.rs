@@ -14,7 +14,7 @@ use event_model::{
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use uuid::Uuid;
 
-use event_store::decide::{check, is_unit_stream, repeat_or_conflict, StreamHead};
+use event_store::decide::{check, is_unit_stream, repeat_or_conflict, StoredStep, StreamHead};
 use event_store::{
     AppendError, AppendErrorKind, AppendReport, Appended, Durability, EventStore, Head, StoreError,
     StoredRow, VerifyReport,
@@ -892,27 +892,20 @@ fn load_stream_head(
     stream: &str,
 ) -> Result<StreamHead, StoreError> {
     let mut head = StreamHead::new();
-    let unit = is_unit_stream(stream);
     let mut rows = stmt.query([stream]).db()?;
     while let Some(r) = rows.next().db()? {
         let position = r.get::<_, i64>(4).db()? as u64;
-        head.version = r.get::<_, i64>(0).db()? as u64;
-        let occurred: String = r.get(2).db()?;
-        head.last_occurred_at = Some(
-            DateTime::parse_from_rfc3339(&occurred)
-                .map_err(|e| corrupt(position, format!("occurred_at: {e}")))?,
-        );
-        if !unit {
-            let ty: String = r.get(1).db()?;
-            let ty = EventType::parse(&ty)
-                .ok_or_else(|| corrupt(position, format!("unknown type `{ty}`")))?;
-            let data: String = r.get(3).db()?;
-            let schema_version = r.get::<_, i64>(5).db()? as u32;
-            let data = upcast(schema_version, ty, &data).map_err(|m| corrupt(position, m))?;
-            let data = EventData::from_json(ty, data)
-                .map_err(|e| corrupt(position, format!("data.{}: {}", e.path, e.message)))?;
-            lifecycle::evolve(&mut head.lifecycle, &data);
-        }
+        head.apply_stored(
+            stream,
+            StoredStep {
+                position,
+                version: r.get::<_, i64>(0).db()? as u64,
+                event_type: text(r, 1, position)?,
+                occurred_at: text(r, 2, position)?,
+                data: text(r, 3, position)?,
+                schema_version: r.get::<_, i64>(5).db()? as u32,
+            },
+        )?;
     }
     Ok(head)
 }

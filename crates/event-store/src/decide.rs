@@ -5,10 +5,10 @@
 //! transaction; the decisions are made here, once.
 
 use chrono::{DateTime, FixedOffset};
-use event_model::{format_instant, EventData, NewEvent, UNIT_STREAM_PREFIX};
+use event_model::{format_instant, upcast, EventData, EventType, NewEvent, UNIT_STREAM_PREFIX};
 use lifecycle::Lifecycle;
 
-use crate::error::AppendErrorKind;
+use crate::error::{AppendErrorKind, StoreError};
 use crate::Appended;
 
 /// What the store knows of a stream while appending to it.
@@ -45,6 +45,40 @@ impl StreamHead {
         }
         self.version = version;
         self.last_occurred_at = Some(occurred_at);
+    }
+}
+
+/// One stored event of a stream, as a backend reads it to rebuild the stream's head.
+pub struct StoredStep<'a> {
+    pub position: u64,
+    pub version: u64,
+    pub event_type: &'a str,
+    pub occurred_at: &'a str,
+    pub data: &'a str,
+    pub schema_version: u32,
+}
+
+impl StreamHead {
+    /// Moves the head past a stored event of `stream` (read in version order).
+    pub fn apply_stored(&mut self, stream: &str, step: StoredStep<'_>) -> Result<(), StoreError> {
+        let corrupt = |message: String| StoreError::Corrupt {
+            position: step.position,
+            message,
+        };
+        self.version = step.version;
+        self.last_occurred_at = Some(
+            DateTime::parse_from_rfc3339(step.occurred_at)
+                .map_err(|e| corrupt(format!("occurred_at: {e}")))?,
+        );
+        if !is_unit_stream(stream) {
+            let ty = EventType::parse(step.event_type)
+                .ok_or_else(|| corrupt(format!("unknown type `{}`", step.event_type)))?;
+            let data = upcast(step.schema_version, ty, step.data).map_err(corrupt)?;
+            let data = EventData::from_json(ty, data)
+                .map_err(|e| corrupt(format!("data.{}: {}", e.path, e.message)))?;
+            lifecycle::evolve(&mut self.lifecycle, &data);
+        }
+        Ok(())
     }
 }
 

@@ -206,6 +206,45 @@ impl StoredRow {
         }
         .chain_hash(prev, &mut Vec::new())
     }
+
+    /// The event this row holds, decoded (payload upcast to the current schema), given the
+    /// hash of the position before it. `for_folds` decodes only what the projection folds
+    /// read, and leaves the actor empty (see [`EventStore::scan_for_folds`]).
+    pub fn decode(self, prev_hash: Hash, for_folds: bool) -> Result<RecordedEvent, StoreError> {
+        let position = self.position;
+        let corrupt = |message: String| StoreError::Corrupt { position, message };
+        let event_type = event_model::EventType::parse(&self.event_type)
+            .ok_or_else(|| corrupt(format!("unknown type `{}`", self.event_type)))?;
+        let data_text =
+            event_model::upcast(self.schema_version, event_type, &self.data).map_err(corrupt)?;
+        let data = if for_folds {
+            event_model::EventData::from_json_projected(event_type, data_text)
+        } else {
+            event_model::EventData::from_json(event_type, data_text)
+        }
+        .map_err(|e| corrupt(format!("data.{}: {}", e.path, e.message)))?;
+        let instant = |text: &str, name: &str| {
+            event_model::parse_instant(text)
+                .ok_or_else(|| corrupt(format!("{name}: `{text}` is not RFC 3339")))
+        };
+        Ok(RecordedEvent {
+            position,
+            id: self.id,
+            occurred_at: instant(&self.occurred_at, "occurred_at")?,
+            occurred_after: match &self.occurred_after {
+                None => None,
+                Some(t) => Some(instant(t, "occurred_after")?),
+            },
+            recorded_at: instant(&self.recorded_at, "recorded_at")?,
+            stream: self.stream,
+            version: self.version,
+            actor: if for_folds { String::new() } else { self.actor },
+            schema_version: self.schema_version,
+            data,
+            prev_hash,
+            hash: self.hash,
+        })
+    }
 }
 
 /// The log's rows as stored, for copying a log between backends.

@@ -1,0 +1,967 @@
+//! The PostgreSQL backend of the event log ([`PgStore`]), for more than one machine: several
+//! servers append to one database, and PostgreSQL's own replication, backups and recovery
+//! keep it.
+//!
+//! The rows, texts and hashes are SQLite's, so a log copied between the backends keeps every
+//! hash. Appends take the one `head` row with `SELECT ... FOR UPDATE`, so they are serial
+//! across every process: positions have no gaps and become visible in position order (a reader
+//! following "everything after N" never passes over an event committed late). The append
+//! decisions are the shared ones (`event_store::decide`); this crate keeps the transaction,
+//! the look-ups (one query per chunk of events, not per event) and the SQL.
+
+use std::cell::RefCell;
+
+use chrono::{DateTime, FixedOffset};
+use event_model::{
+    format_instant, CanonicalFields, FxMap, Hash, NewEvent, RecordedEvent, WireError,
+    SCHEMA_VERSION,
+};
+use event_store::decide::{check, repeat_or_conflict, StoredStep, StreamHead};
+use event_store::{
+    AppendError, AppendErrorKind, AppendReport, Appended, Durability, EventStore, Head, StoreError,
+    StoredRow, TokenRecord, VerifyReport,
+};
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::{Client, GenericClient, NoTls};
+use uuid::Uuid;
+
+/// Versioned schema migrations, applied in order; `rongtook_schema` records each one applied.
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_log.sql")];
+
+/// The channel a commit notifies with its new head position (servers following the log
+/// listen on it).
+pub const CHANNEL: &str = "rongtook_log";
+
+/// Events decided per round of look-ups and written per INSERT.
+const CHUNK: usize = 2000;
+
+/// The stored columns, in the order [`stored_row`] reads them.
+const COLUMNS: &str = "e.position, e.event_id, e.stream, e.version, e.type, e.occurred_at, \
+     e.occurred_after, e.batch, b.recorded_at, e.actor, e.schema_version, e.data, e.hash";
+
+/// The events joined to their batches.
+const FROM: &str = "FROM events e JOIN batches b ON b.id = e.batch";
+
+/// The PostgreSQL event log: one connection.
+pub struct PgStore {
+    client: RefCell<Client>,
+}
+
+/// PostgreSQL's errors as the store's: a full disk told apart, the server's own message kept.
+fn pg_error(e: postgres::Error) -> StoreError {
+    use postgres::error::SqlState;
+    let message = match e.as_db_error() {
+        Some(db) => format!("{}: {} ({})", db.severity(), db.message(), db.code().code()),
+        None => match std::error::Error::source(&e) {
+            Some(source) => format!("{e}: {source}"),
+            None => e.to_string(),
+        },
+    };
+    if e.code() == Some(&SqlState::DISK_FULL) {
+        StoreError::Full(message)
+    } else {
+        StoreError::Database(message)
+    }
+}
+
+/// `?` on PostgreSQL's results, in the store's error.
+trait Db<T> {
+    fn db(self) -> Result<T, StoreError>;
+}
+
+impl<T> Db<T> for Result<T, postgres::Error> {
+    fn db(self) -> Result<T, StoreError> {
+        self.map_err(pg_error)
+    }
+}
+
+fn corrupt(position: u64, message: impl Into<String>) -> StoreError {
+    StoreError::Corrupt {
+        position,
+        message: message.into(),
+    }
+}
+
+/// The advisory lock key that serialises migrations across processes starting together.
+const MIGRATION_LOCK: i64 = 0x726f_6e67_746f_6f6b; // "rongtook"
+
+impl PgStore {
+    /// Connects to the database at `uri` (a libpq connection URI) and brings its schema up to
+    /// date. `Durability::Normal` turns `synchronous_commit` off for this connection.
+    pub fn open(uri: &str, durability: Durability) -> Result<PgStore, StoreError> {
+        let mut client = connect(uri)?;
+        if durability == Durability::Normal {
+            client.batch_execute("SET synchronous_commit = off").db()?;
+        }
+        migrate(&mut client)?;
+        Ok(PgStore {
+            client: RefCell::new(client),
+        })
+    }
+
+    /// Connects for reading only: the schema must be there and current; every transaction of
+    /// the connection is read-only.
+    pub fn open_read_only(uri: &str) -> Result<PgStore, StoreError> {
+        let mut client = connect(uri)?;
+        let found = schema_version(&mut client)?;
+        let known = MIGRATIONS.len() as i64;
+        if found > known {
+            return Err(StoreError::SchemaTooNew { found, known });
+        }
+        if found < known {
+            return Err(StoreError::NotALog {
+                path: redact(uri),
+                message: format!("schema version {found}, expected {known}"),
+            });
+        }
+        client
+            .batch_execute("SET default_transaction_read_only = on")
+            .db()?;
+        Ok(PgStore {
+            client: RefCell::new(client),
+        })
+    }
+
+    /// Waits up to `timeout` for a commit by any process (a `NOTIFY` on [`CHANNEL`]); returns
+    /// whether one came. Call [`listen`](PgStore::listen) first.
+    pub fn wait_for_commit(&self, timeout: std::time::Duration) -> Result<bool, StoreError> {
+        let mut client = self.client.borrow_mut();
+        let mut notifications = client.notifications();
+        let got = notifications.timeout_iter(timeout).next().db()?.is_some();
+        // Take whatever else is queued, so the next wait waits for a new commit.
+        while notifications.iter().next().db()?.is_some() {}
+        Ok(got)
+    }
+
+    /// Subscribes this connection to commit notifications.
+    pub fn listen(&self) -> Result<(), StoreError> {
+        self.client
+            .borrow_mut()
+            .batch_execute(&format!("LISTEN {CHANNEL}"))
+            .db()
+    }
+}
+
+fn connect(uri: &str) -> Result<Client, StoreError> {
+    let config: postgres::Config = uri.parse().map_err(|e| StoreError::NotALog {
+        path: redact(uri),
+        message: format!("not a PostgreSQL connection URI: {e}"),
+    })?;
+    config
+        .connect(NoTls)
+        .map_err(|e| StoreError::Unavailable(format!("{}: {}", redact(uri), pg_error(e))))
+}
+
+/// A connection URI without its password.
+fn redact(uri: &str) -> String {
+    match uri.split_once("://") {
+        Some((scheme, rest)) => match rest.split_once('@') {
+            Some((userinfo, host)) => match userinfo.split_once(':') {
+                Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+                None => uri.to_string(),
+            },
+            None => uri.to_string(),
+        },
+        None => uri.to_string(),
+    }
+}
+
+/// The last migration applied (0 for a database without the log).
+fn schema_version(client: &mut Client) -> Result<i64, StoreError> {
+    let exists: bool = client
+        .query_one("SELECT to_regclass('rongtook_schema') IS NOT NULL", &[])
+        .db()?
+        .get(0);
+    if !exists {
+        return Ok(0);
+    }
+    Ok(client
+        .query_one(
+            "SELECT COALESCE(MAX(version), 0)::BIGINT FROM rongtook_schema",
+            &[],
+        )
+        .db()?
+        .get(0))
+}
+
+/// Applies the migrations not yet applied, each in its own transaction, under an advisory
+/// lock so that servers starting together migrate once.
+fn migrate(client: &mut Client) -> Result<(), StoreError> {
+    let mut tx = client.transaction().db()?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .db()?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS rongtook_schema (
+             version    INTEGER PRIMARY KEY,
+             applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+         )",
+    )
+    .db()?;
+    let found: i64 = tx
+        .query_one(
+            "SELECT COALESCE(MAX(version), 0)::BIGINT FROM rongtook_schema",
+            &[],
+        )
+        .db()?
+        .get(0);
+    let known = MIGRATIONS.len() as i64;
+    if found > known {
+        return Err(StoreError::SchemaTooNew { found, known });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        tx.batch_execute(sql).db()?;
+        tx.execute(
+            "INSERT INTO rongtook_schema (version) VALUES ($1)",
+            &[&((i + 1) as i32)],
+        )
+        .db()?;
+    }
+    tx.commit().db()
+}
+
+/// The head row: the last position, its hash, the last batch id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct HeadRow {
+    head: Head,
+    batch: u64,
+}
+
+fn hash_of(bytes: &[u8], position: u64) -> Result<Hash, StoreError> {
+    Hash::from_slice(bytes).ok_or_else(|| corrupt(position, "hash is not 32 bytes"))
+}
+
+/// Takes the head row until the transaction ends: appends are serial from here.
+fn lock_head(tx: &mut impl GenericClient) -> Result<HeadRow, StoreError> {
+    let r = tx
+        .query_one("SELECT position, hash, batch FROM head FOR UPDATE", &[])
+        .db()?;
+    let position = r.get::<_, i64>(0) as u64;
+    Ok(HeadRow {
+        head: Head {
+            position,
+            hash: hash_of(r.get(1), position)?,
+        },
+        batch: r.get::<_, i64>(2) as u64,
+    })
+}
+
+/// Moves the head row and tells the followers (the notification is sent at commit).
+fn move_head(tx: &mut impl GenericClient, to: HeadRow) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE head SET position = $1, hash = $2, batch = $3",
+        &[
+            &(to.head.position as i64),
+            &to.head.hash.0.as_slice(),
+            &(to.batch as i64),
+        ],
+    )
+    .db()?;
+    tx.execute(
+        "SELECT pg_notify($1, $2)",
+        &[&CHANNEL, &to.head.position.to_string()],
+    )
+    .db()?;
+    Ok(())
+}
+
+/// What an append compares of an event whose id is already stored.
+struct Identity {
+    position: u64,
+    version: u64,
+    stream: String,
+    event_type: String,
+    occurred_at: String,
+    actor: String,
+    data: String,
+    occurred_after: Option<String>,
+}
+
+/// Rows decided and not yet written, column by column (one INSERT of arrays).
+#[derive(Default)]
+struct Rows {
+    position: Vec<i64>,
+    id: Vec<Vec<u8>>,
+    stream: Vec<String>,
+    version: Vec<i64>,
+    event_type: Vec<String>,
+    occurred_at: Vec<String>,
+    occurred_after: Vec<Option<String>>,
+    batch: Vec<i64>,
+    actor: Vec<String>,
+    schema_version: Vec<i32>,
+    data: Vec<String>,
+    hash: Vec<Vec<u8>>,
+}
+
+impl Rows {
+    fn push(&mut self, f: &CanonicalFields<'_>, batch: u64, hash: Hash) {
+        self.position.push(f.position as i64);
+        self.id.push(f.id.as_bytes().to_vec());
+        self.stream.push(f.stream.to_string());
+        self.version.push(f.version as i64);
+        self.event_type.push(f.event_type.to_string());
+        self.occurred_at.push(f.occurred_at.to_string());
+        self.occurred_after
+            .push(f.occurred_after.map(str::to_string));
+        self.batch.push(batch as i64);
+        self.actor.push(f.actor.to_string());
+        self.schema_version.push(f.schema_version as i32);
+        self.data.push(f.data.to_string());
+        self.hash.push(hash.0.to_vec());
+    }
+
+    fn push_stored(&mut self, r: &StoredRow) {
+        self.position.push(r.position as i64);
+        self.id.push(r.id.as_bytes().to_vec());
+        self.stream.push(r.stream.clone());
+        self.version.push(r.version as i64);
+        self.event_type.push(r.event_type.clone());
+        self.occurred_at.push(r.occurred_at.clone());
+        self.occurred_after.push(r.occurred_after.clone());
+        self.batch.push(r.batch as i64);
+        self.actor.push(r.actor.clone());
+        self.schema_version.push(r.schema_version as i32);
+        self.data.push(r.data.clone());
+        self.hash.push(r.hash.0.to_vec());
+    }
+
+    /// Writes the rows with one INSERT and empties them.
+    fn flush(&mut self, tx: &mut impl GenericClient) -> Result<(), StoreError> {
+        if self.position.is_empty() {
+            return Ok(());
+        }
+        tx.execute(
+            "INSERT INTO events (position, event_id, stream, version, type, occurred_at, \
+             occurred_after, batch, actor, schema_version, data, hash) \
+             SELECT * FROM unnest($1::BIGINT[], $2::BYTEA[], $3::TEXT[], $4::BIGINT[], \
+             $5::TEXT[], $6::TEXT[], $7::TEXT[], $8::BIGINT[], $9::TEXT[], $10::INTEGER[], \
+             $11::TEXT[], $12::BYTEA[])",
+            &[
+                &self.position,
+                &self.id,
+                &self.stream,
+                &self.version,
+                &self.event_type,
+                &self.occurred_at,
+                &self.occurred_after,
+                &self.batch,
+                &self.actor,
+                &self.schema_version,
+                &self.data,
+                &self.hash,
+            ],
+        )
+        .db()?;
+        *self = Rows::default();
+        Ok(())
+    }
+}
+
+/// The stored events among `ids`, by id.
+fn stored_ids(
+    tx: &mut impl GenericClient,
+    ids: &[Vec<u8>],
+) -> Result<FxMap<Uuid, Identity>, StoreError> {
+    let rows = tx
+        .query(
+            "SELECT event_id, position, version, stream, type, occurred_at, actor, data, \
+             occurred_after FROM events WHERE event_id = ANY($1)",
+            &[&ids],
+        )
+        .db()?;
+    let mut out = FxMap::default();
+    for r in rows {
+        let position = r.get::<_, i64>(1) as u64;
+        let id = Uuid::from_slice(r.get(0)).map_err(|e| corrupt(position, e.to_string()))?;
+        out.insert(
+            id,
+            Identity {
+                position,
+                version: r.get::<_, i64>(2) as u64,
+                stream: r.get(3),
+                event_type: r.get(4),
+                occurred_at: r.get(5),
+                actor: r.get(6),
+                data: r.get(7),
+                occurred_after: r.get(8),
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// Loads the heads of `streams` (new streams get an empty head).
+fn load_streams(
+    tx: &mut impl GenericClient,
+    streams: Vec<String>,
+    into: &mut FxMap<String, StreamHead>,
+) -> Result<(), StoreError> {
+    if streams.is_empty() {
+        return Ok(());
+    }
+    let rows = tx
+        .query(
+            "SELECT stream, position, version, type, occurred_at, data, schema_version \
+             FROM events WHERE stream = ANY($1) ORDER BY stream, version",
+            &[&streams],
+        )
+        .db()?;
+    for s in streams {
+        into.entry(s).or_default();
+    }
+    for r in rows {
+        let stream: &str = r.get(0);
+        let head = into.get_mut(stream).expect("every asked stream has a head");
+        head.apply_stored(
+            stream,
+            StoredStep {
+                position: r.get::<_, i64>(1) as u64,
+                version: r.get::<_, i64>(2) as u64,
+                event_type: r.get(3),
+                occurred_at: r.get(4),
+                data: r.get(5),
+                schema_version: r.get::<_, i32>(6) as u32,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// Appends one batch inside the caller's transaction (or savepoint), moving `head` in memory;
+/// stops at the first refused event. The caller moves the head row and commits, or rolls back.
+fn append_batch(
+    tx: &mut impl GenericClient,
+    head: &mut HeadRow,
+    events: &mut dyn Iterator<Item = Result<NewEvent, WireError>>,
+    recorded_at: DateTime<FixedOffset>,
+) -> Result<AppendReport, AppendError> {
+    let recorded_text = format_instant(&recorded_at);
+    let batch = head.batch + 1;
+    let mut report = AppendReport::default();
+    let mut streams: FxMap<String, StreamHead> = FxMap::default();
+    let mut rows = Rows::default();
+    let mut scratch = Vec::with_capacity(1024);
+    let mut index = 0usize;
+    loop {
+        // A chunk of decoded events, up to the first one that does not decode.
+        let mut chunk = Vec::with_capacity(CHUNK);
+        let mut malformed = None;
+        while chunk.len() < CHUNK {
+            match events.next() {
+                None => break,
+                Some(Ok(ev)) => chunk.push(ev),
+                Some(Err(e)) => {
+                    let id = e.event_id.as_deref().and_then(|s| Uuid::parse_str(s).ok());
+                    malformed = Some(AppendError::at(
+                        index + chunk.len(),
+                        id,
+                        AppendErrorKind::Malformed(e),
+                    ));
+                    break;
+                }
+            }
+        }
+        if chunk.is_empty() && malformed.is_none() {
+            break;
+        }
+        let ids: Vec<Vec<u8>> = chunk.iter().map(|e| e.id.as_bytes().to_vec()).collect();
+        let stored = stored_ids(tx, &ids)?;
+        let mut unknown: Vec<String> = chunk
+            .iter()
+            .filter(|e| !streams.contains_key(e.stream.as_str()))
+            .map(|e| e.stream.clone())
+            .collect();
+        unknown.sort_unstable();
+        unknown.dedup();
+        load_streams(tx, unknown, &mut streams)?;
+        // Ids appended earlier in this chunk (earlier chunks are written, so `stored` sees them).
+        let mut fresh: FxMap<Uuid, usize> = FxMap::default();
+        for ev in chunk {
+            let i = index;
+            index += 1;
+            let fail = |kind: AppendErrorKind| AppendError::at(i, Some(ev.id), kind);
+            let event_type = ev.event_type();
+            let data_text = ev.data.to_canonical_json();
+            let occurred_text = format_instant(&ev.occurred_at);
+            let after_text = ev.occurred_after.as_ref().map(format_instant);
+            let same_as = |s: &Identity| {
+                s.stream == ev.stream
+                    && s.event_type == event_type.as_str()
+                    && s.occurred_at == occurred_text
+                    && s.actor == ev.actor
+                    && s.data == data_text
+                    && s.occurred_after == after_text
+            };
+            let earlier = match stored.get(&ev.id) {
+                Some(s) => Some((same_as(s), s.position, s.version)),
+                None => fresh.get(&ev.id).map(|&r| {
+                    let same = rows.stream[r] == ev.stream
+                        && rows.event_type[r] == event_type.as_str()
+                        && rows.occurred_at[r] == occurred_text
+                        && rows.actor[r] == ev.actor
+                        && rows.data[r] == data_text
+                        && rows.occurred_after[r] == after_text;
+                    (same, rows.position[r] as u64, rows.version[r] as u64)
+                }),
+            };
+            if let Some((same, position, version)) = earlier {
+                let a = repeat_or_conflict(same, position, version).map_err(fail)?;
+                report.duplicates += 1;
+                report.events.push(a);
+                continue;
+            }
+            let sh = streams
+                .get_mut(ev.stream.as_str())
+                .expect("every stream of the chunk is loaded");
+            check(sh, &ev).map_err(fail)?;
+            let position = head.head.position + 1;
+            let version = sh.version + 1;
+            let fields = CanonicalFields {
+                position,
+                id: &ev.id,
+                stream: &ev.stream,
+                version,
+                event_type: event_type.as_str(),
+                occurred_at: &occurred_text,
+                occurred_after: after_text.as_deref(),
+                recorded_at: &recorded_text,
+                actor: &ev.actor,
+                schema_version: SCHEMA_VERSION,
+                data: &data_text,
+            };
+            let hash = fields.chain_hash(&head.head.hash, &mut scratch);
+            fresh.insert(ev.id, rows.position.len());
+            rows.push(&fields, batch, hash);
+            sh.advance(&ev.stream, version, ev.occurred_at, &ev.data);
+            report.events.push(Appended {
+                position,
+                version,
+                duplicate: false,
+            });
+            report.appended += 1;
+            head.head = Head { position, hash };
+        }
+        rows.flush(tx)?;
+        if let Some(e) = malformed {
+            return Err(e);
+        }
+    }
+    if report.appended > 0 {
+        tx.execute(
+            "INSERT INTO batches (id, recorded_at) VALUES ($1, $2)",
+            &[&(batch as i64), &recorded_text],
+        )
+        .db()?;
+        head.batch = batch;
+    }
+    Ok(report)
+}
+
+/// Reads one row selected with [`COLUMNS`].
+fn stored_row(r: &postgres::Row) -> Result<StoredRow, StoreError> {
+    let position = r.get::<_, i64>(0) as u64;
+    Ok(StoredRow {
+        position,
+        id: Uuid::from_slice(r.get(1)).map_err(|e| corrupt(position, format!("event_id: {e}")))?,
+        stream: r.get(2),
+        version: r.get::<_, i64>(3) as u64,
+        event_type: r.get(4),
+        occurred_at: r.get(5),
+        occurred_after: r.get(6),
+        batch: r.get::<_, i64>(7) as u64,
+        recorded_at: r.get(8),
+        actor: r.get(9),
+        schema_version: r.get::<_, i32>(10) as u32,
+        data: r.get(11),
+        hash: hash_of(r.get(12), position)?,
+    })
+}
+
+/// The hash of the event at `position` (the genesis hash before the first, or past the head).
+fn hash_at(client: &mut Client, position: u64) -> Result<Hash, StoreError> {
+    if position == 0 {
+        return Ok(Hash::GENESIS);
+    }
+    match client
+        .query_opt(
+            "SELECT hash FROM events WHERE position = $1",
+            &[&(position as i64)],
+        )
+        .db()?
+    {
+        None => Ok(Hash::GENESIS),
+        Some(r) => hash_of(r.get(0), position),
+    }
+}
+
+impl PgStore {
+    /// Calls `f` with every stored row after `after`, in position order, streaming.
+    fn each_row(
+        &self,
+        after: u64,
+        f: &mut dyn FnMut(StoredRow) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError> {
+        let mut client = self.client.borrow_mut();
+        let mut tx = client
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .db()?;
+        let after = after as i64;
+        let mut rows = tx
+            .query_raw(
+                &format!("SELECT {COLUMNS} {FROM} WHERE e.position > $1 ORDER BY e.position"),
+                [&after as &(dyn postgres::types::ToSql + Sync)],
+            )
+            .db()?;
+        let mut n = 0;
+        while let Some(r) = rows.next().db()? {
+            f(stored_row(&r)?)?;
+            n += 1;
+        }
+        drop(rows);
+        tx.commit().db()?;
+        Ok(n)
+    }
+
+    fn scan_decoding(
+        &self,
+        after: u64,
+        for_folds: bool,
+        f: &mut dyn FnMut(RecordedEvent),
+    ) -> Result<u64, StoreError> {
+        let mut prev = hash_at(&mut self.client.borrow_mut(), after)?;
+        self.each_row(after, &mut |row| {
+            let hash = row.hash;
+            f(row.decode(prev, for_folds)?);
+            prev = hash;
+            Ok(())
+        })
+    }
+}
+
+impl EventStore for PgStore {
+    fn append_iter(
+        &mut self,
+        events: &mut dyn Iterator<Item = Result<NewEvent, WireError>>,
+        recorded_at: DateTime<FixedOffset>,
+    ) -> Result<AppendReport, AppendError> {
+        let mut client = self.client.borrow_mut();
+        let mut tx = client.transaction().db()?;
+        let start = lock_head(&mut tx)?;
+        let mut head = start;
+        let report = append_batch(&mut tx, &mut head, events, recorded_at)?;
+        if head != start {
+            move_head(&mut tx, head)?;
+        }
+        tx.commit().db()?;
+        Ok(report)
+    }
+
+    fn append_group(
+        &mut self,
+        batches: Vec<Vec<NewEvent>>,
+        recorded_at: DateTime<FixedOffset>,
+    ) -> Result<Vec<Result<AppendReport, AppendError>>, StoreError> {
+        let mut client = self.client.borrow_mut();
+        let mut tx = client.transaction().db()?;
+        let start = lock_head(&mut tx)?;
+        let mut head = start;
+        let mut outcomes = Vec::with_capacity(batches.len());
+        for batch in batches {
+            let before = head;
+            let mut sp = tx.savepoint("batch").db()?;
+            match append_batch(
+                &mut sp,
+                &mut head,
+                &mut batch.into_iter().map(Ok),
+                recorded_at,
+            ) {
+                Ok(r) => {
+                    sp.commit().db()?;
+                    outcomes.push(Ok(r));
+                }
+                Err(e) => {
+                    sp.rollback().db()?;
+                    head = before;
+                    outcomes.push(Err(e));
+                }
+            }
+        }
+        if head != start {
+            move_head(&mut tx, head)?;
+        }
+        tx.commit().db()?;
+        Ok(outcomes)
+    }
+
+    fn head(&self) -> Result<Head, StoreError> {
+        let r = self
+            .client
+            .borrow_mut()
+            .query_one("SELECT position, hash FROM head", &[])
+            .db()?;
+        let position = r.get::<_, i64>(0) as u64;
+        Ok(Head {
+            position,
+            hash: hash_of(r.get(1), position)?,
+        })
+    }
+
+    fn read_stream(&self, stream: &str) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows = self
+            .client
+            .borrow_mut()
+            .query(
+                &format!(
+                    "SELECT {COLUMNS}, (SELECT p.hash FROM events p WHERE p.position = e.position - 1) \
+                     {FROM} WHERE e.stream = $1 ORDER BY e.version"
+                ),
+                &[&stream],
+            )
+            .db()?;
+        rows.iter()
+            .map(|r| {
+                let row = stored_row(r)?;
+                let prev = match r.get::<_, Option<&[u8]>>(13) {
+                    None => Hash::GENESIS,
+                    Some(b) => hash_of(b, row.position - 1)?,
+                };
+                row.decode(prev, false)
+            })
+            .collect()
+    }
+
+    fn read_after(&self, after: u64, limit: u64) -> Result<Vec<RecordedEvent>, StoreError> {
+        let mut prev = hash_at(&mut self.client.borrow_mut(), after)?;
+        let rows = self.raw_rows(after, limit)?;
+        rows.into_iter()
+            .map(|row| {
+                let hash = row.hash;
+                let e = row.decode(prev, false);
+                prev = hash;
+                e
+            })
+            .collect()
+    }
+
+    fn scan(&self, after: u64, f: &mut dyn FnMut(RecordedEvent)) -> Result<u64, StoreError> {
+        self.scan_decoding(after, false, f)
+    }
+
+    fn scan_for_folds(
+        &self,
+        after: u64,
+        f: &mut dyn FnMut(RecordedEvent),
+    ) -> Result<u64, StoreError> {
+        self.scan_decoding(after, true, f)
+    }
+
+    fn verify(&self) -> Result<VerifyReport, StoreError> {
+        let mut prev = Head::default();
+        let mut checked = 0u64;
+        let mut first_bad: Option<(u64, String)> = None;
+        self.each_row(0, &mut |row| {
+            if first_bad.is_some() {
+                return Ok(());
+            }
+            if row.position != prev.position + 1 {
+                first_bad = Some((
+                    row.position,
+                    format!(
+                        "position {} follows {}: the log has a gap",
+                        row.position, prev.position
+                    ),
+                ));
+                return Ok(());
+            }
+            let computed = row.chain_hash(&prev.hash);
+            if computed != row.hash {
+                first_bad = Some((
+                    row.position,
+                    format!("stored hash does not match its content (computed {computed})"),
+                ));
+                return Ok(());
+            }
+            prev = Head {
+                position: row.position,
+                hash: computed,
+            };
+            checked += 1;
+            Ok(())
+        })?;
+        if first_bad.is_none() {
+            let head = self.head()?;
+            if head != prev {
+                first_bad = Some((
+                    head.position.max(prev.position),
+                    format!(
+                        "the head row says position {} but the log ends at {}",
+                        head.position, prev.position
+                    ),
+                ));
+            }
+        }
+        Ok(VerifyReport {
+            events: checked,
+            head: prev,
+            first_bad,
+        })
+    }
+}
+
+impl PgStore {
+    fn raw_rows(&self, after: u64, limit: u64) -> Result<Vec<StoredRow>, StoreError> {
+        let rows = self
+            .client
+            .borrow_mut()
+            .query(
+                &format!(
+                    "SELECT {COLUMNS} {FROM} WHERE e.position > $1 ORDER BY e.position LIMIT $2"
+                ),
+                &[&(after as i64), &(limit.min(i64::MAX as u64) as i64)],
+            )
+            .db()?;
+        rows.iter().map(stored_row).collect()
+    }
+}
+
+impl event_store::RawLog for PgStore {
+    fn raw_after(&self, after: u64, limit: u64) -> Result<Vec<StoredRow>, StoreError> {
+        self.raw_rows(after, limit)
+    }
+
+    fn import_raw(&mut self, rows: &[StoredRow]) -> Result<Head, StoreError> {
+        let mut client = self.client.borrow_mut();
+        let mut tx = client.transaction().db()?;
+        let start = lock_head(&mut tx)?;
+        let head = event_store::check_continuation(start.head, rows)?;
+        let mut batch_ids: Vec<i64> = rows.iter().map(|r| r.batch as i64).collect();
+        batch_ids.dedup();
+        let known: FxMap<i64, String> = tx
+            .query(
+                "SELECT id, recorded_at FROM batches WHERE id = ANY($1)",
+                &[&batch_ids],
+            )
+            .db()?
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        let mut new_ids = Vec::new();
+        let mut new_at = Vec::new();
+        for r in rows {
+            match known.get(&(r.batch as i64)) {
+                Some(at) if *at != r.recorded_at => {
+                    return Err(corrupt(
+                        r.position,
+                        format!(
+                            "batch {} is recorded at {at} in the target, {} in the source",
+                            r.batch, r.recorded_at
+                        ),
+                    ))
+                }
+                Some(_) => {}
+                None if new_ids.last() == Some(&(r.batch as i64)) => {}
+                None => {
+                    new_ids.push(r.batch as i64);
+                    new_at.push(r.recorded_at.clone());
+                }
+            }
+        }
+        tx.execute(
+            "INSERT INTO batches (id, recorded_at) SELECT * FROM unnest($1::BIGINT[], $2::TEXT[])",
+            &[&new_ids, &new_at],
+        )
+        .db()?;
+        let mut out = Rows::default();
+        for r in rows {
+            out.push_stored(r);
+        }
+        out.flush(&mut tx)?;
+        let batch = rows
+            .iter()
+            .map(|r| r.batch)
+            .max()
+            .unwrap_or(0)
+            .max(start.batch);
+        if head != start.head {
+            move_head(&mut tx, HeadRow { head, batch })?;
+        }
+        tx.commit().db()?;
+        Ok(head)
+    }
+}
+
+fn token_record(r: &postgres::Row) -> TokenRecord {
+    TokenRecord {
+        id: r.get(0),
+        role: r.get(1),
+        unit: r.get(2),
+        label: r.get(3),
+        created_at: r.get(4),
+        revoked_at: r.get(5),
+    }
+}
+
+impl event_store::TokenStore for PgStore {
+    fn insert_token(
+        &self,
+        token_hash: &[u8; 32],
+        role: &str,
+        unit: Option<&str>,
+        label: &str,
+        created_at: &str,
+    ) -> Result<i64, StoreError> {
+        Ok(self
+            .client
+            .borrow_mut()
+            .query_one(
+                "INSERT INTO tokens (token_hash, role, unit, label, created_at) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                &[&token_hash.as_slice(), &role, &unit, &label, &created_at],
+            )
+            .db()?
+            .get(0))
+    }
+
+    fn find_token(&self, token_hash: &[u8; 32]) -> Result<Option<TokenRecord>, StoreError> {
+        Ok(self
+            .client
+            .borrow_mut()
+            .query_opt(
+                "SELECT id, role, unit, label, created_at, revoked_at FROM tokens \
+                 WHERE token_hash = $1 AND revoked_at IS NULL",
+                &[&token_hash.as_slice()],
+            )
+            .db()?
+            .as_ref()
+            .map(token_record))
+    }
+
+    fn list_tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        Ok(self
+            .client
+            .borrow_mut()
+            .query(
+                "SELECT id, role, unit, label, created_at, revoked_at FROM tokens ORDER BY id",
+                &[],
+            )
+            .db()?
+            .iter()
+            .map(token_record)
+            .collect())
+    }
+
+    fn revoke_token(&self, id: i64, revoked_at: &str) -> Result<bool, StoreError> {
+        let n = self
+            .client
+            .borrow_mut()
+            .execute(
+                "UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+                &[&id, &revoked_at],
+            )
+            .db()?;
+        Ok(n == 1)
+    }
+}
