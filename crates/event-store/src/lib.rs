@@ -10,6 +10,7 @@
 //! earlier events) inside one transaction, and either all are stored or none.
 
 pub mod conformance;
+pub mod copy;
 pub mod decide;
 mod error;
 

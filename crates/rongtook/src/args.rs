@@ -245,3 +245,14 @@ pub struct BackupArgs {
     #[arg(long)]
     pub out: PathBuf,
 }
+
+#[derive(clap::Args)]
+pub struct CopyArgs {
+    /// The log to copy from (a SQLite path or a postgres:// URI).
+    #[arg(long)]
+    pub from: Location,
+    /// The log to copy into: empty, or a prefix of the source (the copy then resumes after
+    /// it). A SQLite file is created when missing.
+    #[arg(long)]
+    pub to: Location,
+}

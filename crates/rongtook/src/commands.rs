@@ -664,6 +664,43 @@ pub fn backup(db: &Location, out: &Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Copies a log into another (any backends), then verifies both.
+pub fn copy(from: &Location, to: &Location) -> anyhow::Result<ExitCode> {
+    if from == to {
+        bad_input!("--from and --to are the same log");
+    }
+    let source = open_existing(from)?;
+    let mut target = open(to, Durability::Full)?;
+    let t = std::time::Instant::now();
+    let pb = progress_bar(Some(0), "copying");
+    let outcome = event_store::copy::copy(&*source, &mut *target, &mut |done, all| {
+        pb.set_length(all);
+        pb.set_position(done);
+    });
+    pb.finish_and_clear();
+    let r = match outcome {
+        Ok(r) => r,
+        Err(
+            e @ (event_store::copy::CopyError::TargetAhead { .. }
+            | event_store::copy::CopyError::Diverged { .. }),
+        ) => bad_input!("{to}: {e}"),
+        Err(e) => return Err(anyhow::Error::new(e).context(format!("copying {from} to {to}"))),
+    };
+    println!(
+        "copied {} events from {from} to {to} in {:.2?}{}; both verified, head position {} hash {}",
+        r.copied,
+        t.elapsed(),
+        if r.resumed_from > 0 {
+            format!(" (resumed after position {})", r.resumed_from)
+        } else {
+            String::new()
+        },
+        r.target.head.position,
+        r.target.head.hash
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn verify(db: &Location) -> anyhow::Result<ExitCode> {
     let store = open_existing(db)?;
     let r = store.verify()?;

@@ -16,8 +16,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use args::{
-    AppendArgs, BackupArgs, DemoArgs, DiffArgs, EventsArgs, GenerateArgs, InspectListArgs,
-    OverdueArgs, ReplayArgs, SampleArgs, ServeArgs, StateArgs, VerifyArgs,
+    AppendArgs, BackupArgs, CopyArgs, DemoArgs, DiffArgs, EventsArgs, GenerateArgs,
+    InspectListArgs, OverdueArgs, ReplayArgs, SampleArgs, ServeArgs, StateArgs, VerifyArgs,
 };
 use clap::{Parser, Subcommand};
 
@@ -121,6 +121,10 @@ enum Command {
     /// Copy the log online and consistently (while `serve` appends), then verify the copy's
     /// hash chain.
     Backup(BackupArgs),
+    /// Copy a log into another, on the same or another backend (SQLite, PostgreSQL): every
+    /// event with its position, batch and hash; both are verified after. The target must be
+    /// empty or a prefix of the source, and a copy into a prefix resumes.
+    Copy(CopyArgs),
     /// Write a realistic synthetic fiscal year as NDJSON (deterministic for a seed).
     Generate(GenerateArgs),
     /// Import exports of other systems.
@@ -171,6 +175,7 @@ fn run() -> anyhow::Result<ExitCode> {
         }
         Command::Verify(a) => commands::verify(&a.db),
         Command::Backup(a) => commands::backup(&a.db, &a.out),
+        Command::Copy(a) => commands::copy(&a.from, &a.to),
         Command::Diff(a) => diff::run(a),
         Command::Generate(a) => {
             commands::generate(&a.fiscal_year, a.complaints, a.seed, a.out.as_deref())
