@@ -11,6 +11,7 @@ mod postgres;
 mod read_path;
 mod schemas;
 mod selections;
+mod servers;
 mod store;
 mod traffy;
 mod traffy_sync;

@@ -45,6 +45,8 @@ const FROM: &str = "FROM events e JOIN batches b ON b.id = e.batch";
 /// The PostgreSQL event log: one connection.
 pub struct PgStore {
     client: RefCell<Client>,
+    /// Whether this connection listens on [`CHANNEL`] (from the first wait on).
+    listening: std::cell::Cell<bool>,
 }
 
 /// PostgreSQL's errors as the store's: a full disk told apart, the server's own message kept.
@@ -96,6 +98,7 @@ impl PgStore {
         migrate(&mut client)?;
         Ok(PgStore {
             client: RefCell::new(client),
+            listening: std::cell::Cell::new(false),
         })
     }
 
@@ -119,26 +122,8 @@ impl PgStore {
             .db()?;
         Ok(PgStore {
             client: RefCell::new(client),
+            listening: std::cell::Cell::new(false),
         })
-    }
-
-    /// Waits up to `timeout` for a commit by any process (a `NOTIFY` on [`CHANNEL`]); returns
-    /// whether one came. Call [`listen`](PgStore::listen) first.
-    pub fn wait_for_commit(&self, timeout: std::time::Duration) -> Result<bool, StoreError> {
-        let mut client = self.client.borrow_mut();
-        let mut notifications = client.notifications();
-        let got = notifications.timeout_iter(timeout).next().db()?.is_some();
-        // Take whatever else is queued, so the next wait waits for a new commit.
-        while notifications.iter().next().db()?.is_some() {}
-        Ok(got)
-    }
-
-    /// Subscribes this connection to commit notifications.
-    pub fn listen(&self) -> Result<(), StoreError> {
-        self.client
-            .borrow_mut()
-            .batch_execute(&format!("LISTEN {CHANNEL}"))
-            .db()
     }
 }
 
@@ -756,6 +741,19 @@ impl EventStore for PgStore {
         f: &mut dyn FnMut(RecordedEvent),
     ) -> Result<u64, StoreError> {
         self.scan_decoding(after, true, f)
+    }
+
+    fn wait_for_commit(&self, timeout: std::time::Duration) -> Result<bool, StoreError> {
+        let mut client = self.client.borrow_mut();
+        if !self.listening.get() {
+            client.batch_execute(&format!("LISTEN {CHANNEL}")).db()?;
+            self.listening.set(true);
+        }
+        let mut notifications = client.notifications();
+        let got = notifications.timeout_iter(timeout).next().db()?.is_some();
+        // Take what else is queued: one look covers every commit announced so far.
+        while notifications.iter().next().db()?.is_some() {}
+        Ok(got)
     }
 
     fn verify(&self) -> Result<VerifyReport, StoreError> {

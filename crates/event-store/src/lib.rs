@@ -167,6 +167,14 @@ pub trait EventStore {
     /// Walks the hash chain from the first event and reports the first position that does not
     /// match.
     fn verify(&self) -> Result<VerifyReport, StoreError>;
+
+    /// Waits at most `timeout` for a commit to the log by any process; true when one was
+    /// announced. A backend that announces commits (PostgreSQL's notifications) wakes at
+    /// once; this default just waits, and the caller looks.
+    fn wait_for_commit(&self, timeout: std::time::Duration) -> Result<bool, StoreError> {
+        std::thread::sleep(timeout);
+        Ok(false)
+    }
 }
 
 /// One stored event exactly as the log keeps it: the texts its hash covers (not upcast, not

@@ -48,6 +48,41 @@ struct Inner {
     max_body_bytes: usize,
 }
 
+/// How long the follower waits for a commit announcement before it looks anyway.
+pub const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Follows commits made by other processes on the same log (other servers on one PostgreSQL
+/// database, or a `rongtook append` beside the server): on each announcement, or every
+/// [`FOLLOW_EVERY`] where the backend announces nothing, the live projections catch up by
+/// position and live feeds hear the new head. Ends when the server stops.
+fn follow(
+    store: Box<dyn Log>,
+    model: Arc<ReadModel>,
+    head: Arc<tokio::sync::watch::Sender<u64>>,
+    stopping: tokio::sync::watch::Receiver<bool>,
+) -> Result<(), event_store::StoreError> {
+    std::thread::Builder::new()
+        .name("rongtook-follower".into())
+        .spawn(move || {
+            while !*stopping.borrow() && Arc::strong_count(&model) > 1 {
+                let looked = store
+                    .wait_for_commit(FOLLOW_EVERY)
+                    .and_then(|_| model.catch_up(&*store));
+                match looked {
+                    Ok(()) => crate::writer::announce(&head, model.applied()),
+                    Err(e) => {
+                        tracing::error!(error = %e, "following the log failed; retrying");
+                        std::thread::sleep(FOLLOW_EVERY);
+                    }
+                }
+            }
+        })
+        .map_err(|e| {
+            event_store::StoreError::Unavailable(format!("cannot start the follower thread: {e}"))
+        })?;
+    Ok(())
+}
+
 impl AppState {
     /// Opens the log at `db`: folds it into the live projections (logging how long that took)
     /// and starts the writer thread. The thread ends once every clone of the state is dropped
@@ -67,14 +102,22 @@ impl AppState {
             "projections rebuilt from the log"
         );
         let (head_tx, head) = tokio::sync::watch::channel(model.applied());
+        let head_tx = Arc::new(head_tx);
         let metrics = Arc::new(Metrics::new());
+        let stopping = tokio::sync::watch::channel(false).0;
+        follow(
+            event_store_open::open_read_only(&db)?,
+            model.clone(),
+            head_tx.clone(),
+            stopping.subscribe(),
+        )?;
         let (writer, thread) = Writer::start(store, model.clone(), head_tx, metrics.clone())?;
         let state = AppState {
             inner: Arc::new(Inner {
                 model,
                 metrics,
                 head,
-                stopping: tokio::sync::watch::channel(false).0,
+                stopping,
                 tokens: Default::default(),
                 years: YearCache::default(),
                 db,

@@ -29,7 +29,7 @@ impl Writer {
     pub fn start(
         mut store: Box<dyn Log>,
         model: std::sync::Arc<read_model::ReadModel>,
-        head: tokio::sync::watch::Sender<u64>,
+        head: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
         metrics: std::sync::Arc<crate::metrics::Metrics>,
     ) -> Result<(Writer, JoinHandle<()>), StoreError> {
         let (tx, rx) = mpsc::channel::<Job>();
@@ -97,7 +97,7 @@ fn commit_group(
             if let Err(e) = model.catch_up(store) {
                 tracing::error!(error = %e, "live projections could not catch up");
             }
-            head.send_replace(model.applied());
+            announce(head, model.applied());
             for (reply, outcome) in replies.into_iter().zip(outcomes) {
                 let _ = reply.send(outcome);
             }
@@ -116,4 +116,14 @@ fn commit_group(
             }
         }
     }
+}
+
+/// Tells live feeds the log head moved to `now` (never back: the writer and the follower both
+/// announce, and their announcements may cross).
+pub(crate) fn announce(head: &tokio::sync::watch::Sender<u64>, now: u64) {
+    head.send_if_modified(|h| {
+        let moved = now > *h;
+        *h = (*h).max(now);
+        moved
+    });
 }

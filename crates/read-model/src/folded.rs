@@ -137,7 +137,13 @@ impl Live {
                 return Ok(());
             }
             let mut f = self.folded.write().unwrap_or_else(|p| p.into_inner());
-            events.into_iter().for_each(|e| f.apply(e));
+            // Another thread (the writer, or the follower of other processes' commits) may
+            // have folded some of them meanwhile: each event is folded once, in order.
+            for e in events {
+                if e.position == f.head.position + 1 {
+                    f.apply(e);
+                }
+            }
             self.applied.store(f.head.position, Ordering::Release);
         }
     }

@@ -1,0 +1,429 @@
+//! Several `rongtook serve` processes on one PostgreSQL log: all take appends (optimistic
+//! concurrency across processes), each follows the others' commits, and a server killed with
+//! `kill -9` mid-load loses nothing acknowledged.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tests::pg::PgCluster;
+use tests::Scratch;
+
+use crate::common::ok;
+
+/// A server process.
+pub struct Server {
+    pub child: Child,
+    pub port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts `rongtook serve` on `db` and waits until it answers `/ready`.
+pub fn serve(db: &str, log: &std::path::Path) -> Server {
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_rongtook-under-test"))
+        .args([
+            "serve",
+            "--db",
+            db,
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .expect("start rongtook serve");
+    let server = Server { child, port };
+    let t = Instant::now();
+    loop {
+        if let Ok((200, _)) = http(port, "GET", "/ready", None, None) {
+            return server;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(120),
+            "the server did not become ready: {}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// One HTTP/1.1 request on its own connection; the status and body.
+pub fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> std::io::Result<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(Duration::from_secs(60)))?;
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    let body = body.unwrap_or("");
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw)?;
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let (head, rest) = text.split_once("\r\n\r\n").ok_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "no complete response")
+    })?;
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other("no status"))?;
+    Ok((status, rest.to_string()))
+}
+
+/// Follows a server's SSE feed from the start and returns the positions it yields, until it
+/// has yielded `until` (set once known) or the connection ends.
+fn follow_feed(port: u16, token: String, until: Arc<AtomicU64>) -> Vec<u64> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    write!(
+        s,
+        "GET /v1/events/stream?after=0 HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n"
+    )
+    .unwrap();
+    let mut r = BufReader::new(s);
+    let mut positions = Vec::new();
+    let mut body = String::new();
+    let mut in_headers = true;
+    let deadline = Instant::now() + Duration::from_secs(300);
+    // Chunked transfer: a size line, that many bytes, CRLF.
+    let mut line = String::new();
+    loop {
+        if positions.last().copied().unwrap_or(0) >= until.load(Ordering::SeqCst)
+            || Instant::now() > deadline
+        {
+            return positions;
+        }
+        line.clear();
+        match r.read_line(&mut line) {
+            Ok(0) => return positions,
+            Ok(_) => {}
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut =>
+            {
+                // Keep what was read of a partial line.
+                body.push_str(&line);
+                continue;
+            }
+            Err(_) => return positions,
+        }
+        if in_headers {
+            if line == "\r\n" {
+                in_headers = false;
+            }
+            continue;
+        }
+        let size_line = std::mem::take(&mut line);
+        let Ok(size) = usize::from_str_radix(size_line.trim(), 16) else {
+            continue;
+        };
+        let mut chunk = vec![0u8; size + 2];
+        let mut got = 0;
+        while got < chunk.len() {
+            match r.read(&mut chunk[got..]) {
+                Ok(0) => return positions,
+                Ok(n) => got += n,
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::WouldBlock
+                        || e.kind() == std::io::ErrorKind::TimedOut => {}
+                Err(_) => return positions,
+            }
+        }
+        body.push_str(&String::from_utf8_lossy(&chunk[..size]));
+        while let Some(end) = body.find("\n\n") {
+            let message: String = body.drain(..end + 2).collect();
+            for l in message.lines() {
+                if let Some(data) = l.strip_prefix("data:") {
+                    let v: serde_json::Value = serde_json::from_str(data.trim()).unwrap();
+                    positions.push(v["position"].as_u64().unwrap());
+                }
+            }
+        }
+    }
+}
+
+fn id(client: usize, j: usize, k: usize) -> String {
+    format!("0190b000-0000-7000-8{client:03x}-{j:08x}{k:04x}")
+}
+
+/// One request of the load: a new complaint and its flag, or (every fourth) a flag on the one
+/// shared complaint with the version the client believes current.
+fn body(client: usize, j: usize, shared_version: u64) -> (String, Vec<String>) {
+    if j % 4 == 3 {
+        let i = id(client, j, 0);
+        return (
+            format!(
+                r#"{{"id":"{i}","stream":"SHARED","type":"flagged","occurred_at":"2024-09-02T10:00:00+07:00","actor":"load","expected_version":{shared_version},"data":{{"flag":"urgent","note":"n"}}}}"#
+            ),
+            vec![i],
+        );
+    }
+    let (a, b) = (id(client, j, 0), id(client, j, 1));
+    (
+        format!(
+            r#"[{{"id":"{a}","stream":"S-{client}-{j}","type":"received","occurred_at":"2024-09-02T09:00:00+07:00","actor":"load","data":{{"channel":"web","category":"road","district":"bang-rak","subject":"s","complainant":{{"anonymous":true}}}}}},{{"id":"{b}","stream":"S-{client}-{j}","type":"flagged","occurred_at":"2024-09-02T09:30:00+07:00","actor":"load","data":{{"flag":"urgent","note":"n"}}}}]"#
+        ),
+        vec![a, b],
+    )
+}
+
+/// Every page of a server's complaint list, as text.
+fn complaints(port: u16, token: &str) -> String {
+    let mut out = String::new();
+    for page in 1.. {
+        let (status, text) = http(
+            port,
+            "GET",
+            &format!("/v1/complaints?per_page=500&page={page}"),
+            Some(token),
+            None,
+        )
+        .unwrap();
+        assert_eq!(status, 200, "{text}");
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let list = v["complaints"].as_array().unwrap();
+        if list.is_empty() {
+            return out;
+        }
+        out.push_str(&serde_json::to_string(list).unwrap());
+    }
+    unreachable!()
+}
+
+const CLIENTS: usize = 64;
+const REQUESTS: usize = 40;
+
+#[test]
+fn three_servers_on_one_log_lose_nothing_when_one_is_killed() {
+    let dir = Scratch::new("servers");
+    let cluster = PgCluster::start();
+    let db = cluster.create_db("servers");
+    let token = ok(&[
+        "token", "create", "--db", &db, "--role", "admin", "--label", "load",
+    ])
+    .split_whitespace()
+    .last()
+    .unwrap()
+    .to_string();
+    let mut servers: Vec<Option<Server>> = (0..3)
+        .map(|i| Some(serve(&db, &dir.path(&format!("server-{i}.log")))))
+        .collect();
+    let ports: Vec<u16> = servers.iter().map(|s| s.as_ref().unwrap().port).collect();
+    let (status, text) = http(
+        ports[0],
+        "POST",
+        "/v1/events",
+        Some(&token),
+        Some(r#"{"id":"0190b000-0000-7000-8fff-000000000000","stream":"SHARED","type":"received","occurred_at":"2024-09-02T09:00:00+07:00","actor":"load","data":{"channel":"web","category":"road","district":"bang-rak","subject":"s","complainant":{"anonymous":true}}}"#),
+    )
+    .unwrap();
+    assert_eq!(status, 201, "{text}");
+
+    // The two servers that will survive are followed from the start.
+    let until = Arc::new(AtomicU64::new(u64::MAX));
+    let feeds: Vec<_> = [ports[1], ports[2]]
+        .into_iter()
+        .map(|port| {
+            let (token, until) = (token.clone(), until.clone());
+            std::thread::spawn(move || follow_feed(port, token, until))
+        })
+        .collect();
+
+    let acked = Arc::new(Mutex::new(Vec::<String>::new()));
+    let done = Arc::new(AtomicUsize::new(0));
+    let conflicts = Arc::new(AtomicUsize::new(0));
+    let shared = Arc::new(AtomicU64::new(1));
+    let dead = Arc::new(AtomicBool::new(false));
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|c| {
+            let (ports, token, acked, done, conflicts, shared, dead) = (
+                ports.clone(),
+                token.clone(),
+                acked.clone(),
+                done.clone(),
+                conflicts.clone(),
+                shared.clone(),
+                dead.clone(),
+            );
+            std::thread::spawn(move || {
+                let mut server = c % 3;
+                for j in 0..REQUESTS {
+                    let (body, ids) = body(c, j, shared.load(Ordering::SeqCst));
+                    let mut tries = 0;
+                    loop {
+                        tries += 1;
+                        assert!(tries < 50, "client {c}: request {j} never answered");
+                        match http(
+                            ports[server],
+                            "POST",
+                            "/v1/events",
+                            Some(&token),
+                            Some(&body),
+                        ) {
+                            Ok((s, text)) if s == 200 || s == 201 => {
+                                acked.lock().unwrap().extend(ids);
+                                if j % 4 == 3 {
+                                    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+                                    shared.fetch_max(
+                                        v["events"][0]["version"].as_u64().unwrap(),
+                                        Ordering::SeqCst,
+                                    );
+                                }
+                                break;
+                            }
+                            Ok((409, _)) => {
+                                // Another process moved the shared complaint first: read its
+                                // version (from whichever server) and go on.
+                                conflicts.fetch_add(1, Ordering::SeqCst);
+                                if let Ok((200, text)) = http(
+                                    ports[server],
+                                    "GET",
+                                    "/v1/complaints/SHARED",
+                                    Some(&token),
+                                    None,
+                                ) {
+                                    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+                                    shared.fetch_max(
+                                        v["version"].as_u64().unwrap(),
+                                        Ordering::SeqCst,
+                                    );
+                                }
+                                break;
+                            }
+                            Ok((s, text)) => panic!("client {c}: {s} {text}"),
+                            Err(_) => {
+                                // The server is gone (or went mid-request): the same batch,
+                                // with the same ids, to the next server.
+                                assert!(
+                                    dead.load(Ordering::SeqCst),
+                                    "client {c}: a live server failed"
+                                );
+                                server = (server + 1) % 3;
+                            }
+                        }
+                    }
+                    done.fetch_add(1, Ordering::SeqCst);
+                }
+            })
+        })
+        .collect();
+    // kill -9 one server while the load runs.
+    while done.load(Ordering::SeqCst) < CLIENTS * REQUESTS / 3 {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    dead.store(true, Ordering::SeqCst);
+    let mut victim = servers[0].take().unwrap();
+    victim.child.kill().unwrap(); // SIGKILL
+    victim.child.wait().unwrap();
+    let killed_at = done.load(Ordering::SeqCst);
+    for c in clients {
+        c.join().unwrap();
+    }
+    assert!(
+        killed_at < CLIENTS * REQUESTS,
+        "the kill came during the load"
+    );
+
+    // No acknowledged event is lost.
+    let mut pg = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+    let stored: std::collections::HashSet<String> = pg
+        .query("SELECT event_id FROM events", &[])
+        .unwrap()
+        .iter()
+        .map(|r| uuid::Uuid::from_slice(r.get(0)).unwrap().to_string())
+        .collect();
+    let acked = acked.lock().unwrap().clone();
+    let lost: Vec<&String> = acked.iter().filter(|i| !stored.contains(*i)).collect();
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged events lost: {:?}",
+        lost.len(),
+        &lost[..lost.len().min(5)]
+    );
+    assert!(
+        acked.len() > CLIENTS * REQUESTS,
+        "the load was acknowledged: {}",
+        acked.len()
+    );
+    let head: i64 = pg
+        .query_one("SELECT position FROM head", &[])
+        .unwrap()
+        .get(0);
+    let head = head as u64;
+    assert_eq!(
+        stored.len() as u64,
+        head,
+        "positions 1..head, one event each"
+    );
+    assert!(ok(&["verify", "--db", &db]).starts_with("ok:"));
+
+    // Each surviving server's feed yielded every event once, in position order.
+    until.store(head, Ordering::SeqCst);
+    for (n, feed) in feeds.into_iter().enumerate() {
+        let positions = feed.join().unwrap();
+        let expected: Vec<u64> = (1..=head).collect();
+        assert!(
+            positions == expected,
+            "server {}'s feed: {} events, not 1..={head} in order",
+            n + 1,
+            positions.len()
+        );
+    }
+
+    // Every server's projections equal a fresh fold of the log (a server started now).
+    let fresh = serve(&db, &dir.path("server-fresh.log"));
+    let want = complaints(fresh.port, &token);
+    for port in [ports[1], ports[2]] {
+        let t = Instant::now();
+        loop {
+            let got = complaints(port, &token);
+            if got == want {
+                break;
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(10),
+                "server on {port} differs from a fresh fold"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    eprintln!(
+        "three servers: {} requests, {} acknowledged events, {} version conflicts across servers, server 0 killed after {killed_at} requests; log head {head}",
+        CLIENTS * REQUESTS,
+        acked.len(),
+        conflicts.load(Ordering::SeqCst)
+    );
+    assert!(
+        conflicts.load(Ordering::SeqCst) > 0,
+        "clients raced on the shared complaint"
+    );
+    drop(servers);
+}
