@@ -120,39 +120,93 @@ impl PgCluster {
             port: 0,
             stopped: true,
         };
+        cluster.launch(settings);
+        cluster.admin(&format!("CREATE ROLE {ROLE} LOGIN"));
+        cluster
+    }
+
+    /// Starts the server on the cluster's data folder, on a free port.
+    fn launch(&mut self, settings: &[&str]) {
         // A port found free may be taken before the server binds it: try a few.
         let mut last = String::new();
         for _ in 0..5 {
             let port = free_port();
             let mut opts = format!(
                 "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300",
-                cluster.dir.display()
+                self.dir.display()
             );
             for s in settings {
                 opts.push_str(&format!(" -c {s}"));
             }
-            let mut start = as_postgres(&bin.join("pg_ctl"));
+            let mut start = as_postgres(&bin_dir().join("pg_ctl"));
             start
                 .arg("-D")
-                .arg(&cluster.data)
+                .arg(&self.data)
                 .args(["-w", "-t", "60", "-l"])
-                .arg(cluster.dir.join("server.log"))
+                .arg(self.dir.join("server.log"))
                 .args(["-o", &opts, "start"]);
             let out = start.stdin(Stdio::null()).output().expect("run pg_ctl");
             if out.status.success() {
-                cluster.port = port;
-                cluster.stopped = false;
-                break;
+                self.port = port;
+                self.stopped = false;
+                return;
             }
             last = format!(
                 "{}{}",
                 String::from_utf8_lossy(&out.stdout),
-                std::fs::read_to_string(cluster.dir.join("server.log")).unwrap_or_default()
+                std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
             );
         }
-        assert!(!cluster.stopped, "pg_ctl start failed:\n{last}");
-        cluster.admin(&format!("CREATE ROLE {ROLE} LOGIN"));
-        cluster
+        panic!("pg_ctl start failed:\n{last}");
+    }
+
+    /// A hot standby of this cluster: a base backup streamed with `pg_basebackup -R`, started
+    /// with `cluster_name = name` (the name the primary's `synchronous_standby_names` uses).
+    pub fn standby(&self, name: &str) -> PgCluster {
+        static N: AtomicU64 = AtomicU64::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "rongtook-pg-standby-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create the standby folder");
+        if running_as_root() {
+            let mut c = Command::new("chown");
+            c.arg("postgres:").arg(&dir);
+            run(c, "chown the standby folder");
+        }
+        let data = dir.join("data");
+        let mut backup = as_postgres(&bin_dir().join("pg_basebackup"));
+        backup
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+            ])
+            .args(["-R", "-X", "stream", "-c", "fast", "-D"])
+            .arg(&data);
+        run(backup, "pg_basebackup");
+        let mut standby = PgCluster {
+            dir,
+            data,
+            port: 0,
+            stopped: true,
+        };
+        standby.launch(&[&format!("cluster_name={name}"), "hot_standby=on"]);
+        standby
+    }
+
+    /// Promotes a standby to a primary and waits until it takes writes.
+    pub fn promote(&self) {
+        let mut c = as_postgres(&bin_dir().join("pg_ctl"));
+        c.arg("-D")
+            .arg(&self.data)
+            .args(["-w", "-t", "60", "promote"]);
+        run(c, "pg_ctl promote");
     }
 
     /// Runs SQL as the superuser on the `postgres` database.

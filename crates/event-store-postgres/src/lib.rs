@@ -47,6 +47,8 @@ pub struct PgStore {
     client: RefCell<Client>,
     /// Whether this connection listens on [`CHANNEL`] (from the first wait on).
     listening: std::cell::Cell<bool>,
+    /// Whether the server was a hot standby when connected (no notifications there).
+    standby: bool,
 }
 
 /// PostgreSQL's errors as the store's: a full disk told apart, the server's own message kept.
@@ -89,9 +91,14 @@ const MIGRATION_LOCK: i64 = 0x726f_6e67_746f_6f6b; // "rongtook"
 
 impl PgStore {
     /// Connects to the database at `uri` (a libpq connection URI) and brings its schema up to
-    /// date. `Durability::Normal` turns `synchronous_commit` off for this connection.
+    /// date. `Durability::Normal` turns `synchronous_commit` off for this connection. A hot
+    /// standby (a server in recovery) is opened for reading only, as
+    /// [`open_read_only`](PgStore::open_read_only) does: it takes no appends until promoted.
     pub fn open(uri: &str, durability: Durability) -> Result<PgStore, StoreError> {
         let mut client = connect(uri)?;
+        if in_recovery(&mut client)? {
+            return Self::reading(client, uri, true);
+        }
         if durability == Durability::Normal {
             client.batch_execute("SET synchronous_commit = off").db()?;
         }
@@ -99,13 +106,19 @@ impl PgStore {
         Ok(PgStore {
             client: RefCell::new(client),
             listening: std::cell::Cell::new(false),
+            standby: false,
         })
     }
 
-    /// Connects for reading only: the schema must be there and current; every transaction of
-    /// the connection is read-only.
+    /// Connects for reading only (a primary or a hot standby): the schema must be there and
+    /// current; every transaction of the connection is read-only.
     pub fn open_read_only(uri: &str) -> Result<PgStore, StoreError> {
         let mut client = connect(uri)?;
+        let standby = in_recovery(&mut client)?;
+        Self::reading(client, uri, standby)
+    }
+
+    fn reading(mut client: Client, uri: &str, standby: bool) -> Result<PgStore, StoreError> {
         let found = schema_version(&mut client)?;
         let known = MIGRATIONS.len() as i64;
         if found > known {
@@ -123,8 +136,17 @@ impl PgStore {
         Ok(PgStore {
             client: RefCell::new(client),
             listening: std::cell::Cell::new(false),
+            standby,
         })
     }
+}
+
+/// Whether the server is a standby (in recovery: read-only, no notifications).
+fn in_recovery(client: &mut Client) -> Result<bool, StoreError> {
+    Ok(client
+        .query_one("SELECT pg_is_in_recovery()", &[])
+        .db()?
+        .get(0))
 }
 
 fn connect(uri: &str) -> Result<Client, StoreError> {
@@ -744,6 +766,11 @@ impl EventStore for PgStore {
     }
 
     fn wait_for_commit(&self, timeout: std::time::Duration) -> Result<bool, StoreError> {
+        if self.standby {
+            // A standby delivers no notifications: the caller looks after the wait.
+            std::thread::sleep(timeout);
+            return Ok(false);
+        }
         let mut client = self.client.borrow_mut();
         if !self.listening.get() {
             client.batch_execute(&format!("LISTEN {CHANNEL}")).db()?;

@@ -43,7 +43,8 @@ struct Inner {
     years: YearCache,
     /// Token hash -> caller, with when it was checked.
     tokens: RwLock<HashMap<[u8; 32], (Caller, Instant)>>,
-    db: Location,
+    /// Where reads go (the log itself, or a hot standby of it).
+    read_db: Location,
     writer: Writer,
     max_body_bytes: usize,
 }
@@ -93,6 +94,19 @@ impl AppState {
         calendar: Calendar,
         rules: DeadlineRules,
     ) -> Result<(AppState, std::thread::JoinHandle<()>), event_store::StoreError> {
+        Self::start_reading_from(db.clone(), db, durability, calendar, rules)
+    }
+
+    /// Like [`start`](AppState::start), with reads (the feed, complaint and figure reads, the
+    /// dashboard) going to `read_db`, a hot standby of `db` kept by synchronous replication.
+    /// Appends, the live projections and the follower stay on `db`.
+    pub fn start_reading_from(
+        db: Location,
+        read_db: Location,
+        durability: event_store::Durability,
+        calendar: Calendar,
+        rules: DeadlineRules,
+    ) -> Result<(AppState, std::thread::JoinHandle<()>), event_store::StoreError> {
         let t = Instant::now();
         let store = event_store_open::open(&db, durability)?;
         let model = Arc::new(ReadModel::load(&*store, calendar, rules)?);
@@ -120,7 +134,7 @@ impl AppState {
                 stopping,
                 tokens: Default::default(),
                 years: YearCache::default(),
-                db,
+                read_db,
                 writer,
                 max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             }),
@@ -186,7 +200,7 @@ impl AppState {
 
     /// A read-only connection to the log.
     pub(crate) fn reader(&self) -> Result<Box<dyn Log>, Problem> {
-        event_store_open::open_read_only(&self.inner.db)
+        event_store_open::open_read_only(&self.inner.read_db)
             .map_err(|e| Problem::internal(e.to_string()))
     }
 

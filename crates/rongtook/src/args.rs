@@ -197,8 +197,13 @@ pub struct GenerateArgs {
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
+    /// The log: a SQLite file, or a postgres:// URI (several servers may share one).
     #[arg(long, env = "RONGTOOK_DB")]
     pub db: Location,
+    /// Where reads go instead (a PostgreSQL hot standby of --db): the feed, complaint and
+    /// figure reads, the dashboard. Appends and the live projections stay on --db.
+    #[arg(long, env = "RONGTOOK_READ_DB")]
+    pub read_db: Option<Location>,
     /// Address to listen on.
     #[arg(long, env = "RONGTOOK_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: String,

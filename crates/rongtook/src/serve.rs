@@ -45,9 +45,14 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
             eprintln!("demo admin token {id} (shown only this once): {token}");
         }
     }
-    let (state, writer_thread) =
-        http_api::AppState::start(db.clone(), Durability::Full, calendar, rules)
-            .with_context(|| format!("opening {}", db))?;
+    let (state, writer_thread) = http_api::AppState::start_reading_from(
+        db.clone(),
+        a.read_db.clone().unwrap_or_else(|| db.clone()),
+        Durability::Full,
+        calendar,
+        rules,
+    )
+    .with_context(|| format!("opening {}", db))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
