@@ -5,6 +5,7 @@
 //! criterion micro-benchmarks are `benches/micro.rs`. Figures are never asserted by tests.
 
 pub mod load;
+pub mod pg;
 pub mod pipeline;
 
 pub use load::LoadArgs;

@@ -139,53 +139,108 @@ fn one_run(
     clients: usize,
     db: &std::path::Path,
 ) -> Result<()> {
+    let r = serve_and_load(rt, args, clients, &sqlite(db), 1)?;
+    println!(
+        "clients {clients:>3}: {} events in {:.2?} = {:.0} events/s ({:.0} requests/s); latency p50 {:.2?} p99 {:.2?}; all {} acknowledged events in the log, chain verified",
+        r.acked,
+        r.elapsed,
+        r.events_per_second(),
+        r.latencies.len() as f64 / r.elapsed.as_secs_f64(),
+        r.percentile(0.50),
+        r.percentile(0.99),
+        r.acked
+    );
+    Ok(())
+}
+
+/// What a load run measured.
+pub(crate) struct LoadRun {
+    pub acked: usize,
+    pub elapsed: Duration,
+    /// Sorted.
+    pub latencies: Vec<Duration>,
+}
+
+impl LoadRun {
+    pub fn events_per_second(&self) -> f64 {
+        self.acked as f64 / self.elapsed.as_secs_f64()
+    }
+
+    pub fn percentile(&self, p: f64) -> Duration {
+        percentile(&self.latencies, p)
+    }
+}
+
+/// `servers` servers in this process on the log at `db` (empty), `clients` keep-alive clients
+/// spread over them appending; then every acknowledged event is checked in the log and the
+/// chain verified.
+pub(crate) fn serve_and_load(
+    rt: &tokio::runtime::Runtime,
+    args: &LoadArgs,
+    clients: usize,
+    db: &event_store_open::Location,
+    servers: usize,
+) -> Result<LoadRun> {
     let token = {
-        let store = event_store_open::open(&sqlite(db), Durability::Full)?;
+        let store = event_store_open::open(db, Durability::Full)?;
         http_api::issue_token(&*store, "intake", None, "load test", crate::now())?.1
     };
-    let (state, writer_thread) = http_api::AppState::start(
-        sqlite(db),
-        Durability::Full,
-        calendar::Calendar::builtin(),
-        Default::default(),
-    )?;
+    let mut states = Vec::new();
+    let mut writers = Vec::new();
+    for _ in 0..servers {
+        let (state, writer) = http_api::AppState::start(
+            db.clone(),
+            Durability::Full,
+            calendar::Calendar::builtin(),
+            Default::default(),
+        )?;
+        states.push(state);
+        writers.push(writer);
+    }
     let (acked, mut latencies, elapsed) = rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(http_api::serve(listener, state, async {
-            let _ = stopped.await;
-        }));
-        let outcome = drive(addr, args, clients, &token).await;
-        let _ = stop.send(());
-        server.await??;
+        let mut addrs = Vec::new();
+        let mut stops = Vec::new();
+        let mut handles = Vec::new();
+        for state in states {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            addrs.push(listener.local_addr()?);
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            stops.push(stop);
+            handles.push(tokio::spawn(http_api::serve(listener, state, async {
+                let _ = stopped.await;
+            })));
+        }
+        let outcome = drive(&addrs, args, clients, &token).await;
+        for stop in stops {
+            let _ = stop.send(());
+        }
+        for h in handles {
+            h.await??;
+        }
         outcome
     })?;
-    writer_thread
-        .join()
-        .map_err(|_| BenchError::new("writer panicked"))?;
+    for w in writers {
+        w.join().map_err(|_| BenchError::new("writer panicked"))?;
+    }
     latencies.sort();
-    let store = event_store_open::open(&sqlite(db), Durability::Full)?;
+    let store = event_store_open::open(db, Durability::Full)?;
     let stored = store.head()?.position as usize;
     ensure!(
         stored == acked,
         "{acked} events acknowledged but {stored} in the log"
     );
     ensure!(store.verify()?.first_bad.is_none(), "hash chain broken");
-    println!(
-        "clients {clients:>3}: {acked} events in {elapsed:.2?} = {:.0} events/s ({:.0} requests/s); latency p50 {:.2?} p99 {:.2?}; all {stored} acknowledged events in the log, chain verified",
-        acked as f64 / elapsed.as_secs_f64(),
-        latencies.len() as f64 / elapsed.as_secs_f64(),
-        percentile(&latencies, 0.50),
-        percentile(&latencies, 0.99)
-    );
-    Ok(())
+    Ok(LoadRun {
+        acked,
+        elapsed,
+        latencies,
+    })
 }
 
 /// The clients: each sends its share of the requests on one connection until done or out of
 /// time. Returns the events acknowledged, every latency, and the time taken.
-async fn drive(
-    addr: std::net::SocketAddr,
+pub(crate) async fn drive(
+    addrs: &[std::net::SocketAddr],
     args: &LoadArgs,
     clients: usize,
     token: &str,
@@ -197,6 +252,7 @@ async fn drive(
     for c in 0..clients {
         let batch = args.batch;
         let token = token.to_string();
+        let addr = addrs[c % addrs.len()];
         tasks.push(tokio::spawn(async move {
             let mut conn = BufReader::new(TcpStream::connect(addr).await?);
             conn.get_ref().set_nodelay(true)?;

@@ -18,6 +18,11 @@ use crate::{generator, now};
 
 #[derive(clap::Args)]
 pub struct BenchArgs {
+    /// Measure the PostgreSQL backend on this server instead (a postgres:// URI of a database
+    /// the role can connect to; the role needs CREATEDB: the run creates its scratch
+    /// databases beside it and drops them afterwards).
+    #[arg(long, conflicts_with_all = ["streaming", "dashboard"])]
+    pub db: Option<event_store_open::Location>,
     /// Complaints in the generated fiscal year.
     #[arg(long, default_value_t = 300_000)]
     pub complaints: u64,
@@ -259,11 +264,11 @@ pub fn peak_rss_bytes() -> Option<u64> {
     Some(kb * 1024)
 }
 
-fn rate(n: u64, d: Duration) -> f64 {
+pub(crate) fn rate(n: u64, d: Duration) -> f64 {
     n as f64 / d.as_secs_f64()
 }
 
-fn fmt_rate(r: f64) -> String {
+pub(crate) fn fmt_rate(r: f64) -> String {
     if r >= 1e6 {
         format!("{:.2}M/s", r / 1e6)
     } else {
@@ -287,14 +292,14 @@ fn with_v4_ids(events: &[NewEvent], seed: u64) -> Vec<NewEvent> {
         .collect()
 }
 
-struct Rows {
-    ids: Vec<String>,
-    versions: Vec<i64>,
-    occurred: Vec<String>,
-    data: Vec<String>,
+pub(crate) struct Rows {
+    pub ids: Vec<String>,
+    pub versions: Vec<i64>,
+    pub occurred: Vec<String>,
+    pub data: Vec<String>,
 }
 
-fn plain_rows(events: &[NewEvent]) -> Rows {
+pub(crate) fn plain_rows(events: &[NewEvent]) -> Rows {
     let mut versions = HashMap::<&str, i64>::new();
     let mut r = Rows {
         ids: vec![],
@@ -353,6 +358,16 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
     }
     if args.dashboard {
         return dashboard(args, &dir);
+    }
+    match &args.db {
+        Some(event_store_open::Location::Postgres(uri)) => return crate::pg::run(args, uri),
+        Some(other) => {
+            return Err(BenchError::bad_input(format!(
+                "--db {other}: bench measures SQLite in its own scratch folder (--dir); \
+                 --db takes a postgres:// URI"
+            )))
+        }
+        None => {}
     }
     println!(
         "rongtook bench: {} complaints, FY {}, seed {}; {} cores",

@@ -13,6 +13,10 @@ use event_store_sqlite::SqliteStore;
 /// The plain-SQLite yardsticks the benchmarks measure the SQLite backend against.
 pub use event_store_sqlite::baseline as sqlite_baseline;
 
+/// The plain-PostgreSQL yardsticks (and scratch databases) the benchmarks measure the
+/// PostgreSQL backend against.
+pub use event_store_postgres::baseline as postgres_baseline;
+
 /// Where a log lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {

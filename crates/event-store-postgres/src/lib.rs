@@ -9,6 +9,8 @@
 //! decisions are the shared ones (`event_store::decide`); this crate keeps the transaction,
 //! the look-ups (one query per chunk of events, not per event) and the SQL.
 
+pub mod baseline;
+
 use std::cell::RefCell;
 
 use chrono::{DateTime, FixedOffset};
@@ -69,7 +71,7 @@ fn pg_error(e: postgres::Error) -> StoreError {
 }
 
 /// `?` on PostgreSQL's results, in the store's error.
-trait Db<T> {
+pub(crate) trait Db<T> {
     fn db(self) -> Result<T, StoreError>;
 }
 
@@ -332,6 +334,22 @@ impl Rows {
         self.hash.push(r.hash.0.to_vec());
     }
 
+    /// Keeps the first `n` rows.
+    fn truncate(&mut self, n: usize) {
+        self.position.truncate(n);
+        self.id.truncate(n);
+        self.stream.truncate(n);
+        self.version.truncate(n);
+        self.event_type.truncate(n);
+        self.occurred_at.truncate(n);
+        self.occurred_after.truncate(n);
+        self.batch.truncate(n);
+        self.actor.truncate(n);
+        self.schema_version.truncate(n);
+        self.data.truncate(n);
+        self.hash.truncate(n);
+    }
+
     /// Writes the rows with one INSERT and empties them.
     fn flush(&mut self, tx: &mut impl GenericClient) -> Result<(), StoreError> {
         if self.position.is_empty() {
@@ -434,20 +452,221 @@ fn load_streams(
     Ok(())
 }
 
-/// Appends one batch inside the caller's transaction (or savepoint), moving `head` in memory;
-/// stops at the first refused event. The caller moves the head row and commits, or rolls back.
-fn append_batch(
+/// The append decisions of one transaction, made in memory: the head, the stream heads and
+/// stored ids looked up a chunk at a time, and the rows decided but not yet written. The head
+/// row lock makes the look-ups exact (no other append runs meanwhile), so a refused batch is
+/// undone in memory: nothing of it reached the database.
+struct Decider {
+    head: HeadRow,
+    streams: FxMap<String, StreamHead>,
+    stored: FxMap<Uuid, Identity>,
+    /// Ids decided in this transaction and not yet written, by row index.
+    fresh: FxMap<Uuid, usize>,
+    rows: Rows,
+    /// Batches decided and not yet written: (id, recorded_at).
+    batches: Vec<(i64, String)>,
+    scratch: Vec<u8>,
+}
+
+/// What a refused batch must restore.
+struct Undo {
+    head: HeadRow,
+    rows: usize,
+    streams: Vec<(String, Option<StreamHead>)>,
+}
+
+impl Decider {
+    fn new(head: HeadRow) -> Decider {
+        Decider {
+            head,
+            streams: FxMap::default(),
+            stored: FxMap::default(),
+            fresh: FxMap::default(),
+            rows: Rows::default(),
+            batches: Vec::new(),
+            scratch: Vec::with_capacity(1024),
+        }
+    }
+
+    /// Looks up what deciding `events` needs: their ids among the stored events, and the heads
+    /// of their streams not known yet.
+    fn look_up<'e>(
+        &mut self,
+        tx: &mut impl GenericClient,
+        events: impl Iterator<Item = &'e NewEvent> + Clone,
+    ) -> Result<(), StoreError> {
+        let ids: Vec<Vec<u8>> = events.clone().map(|e| e.id.as_bytes().to_vec()).collect();
+        self.stored = stored_ids(tx, &ids)?;
+        let mut unknown: Vec<String> = events
+            .filter(|e| !self.streams.contains_key(e.stream.as_str()))
+            .map(|e| e.stream.clone())
+            .collect();
+        unknown.sort_unstable();
+        unknown.dedup();
+        load_streams(tx, unknown, &mut self.streams)
+    }
+
+    /// Decides one event (the `index`th of its batch) of batch `batch`: a repeat, a conflict,
+    /// a refusal, or a row.
+    fn decide(
+        &mut self,
+        index: usize,
+        ev: &NewEvent,
+        batch: u64,
+        recorded_text: &str,
+        undo: &mut Undo,
+    ) -> Result<Appended, AppendError> {
+        let fail = |kind: AppendErrorKind| AppendError::at(index, Some(ev.id), kind);
+        let event_type = ev.event_type();
+        let data_text = ev.data.to_canonical_json();
+        let occurred_text = format_instant(&ev.occurred_at);
+        let after_text = ev.occurred_after.as_ref().map(format_instant);
+        let rows = &self.rows;
+        let earlier = match self.stored.get(&ev.id) {
+            Some(s) => Some((
+                s.stream == ev.stream
+                    && s.event_type == event_type.as_str()
+                    && s.occurred_at == occurred_text
+                    && s.actor == ev.actor
+                    && s.data == data_text
+                    && s.occurred_after == after_text,
+                s.position,
+                s.version,
+            )),
+            None => self.fresh.get(&ev.id).map(|&r| {
+                (
+                    rows.stream[r] == ev.stream
+                        && rows.event_type[r] == event_type.as_str()
+                        && rows.occurred_at[r] == occurred_text
+                        && rows.actor[r] == ev.actor
+                        && rows.data[r] == data_text
+                        && rows.occurred_after[r] == after_text,
+                    rows.position[r] as u64,
+                    rows.version[r] as u64,
+                )
+            }),
+        };
+        if let Some((same, position, version)) = earlier {
+            return repeat_or_conflict(same, position, version).map_err(fail);
+        }
+        let sh = self
+            .streams
+            .get_mut(ev.stream.as_str())
+            .expect("every stream of the chunk is looked up");
+        check(sh, ev).map_err(fail)?;
+        if !undo.streams.iter().any(|(s, _)| *s == ev.stream) {
+            undo.streams.push((ev.stream.clone(), Some(sh.clone())));
+        }
+        let position = self.head.head.position + 1;
+        let version = sh.version + 1;
+        let fields = CanonicalFields {
+            position,
+            id: &ev.id,
+            stream: &ev.stream,
+            version,
+            event_type: event_type.as_str(),
+            occurred_at: &occurred_text,
+            occurred_after: after_text.as_deref(),
+            recorded_at: recorded_text,
+            actor: &ev.actor,
+            schema_version: SCHEMA_VERSION,
+            data: &data_text,
+        };
+        let hash = fields.chain_hash(&self.head.head.hash, &mut self.scratch);
+        self.fresh.insert(ev.id, self.rows.position.len());
+        self.rows.push(&fields, batch, hash);
+        sh.advance(&ev.stream, version, ev.occurred_at, &ev.data);
+        self.head.head = Head { position, hash };
+        Ok(Appended {
+            position,
+            version,
+            duplicate: false,
+        })
+    }
+
+    fn undo_point(&self) -> Undo {
+        Undo {
+            head: self.head,
+            rows: self.rows.position.len(),
+            streams: Vec::new(),
+        }
+    }
+
+    /// Forgets a refused batch's rows and moves.
+    fn undo(&mut self, undo: Undo) {
+        for id in self.rows.id.drain(undo.rows..) {
+            self.fresh.remove(&Uuid::from_slice(&id).expect("16 bytes"));
+        }
+        self.rows.truncate(undo.rows);
+        for (stream, head) in undo.streams {
+            match head {
+                Some(h) => self.streams.insert(stream, h),
+                None => self.streams.remove(&stream),
+            };
+        }
+        self.head = undo.head;
+    }
+
+    /// Decides a whole batch (looked up already), atomically: on a refusal nothing of it stays.
+    fn batch(
+        &mut self,
+        events: &[NewEvent],
+        recorded_text: &str,
+    ) -> Result<AppendReport, AppendError> {
+        let batch = self.head.batch + 1;
+        let mut undo = self.undo_point();
+        let mut report = AppendReport::default();
+        for (i, ev) in events.iter().enumerate() {
+            match self.decide(i, ev, batch, recorded_text, &mut undo) {
+                Ok(a) => {
+                    if a.duplicate {
+                        report.duplicates += 1;
+                    } else {
+                        report.appended += 1;
+                    }
+                    report.events.push(a);
+                }
+                Err(e) => {
+                    self.undo(undo);
+                    return Err(e);
+                }
+            }
+        }
+        if report.appended > 0 {
+            self.head.batch = batch;
+            self.batches.push((batch as i64, recorded_text.to_string()));
+        }
+        Ok(report)
+    }
+
+    /// Writes the decided rows and batches.
+    fn flush(&mut self, tx: &mut impl GenericClient) -> Result<(), StoreError> {
+        self.rows.flush(tx)?;
+        self.fresh.clear();
+        if !self.batches.is_empty() {
+            let (ids, ats): (Vec<i64>, Vec<String>) =
+                std::mem::take(&mut self.batches).into_iter().unzip();
+            tx.execute(
+                "INSERT INTO batches (id, recorded_at) SELECT * FROM unnest($1::BIGINT[], $2::TEXT[])",
+                &[&ids, &ats],
+            )
+            .db()?;
+        }
+        Ok(())
+    }
+}
+
+/// Appends one batch, streamed a chunk at a time (look-ups, decisions, one INSERT per chunk),
+/// inside the caller's transaction; stops at the first refused event (the caller rolls back).
+fn append_streamed(
     tx: &mut impl GenericClient,
-    head: &mut HeadRow,
+    d: &mut Decider,
     events: &mut dyn Iterator<Item = Result<NewEvent, WireError>>,
     recorded_at: DateTime<FixedOffset>,
 ) -> Result<AppendReport, AppendError> {
     let recorded_text = format_instant(&recorded_at);
-    let batch = head.batch + 1;
+    let batch = d.head.batch + 1;
     let mut report = AppendReport::default();
-    let mut streams: FxMap<String, StreamHead> = FxMap::default();
-    let mut rows = Rows::default();
-    let mut scratch = Vec::with_capacity(1024);
     let mut index = 0usize;
     loop {
         // A chunk of decoded events, up to the first one that does not decode.
@@ -471,95 +690,29 @@ fn append_batch(
         if chunk.is_empty() && malformed.is_none() {
             break;
         }
-        let ids: Vec<Vec<u8>> = chunk.iter().map(|e| e.id.as_bytes().to_vec()).collect();
-        let stored = stored_ids(tx, &ids)?;
-        let mut unknown: Vec<String> = chunk
-            .iter()
-            .filter(|e| !streams.contains_key(e.stream.as_str()))
-            .map(|e| e.stream.clone())
-            .collect();
-        unknown.sort_unstable();
-        unknown.dedup();
-        load_streams(tx, unknown, &mut streams)?;
-        // Ids appended earlier in this chunk (earlier chunks are written, so `stored` sees them).
-        let mut fresh: FxMap<Uuid, usize> = FxMap::default();
-        for ev in chunk {
-            let i = index;
+        d.look_up(tx, chunk.iter())?;
+        // The whole batch is one transaction: a refusal rolls it back, no undo needed.
+        let mut undo = d.undo_point();
+        for ev in &chunk {
+            let a = d.decide(index, ev, batch, &recorded_text, &mut undo)?;
             index += 1;
-            let fail = |kind: AppendErrorKind| AppendError::at(i, Some(ev.id), kind);
-            let event_type = ev.event_type();
-            let data_text = ev.data.to_canonical_json();
-            let occurred_text = format_instant(&ev.occurred_at);
-            let after_text = ev.occurred_after.as_ref().map(format_instant);
-            let same_as = |s: &Identity| {
-                s.stream == ev.stream
-                    && s.event_type == event_type.as_str()
-                    && s.occurred_at == occurred_text
-                    && s.actor == ev.actor
-                    && s.data == data_text
-                    && s.occurred_after == after_text
-            };
-            let earlier = match stored.get(&ev.id) {
-                Some(s) => Some((same_as(s), s.position, s.version)),
-                None => fresh.get(&ev.id).map(|&r| {
-                    let same = rows.stream[r] == ev.stream
-                        && rows.event_type[r] == event_type.as_str()
-                        && rows.occurred_at[r] == occurred_text
-                        && rows.actor[r] == ev.actor
-                        && rows.data[r] == data_text
-                        && rows.occurred_after[r] == after_text;
-                    (same, rows.position[r] as u64, rows.version[r] as u64)
-                }),
-            };
-            if let Some((same, position, version)) = earlier {
-                let a = repeat_or_conflict(same, position, version).map_err(fail)?;
+            if a.duplicate {
                 report.duplicates += 1;
-                report.events.push(a);
-                continue;
+            } else {
+                report.appended += 1;
             }
-            let sh = streams
-                .get_mut(ev.stream.as_str())
-                .expect("every stream of the chunk is loaded");
-            check(sh, &ev).map_err(fail)?;
-            let position = head.head.position + 1;
-            let version = sh.version + 1;
-            let fields = CanonicalFields {
-                position,
-                id: &ev.id,
-                stream: &ev.stream,
-                version,
-                event_type: event_type.as_str(),
-                occurred_at: &occurred_text,
-                occurred_after: after_text.as_deref(),
-                recorded_at: &recorded_text,
-                actor: &ev.actor,
-                schema_version: SCHEMA_VERSION,
-                data: &data_text,
-            };
-            let hash = fields.chain_hash(&head.head.hash, &mut scratch);
-            fresh.insert(ev.id, rows.position.len());
-            rows.push(&fields, batch, hash);
-            sh.advance(&ev.stream, version, ev.occurred_at, &ev.data);
-            report.events.push(Appended {
-                position,
-                version,
-                duplicate: false,
-            });
-            report.appended += 1;
-            head.head = Head { position, hash };
+            report.events.push(a);
         }
-        rows.flush(tx)?;
+        d.rows.flush(tx)?;
+        d.fresh.clear();
         if let Some(e) = malformed {
             return Err(e);
         }
     }
     if report.appended > 0 {
-        tx.execute(
-            "INSERT INTO batches (id, recorded_at) VALUES ($1, $2)",
-            &[&(batch as i64), &recorded_text],
-        )
-        .db()?;
-        head.batch = batch;
+        d.head.batch = batch;
+        d.batches.push((batch as i64, recorded_text));
+        d.flush(tx)?;
     }
     Ok(report)
 }
@@ -657,15 +810,18 @@ impl EventStore for PgStore {
         let mut client = self.client.borrow_mut();
         let mut tx = client.transaction().db()?;
         let start = lock_head(&mut tx)?;
-        let mut head = start;
-        let report = append_batch(&mut tx, &mut head, events, recorded_at)?;
-        if head != start {
-            move_head(&mut tx, head)?;
+        let mut d = Decider::new(start);
+        let report = append_streamed(&mut tx, &mut d, events, recorded_at)?;
+        if d.head != start {
+            move_head(&mut tx, d.head)?;
         }
         tx.commit().db()?;
         Ok(report)
     }
 
+    /// Group commit in one transaction: one round of look-ups for every batch, each batch
+    /// decided atomically in memory (a refused one is undone there), one INSERT for all, one
+    /// commit.
     fn append_group(
         &mut self,
         batches: Vec<Vec<NewEvent>>,
@@ -674,30 +830,13 @@ impl EventStore for PgStore {
         let mut client = self.client.borrow_mut();
         let mut tx = client.transaction().db()?;
         let start = lock_head(&mut tx)?;
-        let mut head = start;
-        let mut outcomes = Vec::with_capacity(batches.len());
-        for batch in batches {
-            let before = head;
-            let mut sp = tx.savepoint("batch").db()?;
-            match append_batch(
-                &mut sp,
-                &mut head,
-                &mut batch.into_iter().map(Ok),
-                recorded_at,
-            ) {
-                Ok(r) => {
-                    sp.commit().db()?;
-                    outcomes.push(Ok(r));
-                }
-                Err(e) => {
-                    sp.rollback().db()?;
-                    head = before;
-                    outcomes.push(Err(e));
-                }
-            }
-        }
-        if head != start {
-            move_head(&mut tx, head)?;
+        let mut d = Decider::new(start);
+        d.look_up(&mut tx, batches.iter().flatten())?;
+        let recorded_text = format_instant(&recorded_at);
+        let outcomes: Vec<_> = batches.iter().map(|b| d.batch(b, &recorded_text)).collect();
+        d.flush(&mut tx)?;
+        if d.head != start {
+            move_head(&mut tx, d.head)?;
         }
         tx.commit().db()?;
         Ok(outcomes)

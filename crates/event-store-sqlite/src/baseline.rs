@@ -7,20 +7,10 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection};
 
+pub use event_store::PlainRow;
 use event_store::{Durability, StoreError};
 
 use crate::Db;
-
-/// One row for the plain loop: the fields of a wire-format event.
-pub struct PlainRow<'a> {
-    pub id: &'a str,
-    pub stream: &'a str,
-    pub version: i64,
-    pub event_type: &'a str,
-    pub occurred_at: &'a str,
-    pub actor: &'a str,
-    pub data: &'a str,
-}
 
 /// Inserts rows into a fresh table with `UNIQUE(id)` and `UNIQUE(stream, version)` in one
 /// transaction (WAL, the given synchronous mode). Returns the elapsed time.

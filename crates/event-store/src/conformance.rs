@@ -120,12 +120,13 @@ fn recorded_at(minutes: i64) -> DateTime<FixedOffset> {
 /// Runs every check against stores `fresh` makes (each empty); the first failure of each
 /// check is returned, all checks run.
 pub fn run(fresh: &mut dyn FnMut() -> Box<dyn EventStore>) -> Result<(), Vec<Failure>> {
-    let checks: [Check; 8] = [
+    let checks: [Check; 9] = [
         positions_versions_and_the_feed,
         repeats_are_no_ops_and_changed_repeats_conflict,
         expected_versions,
         time_order_within_a_stream,
         a_refused_batch_stores_nothing,
+        group_commit_keeps_each_batch_whole,
         one_record_instant_per_batch,
         ranged_events_keep_their_range,
         the_chain_links_every_event_and_verifies,
@@ -316,6 +317,71 @@ fn a_refused_batch_stores_nothing(s: &mut dyn EventStore) -> Outcome {
             .is_empty(),
         || "the stream holds events".into(),
     )
+}
+
+fn group_commit_keeps_each_batch_whole(s: &mut dyn EventStore) -> Outcome {
+    const C: &str = "group commit";
+    let outcomes = s
+        .append_group(
+            vec![
+                vec![received("G1", 0)],
+                // Refused at its third event: none of it stays, G2 is new again after it.
+                vec![
+                    received("G2", 1),
+                    forwarded("G2", 2, "district:bang-rak"),
+                    acknowledged("G2", 3, "district:sathon"),
+                ],
+                // A repeat of the first batch's event.
+                vec![received("G1", 0)],
+                // The refused batch's first event, whose id is therefore unused.
+                vec![received("G2", 1)],
+                vec![forwarded("G1", 4, "district:bang-rak")],
+            ],
+            recorded_at(3),
+        )
+        .map_err(|e| store_error(C, e))?;
+    let places: Vec<Option<(u64, u64, bool)>> = outcomes
+        .iter()
+        .map(|o| {
+            o.as_ref().ok().map(|r| {
+                (
+                    r.events[0].position,
+                    r.events[0].version,
+                    r.events[0].duplicate,
+                )
+            })
+        })
+        .collect();
+    expect(
+        C,
+        places
+            == [
+                Some((1, 1, false)),
+                None,
+                Some((1, 1, true)),
+                Some((2, 1, false)),
+                Some((3, 2, false)),
+            ],
+        || format!("each batch's first event (position, version, repeat): {places:?}"),
+    )?;
+    expect(
+        C,
+        matches!(&outcomes[1], Err(e) if e.index == Some(2)),
+        || format!("the refused batch names its third event: {:?}", outcomes[1]),
+    )?;
+    let head = s.head().map_err(|e| store_error(C, e))?;
+    let g2 = s.read_stream("G2").map_err(|e| store_error(C, e))?;
+    expect(C, head.position == 3 && g2.len() == 1, || {
+        format!(
+            "head {} and stream G2 of {} events",
+            head.position,
+            g2.len()
+        )
+    })?;
+    let report = s.verify().map_err(|e| store_error(C, e))?;
+    expect(C, report.first_bad.is_none() && report.events == 3, || {
+        format!("verify after a group: {report:?}")
+    })
 }
 
 fn one_record_instant_per_batch(s: &mut dyn EventStore) -> Outcome {

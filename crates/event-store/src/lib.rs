@@ -302,3 +302,15 @@ pub fn check_continuation(head: Head, rows: &[StoredRow]) -> Result<Head, StoreE
 pub trait Log: EventStore + TokenStore + RawLog + Send {}
 
 impl<T: EventStore + TokenStore + RawLog + Send> Log for T {}
+
+/// One row for the backends' plain yardsticks (a bare insert loop the benchmarks measure the
+/// store against): the fields of a wire-format event.
+pub struct PlainRow<'a> {
+    pub id: &'a str,
+    pub stream: &'a str,
+    pub version: i64,
+    pub event_type: &'a str,
+    pub occurred_at: &'a str,
+    pub actor: &'a str,
+    pub data: &'a str,
+}
