@@ -32,7 +32,7 @@ pub fn create_database(uri: &str, name: &str) -> Result<String, StoreError> {
         .parse()
         .map_err(|e| StoreError::Unavailable(format!("{e}")))?;
     let base = match config.get_dbname() {
-        Some(db) => uri.rsplit_once(db).map(|(head, tail)| (head, tail)),
+        Some(db) => uri.rsplit_once(db),
         None => None,
     };
     match base {
