@@ -257,17 +257,14 @@ fn lock_head(tx: &mut impl GenericClient) -> Result<HeadRow, StoreError> {
 /// Moves the head row and tells the followers (the notification is sent at commit).
 fn move_head(tx: &mut impl GenericClient, to: HeadRow) -> Result<(), StoreError> {
     tx.execute(
-        "UPDATE head SET position = $1, hash = $2, batch = $3",
+        "WITH moved AS (UPDATE head SET position = $1, hash = $2, batch = $3 RETURNING position) \
+         SELECT pg_notify($4, position::TEXT) FROM moved",
         &[
             &(to.head.position as i64),
             &to.head.hash.0.as_slice(),
             &(to.batch as i64),
+            &CHANNEL,
         ],
-    )
-    .db()?;
-    tx.execute(
-        "SELECT pg_notify($1, $2)",
-        &[&CHANNEL, &to.head.position.to_string()],
     )
     .db()?;
     Ok(())
@@ -351,7 +348,7 @@ impl Rows {
     }
 
     /// Writes the rows with one INSERT and empties them.
-    fn flush(&mut self, tx: &mut impl GenericClient) -> Result<(), StoreError> {
+    fn flush(&mut self, tx: &mut impl GenericClient) -> Result<(), postgres::Error> {
         if self.position.is_empty() {
             return Ok(());
         }
@@ -375,8 +372,7 @@ impl Rows {
                 &self.data,
                 &self.hash,
             ],
-        )
-        .db()?;
+        )?;
         *self = Rows::default();
         Ok(())
     }
@@ -466,13 +462,18 @@ struct Decider {
     /// Batches decided and not yet written: (id, recorded_at).
     batches: Vec<(i64, String)>,
     scratch: Vec<u8>,
+    /// Whether a `received` of a stream not known yet is taken to open it, and ids to be
+    /// unused, without looking (the INSERT's unique keys say otherwise, and the chunk is then
+    /// decided again after looking).
+    assume_new: bool,
 }
 
 /// What a refused batch must restore.
 struct Undo {
     head: HeadRow,
     rows: usize,
-    streams: Vec<(String, Option<StreamHead>)>,
+    /// Each stream the batch touched, as it was before (`None`: not known before).
+    streams: FxMap<String, Option<StreamHead>>,
 }
 
 impl Decider {
@@ -485,7 +486,35 @@ impl Decider {
             rows: Rows::default(),
             batches: Vec::new(),
             scratch: Vec::with_capacity(1024),
+            assume_new: false,
         }
+    }
+
+    /// Looks up only what cannot be assumed: the heads of unknown streams of events other
+    /// than `received`. Ids are taken to be unused.
+    fn look_up_assuming_new<'e>(
+        &mut self,
+        tx: &mut impl GenericClient,
+        events: impl Iterator<Item = &'e NewEvent>,
+    ) -> Result<(), StoreError> {
+        self.stored.clear();
+        let events: Vec<&NewEvent> = events.collect();
+        // Streams a `received` of these events opens need no look-up either.
+        let opened: std::collections::HashSet<&str> = events
+            .iter()
+            .filter(|e| e.event_type() == event_model::EventType::Received)
+            .map(|e| e.stream.as_str())
+            .collect();
+        let mut unknown: Vec<String> = events
+            .iter()
+            .filter(|e| {
+                !opened.contains(e.stream.as_str()) && !self.streams.contains_key(e.stream.as_str())
+            })
+            .map(|e| e.stream.clone())
+            .collect();
+        unknown.sort_unstable();
+        unknown.dedup();
+        load_streams(tx, unknown, &mut self.streams)
     }
 
     /// Looks up what deciding `events` needs: their ids among the stored events, and the heads
@@ -549,13 +578,19 @@ impl Decider {
         if let Some((same, position, version)) = earlier {
             return repeat_or_conflict(same, position, version).map_err(fail);
         }
+        if self.assume_new && !self.streams.contains_key(ev.stream.as_str()) {
+            // A stream some `received` of the chunk opens (the others were looked up); an
+            // event before its `received` is refused here, and the chunk decided again.
+            undo.streams.insert(ev.stream.clone(), None);
+            self.streams.insert(ev.stream.clone(), StreamHead::new());
+        }
         let sh = self
             .streams
             .get_mut(ev.stream.as_str())
             .expect("every stream of the chunk is looked up");
         check(sh, ev).map_err(fail)?;
-        if !undo.streams.iter().any(|(s, _)| *s == ev.stream) {
-            undo.streams.push((ev.stream.clone(), Some(sh.clone())));
+        if !undo.streams.contains_key(ev.stream.as_str()) {
+            undo.streams.insert(ev.stream.clone(), Some(sh.clone()));
         }
         let position = self.head.head.position + 1;
         let version = sh.version + 1;
@@ -588,7 +623,7 @@ impl Decider {
         Undo {
             head: self.head,
             rows: self.rows.position.len(),
-            streams: Vec::new(),
+            streams: FxMap::default(),
         }
     }
 
@@ -641,7 +676,7 @@ impl Decider {
 
     /// Writes the decided rows and batches.
     fn flush(&mut self, tx: &mut impl GenericClient) -> Result<(), StoreError> {
-        self.rows.flush(tx)?;
+        self.rows.flush(tx).db()?;
         self.fresh.clear();
         if !self.batches.is_empty() {
             let (ids, ats): (Vec<i64>, Vec<String>) =
@@ -656,10 +691,65 @@ impl Decider {
     }
 }
 
+/// Decides a chunk of one batch (events `index..` of it) and writes it. With `assume_new`
+/// (ids unused, `received` streams new, not looked up) the INSERT runs in a savepoint; when
+/// an assumption may have been wrong (a unique key violated, or an event refused, which a
+/// repeat of a stored event would explain), the chunk is undone and `None` returned: decide
+/// it again without assuming.
+fn decide_chunk(
+    tx: &mut postgres::Transaction<'_>,
+    d: &mut Decider,
+    chunk: &[NewEvent],
+    index: usize,
+    batch: u64,
+    recorded_text: &str,
+    assume_new: bool,
+) -> Result<Option<Vec<Appended>>, AppendError> {
+    d.assume_new = assume_new;
+    if assume_new {
+        d.look_up_assuming_new(tx, chunk.iter())?;
+    } else {
+        d.look_up(tx, chunk.iter())?;
+    }
+    let mut undo = d.undo_point();
+    let mut places = Vec::with_capacity(chunk.len());
+    for (i, ev) in chunk.iter().enumerate() {
+        match d.decide(index + i, ev, batch, recorded_text, &mut undo) {
+            Ok(a) => places.push(a),
+            Err(_) if assume_new => {
+                d.assume_new = false;
+                d.undo(undo);
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    d.assume_new = false;
+    if !assume_new {
+        d.rows.flush(tx).db()?;
+        d.fresh.clear();
+        return Ok(Some(places));
+    }
+    let mut sp = tx.savepoint("chunk").db()?;
+    match d.rows.flush(&mut sp) {
+        Ok(()) => {
+            sp.commit().db()?;
+            d.fresh.clear();
+            Ok(Some(places))
+        }
+        Err(e) if e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION) => {
+            sp.rollback().db()?;
+            d.undo(undo);
+            Ok(None)
+        }
+        Err(e) => Err(pg_error(e).into()),
+    }
+}
+
 /// Appends one batch, streamed a chunk at a time (look-ups, decisions, one INSERT per chunk),
 /// inside the caller's transaction; stops at the first refused event (the caller rolls back).
 fn append_streamed(
-    tx: &mut impl GenericClient,
+    tx: &mut postgres::Transaction<'_>,
     d: &mut Decider,
     events: &mut dyn Iterator<Item = Result<NewEvent, WireError>>,
     recorded_at: DateTime<FixedOffset>,
@@ -690,12 +780,13 @@ fn append_streamed(
         if chunk.is_empty() && malformed.is_none() {
             break;
         }
-        d.look_up(tx, chunk.iter())?;
-        // The whole batch is one transaction: a refusal rolls it back, no undo needed.
-        let mut undo = d.undo_point();
-        for ev in &chunk {
-            let a = d.decide(index, ev, batch, &recorded_text, &mut undo)?;
-            index += 1;
+        // Optimistically first (ids unused, `received` streams new), else after looking.
+        let places = match decide_chunk(tx, d, &chunk, index, batch, &recorded_text, true)? {
+            Some(p) => p,
+            None => decide_chunk(tx, d, &chunk, index, batch, &recorded_text, false)?
+                .expect("a careful decision gives an answer"),
+        };
+        for a in places {
             if a.duplicate {
                 report.duplicates += 1;
             } else {
@@ -703,8 +794,7 @@ fn append_streamed(
             }
             report.events.push(a);
         }
-        d.rows.flush(tx)?;
-        d.fresh.clear();
+        index += chunk.len();
         if let Some(e) = malformed {
             return Err(e);
         }
@@ -880,8 +970,26 @@ impl EventStore for PgStore {
     }
 
     fn read_after(&self, after: u64, limit: u64) -> Result<Vec<RecordedEvent>, StoreError> {
-        let mut prev = hash_at(&mut self.client.borrow_mut(), after)?;
-        let rows = self.raw_rows(after, limit)?;
+        // The hash before the first row comes in the same query (one round trip).
+        let found = self
+            .client
+            .borrow_mut()
+            .query(
+                &format!(
+                    "SELECT {COLUMNS}, (SELECT p.hash FROM events p WHERE p.position = $1) \
+                     {FROM} WHERE e.position > $1 ORDER BY e.position LIMIT $2"
+                ),
+                &[&(after as i64), &(limit.min(i64::MAX as u64) as i64)],
+            )
+            .db()?;
+        let mut prev = match found.first().and_then(|r| r.get::<_, Option<&[u8]>>(13)) {
+            Some(b) => hash_of(b, after)?,
+            None => Hash::GENESIS,
+        };
+        let rows = found
+            .iter()
+            .map(stored_row)
+            .collect::<Result<Vec<_>, _>>()?;
         rows.into_iter()
             .map(|row| {
                 let hash = row.hash;
@@ -1042,7 +1150,7 @@ impl event_store::RawLog for PgStore {
         for r in rows {
             out.push_stored(r);
         }
-        out.flush(&mut tx)?;
+        out.flush(&mut tx).db()?;
         let batch = rows
             .iter()
             .map(|r| r.batch)

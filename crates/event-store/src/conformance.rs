@@ -221,6 +221,15 @@ fn repeats_are_no_ops_and_changed_repeats_conflict(s: &mut dyn EventStore) -> Ou
     expect(C, again.events.iter().all(|e| e.duplicate), || {
         "repeats not marked".into()
     })?;
+    // A repeat of a later event alone, which its stream's rules would refuse as new.
+    let alone = s
+        .append(&batch[1..], recorded_at(1))
+        .map_err(|e| store_error(C, e))?;
+    expect(
+        C,
+        alone.duplicates == 1 && alone.events[0].position == 2,
+        || format!("a repeat of the stream's second event: {alone:?}"),
+    )?;
     let mut changed = forwarded("R", 1, "district:sathon");
     changed.id = batch[1].id;
     match s.append(&[changed], recorded_at(2)) {

@@ -60,10 +60,12 @@ impl Folded {
     pub fn catch_up(&mut self, store: &dyn EventStore) -> Result<(), StoreError> {
         loop {
             let events = store.read_after(self.head.position, CATCH_UP_PAGE)?;
-            if events.is_empty() {
+            let full = events.len() as u64 == CATCH_UP_PAGE;
+            events.into_iter().for_each(|e| self.apply(e));
+            // A page not full was the end of the log.
+            if !full {
                 return Ok(());
             }
-            events.into_iter().for_each(|e| self.apply(e));
         }
     }
 
@@ -136,6 +138,7 @@ impl Live {
             if events.is_empty() {
                 return Ok(());
             }
+            let full = events.len() as u64 == CATCH_UP_PAGE;
             let mut f = self.folded.write().unwrap_or_else(|p| p.into_inner());
             // Another thread (the writer, or the follower of other processes' commits) may
             // have folded some of them meanwhile: each event is folded once, in order.
@@ -145,6 +148,11 @@ impl Live {
                 }
             }
             self.applied.store(f.head.position, Ordering::Release);
+            drop(f);
+            // A page not full was the end of the log.
+            if !full {
+                return Ok(());
+            }
         }
     }
 }
