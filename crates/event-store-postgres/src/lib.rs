@@ -34,6 +34,9 @@ const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_log.sql")];
 /// listen on it).
 pub const CHANNEL: &str = "rongtook_log";
 
+/// Events a scan's reading thread hands over at a time.
+const SCAN_CHUNK: usize = 4096;
+
 /// Events decided per round of look-ups and written per INSERT.
 const CHUNK: usize = 2000;
 
@@ -47,6 +50,8 @@ const FROM: &str = "FROM events e JOIN batches b ON b.id = e.batch";
 /// The PostgreSQL event log: one connection.
 pub struct PgStore {
     client: RefCell<Client>,
+    /// Where it connected, for the scan's second connection.
+    uri: String,
     /// Whether this connection listens on [`CHANNEL`] (from the first wait on).
     listening: std::cell::Cell<bool>,
     /// Whether the server was a hot standby when connected (no notifications there).
@@ -107,6 +112,7 @@ impl PgStore {
         migrate(&mut client)?;
         Ok(PgStore {
             client: RefCell::new(client),
+            uri: uri.to_string(),
             listening: std::cell::Cell::new(false),
             standby: false,
         })
@@ -137,6 +143,7 @@ impl PgStore {
             .db()?;
         Ok(PgStore {
             client: RefCell::new(client),
+            uri: uri.to_string(),
             listening: std::cell::Cell::new(false),
             standby,
         })
@@ -807,6 +814,25 @@ fn append_streamed(
     Ok(report)
 }
 
+/// Borrows one row selected with [`COLUMNS`].
+fn stored_row_ref(r: &postgres::Row) -> Result<event_store::StoredRowRef<'_>, StoreError> {
+    let position = r.get::<_, i64>(0) as u64;
+    Ok(event_store::StoredRowRef {
+        position,
+        id: Uuid::from_slice(r.get(1)).map_err(|e| corrupt(position, format!("event_id: {e}")))?,
+        stream: r.get(2),
+        version: r.get::<_, i64>(3) as u64,
+        event_type: r.get(4),
+        occurred_at: r.get(5),
+        occurred_after: r.get(6),
+        recorded_at: r.get(8),
+        actor: r.get(9),
+        schema_version: r.get::<_, i32>(10) as u32,
+        data: r.get(11),
+        hash: hash_of(r.get(12), position)?,
+    })
+}
+
 /// Reads one row selected with [`COLUMNS`].
 fn stored_row(r: &postgres::Row) -> Result<StoredRow, StoreError> {
     let position = r.get::<_, i64>(0) as u64;
@@ -875,18 +901,89 @@ impl PgStore {
         Ok(n)
     }
 
+    /// Reads and decodes on a second connection in a thread of its own, handing chunks over,
+    /// while the caller folds: reading, decoding and folding overlap. The scan covers the log
+    /// as of the moment it starts (one repeatable-read transaction).
     fn scan_decoding(
         &self,
         after: u64,
         for_folds: bool,
         f: &mut dyn FnMut(RecordedEvent),
     ) -> Result<u64, StoreError> {
-        let mut prev = hash_at(&mut self.client.borrow_mut(), after)?;
-        self.each_row(after, &mut |row| {
-            let hash = row.hash;
-            f(row.decode(prev, for_folds)?);
-            prev = hash;
-            Ok(())
+        let first_prev = hash_at(&mut self.client.borrow_mut(), after)?;
+        let uri = self.uri.as_str();
+        type Chunk = Result<Vec<RecordedEvent>, StoreError>;
+        type Rows = Result<Vec<postgres::Row>, StoreError>;
+        std::thread::scope(|scope| {
+            let (raw_tx, raw_rx) = std::sync::mpsc::sync_channel::<Rows>(4);
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(4);
+            // Reading: rows off the wire, a chunk at a time.
+            scope.spawn(move || {
+                let read = (|| {
+                    let mut client = connect(uri)?;
+                    let mut t = client
+                        .build_transaction()
+                        .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                        .read_only(true)
+                        .start()
+                        .db()?;
+                    let after = after as i64;
+                    let mut rows = t
+                        .query_raw(
+                            &format!(
+                                "SELECT {COLUMNS} {FROM} WHERE e.position > $1 ORDER BY e.position"
+                            ),
+                            [&after as &(dyn postgres::types::ToSql + Sync)],
+                        )
+                        .db()?;
+                    let mut chunk = Vec::with_capacity(SCAN_CHUNK);
+                    while let Some(r) = rows.next().db()? {
+                        chunk.push(r);
+                        if chunk.len() == SCAN_CHUNK {
+                            let full =
+                                std::mem::replace(&mut chunk, Vec::with_capacity(SCAN_CHUNK));
+                            if raw_tx.send(Ok(full)).is_err() {
+                                return Ok(());
+                            }
+                        }
+                    }
+                    if !chunk.is_empty() {
+                        let _ = raw_tx.send(Ok(chunk));
+                    }
+                    Ok(())
+                })();
+                if let Err(e) = read {
+                    let _ = raw_tx.send(Err(e));
+                }
+            });
+            // Decoding, in order.
+            scope.spawn(move || {
+                let mut prev = first_prev;
+                for rows in raw_rx {
+                    let decoded = rows.and_then(|rows| {
+                        rows.iter()
+                            .map(|r| {
+                                let row = stored_row_ref(r)?;
+                                let hash = row.hash;
+                                let e = row.decode(prev, for_folds);
+                                prev = hash;
+                                e
+                            })
+                            .collect::<Result<Vec<_>, _>>()
+                    });
+                    let failed = decoded.is_err();
+                    if tx.send(decoded).is_err() || failed {
+                        return;
+                    }
+                }
+            });
+            let mut n = 0u64;
+            for chunk in rx {
+                let chunk = chunk?;
+                n += chunk.len() as u64;
+                chunk.into_iter().for_each(&mut *f);
+            }
+            Ok(n)
         })
     }
 }

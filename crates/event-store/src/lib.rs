@@ -216,16 +216,54 @@ impl StoredRow {
         .chain_hash(prev, &mut Vec::new())
     }
 
+    /// The event this row holds, decoded (see [`StoredRowRef::decode`]).
+    pub fn decode(self, prev_hash: Hash, for_folds: bool) -> Result<RecordedEvent, StoreError> {
+        StoredRowRef {
+            position: self.position,
+            id: self.id,
+            stream: &self.stream,
+            version: self.version,
+            event_type: &self.event_type,
+            occurred_at: &self.occurred_at,
+            occurred_after: self.occurred_after.as_deref(),
+            recorded_at: &self.recorded_at,
+            actor: &self.actor,
+            schema_version: self.schema_version,
+            data: &self.data,
+            hash: self.hash,
+        }
+        .decode(prev_hash, for_folds)
+    }
+}
+
+/// A stored row borrowed from where a backend read it (no copies of its texts).
+#[derive(Debug, Clone, Copy)]
+pub struct StoredRowRef<'a> {
+    pub position: u64,
+    pub id: uuid::Uuid,
+    pub stream: &'a str,
+    pub version: u64,
+    pub event_type: &'a str,
+    pub occurred_at: &'a str,
+    pub occurred_after: Option<&'a str>,
+    pub recorded_at: &'a str,
+    pub actor: &'a str,
+    pub schema_version: u32,
+    pub data: &'a str,
+    pub hash: Hash,
+}
+
+impl StoredRowRef<'_> {
     /// The event this row holds, decoded (payload upcast to the current schema), given the
     /// hash of the position before it. `for_folds` decodes only what the projection folds
     /// read, and leaves the actor empty (see [`EventStore::scan_for_folds`]).
     pub fn decode(self, prev_hash: Hash, for_folds: bool) -> Result<RecordedEvent, StoreError> {
         let position = self.position;
         let corrupt = |message: String| StoreError::Corrupt { position, message };
-        let event_type = event_model::EventType::parse(&self.event_type)
+        let event_type = event_model::EventType::parse(self.event_type)
             .ok_or_else(|| corrupt(format!("unknown type `{}`", self.event_type)))?;
         let data_text =
-            event_model::upcast(self.schema_version, event_type, &self.data).map_err(corrupt)?;
+            event_model::upcast(self.schema_version, event_type, self.data).map_err(corrupt)?;
         let data = if for_folds {
             event_model::EventData::from_json_projected(event_type, data_text)
         } else {
@@ -239,15 +277,19 @@ impl StoredRow {
         Ok(RecordedEvent {
             position,
             id: self.id,
-            occurred_at: instant(&self.occurred_at, "occurred_at")?,
-            occurred_after: match &self.occurred_after {
+            occurred_at: instant(self.occurred_at, "occurred_at")?,
+            occurred_after: match self.occurred_after {
                 None => None,
                 Some(t) => Some(instant(t, "occurred_after")?),
             },
-            recorded_at: instant(&self.recorded_at, "recorded_at")?,
-            stream: self.stream,
+            recorded_at: instant(self.recorded_at, "recorded_at")?,
+            stream: self.stream.to_string(),
             version: self.version,
-            actor: if for_folds { String::new() } else { self.actor },
+            actor: if for_folds {
+                String::new()
+            } else {
+                self.actor.to_string()
+            },
             schema_version: self.schema_version,
             data,
             prev_hash,
