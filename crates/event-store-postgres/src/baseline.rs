@@ -43,12 +43,22 @@ pub fn create_database(uri: &str, name: &str) -> Result<String, StoreError> {
     }
 }
 
-/// Drops database `name` (connected through `uri`'s database).
+/// Drops database `name` (connected through `uri`'s database), waiting up to ten seconds
+/// for its last sessions (an autovacuum worker, a server shutting down) to end.
 pub fn drop_database(uri: &str, name: &str) -> Result<(), StoreError> {
     check_name(name)?;
-    client(uri)?
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .db()
+    let mut c = client(uri)?;
+    let mut tries = 0;
+    loop {
+        match c.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")) {
+            Ok(()) => return Ok(()),
+            Err(e) if tries < 20 && e.code() == Some(&postgres::error::SqlState::OBJECT_IN_USE) => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(500));
+            }
+            Err(e) => return Err(crate::pg_error(e)),
+        }
+    }
 }
 
 fn check_name(name: &str) -> Result<(), StoreError> {

@@ -44,8 +44,15 @@ const CHUNK: usize = 2000;
 const COLUMNS: &str = "e.position, e.event_id, e.stream, e.version, e.type, e.occurred_at, \
      e.occurred_after, e.batch, b.recorded_at, e.actor, e.schema_version, e.data, e.hash";
 
-/// The events joined to their batches.
+/// The events joined to their batches, for whole scans (one hash join).
 const FROM: &str = "FROM events e JOIN batches b ON b.id = e.batch";
+
+/// The same columns for bounded reads (a page, a stream): each row's batch looked up by its
+/// key, so a read of a few events never joins the whole `batches` table (one row per append).
+const COLUMNS_LOOKED_UP: &str = "e.position, e.event_id, e.stream, e.version, e.type, \
+     e.occurred_at, e.occurred_after, e.batch, \
+     (SELECT b.recorded_at FROM batches b WHERE b.id = e.batch), e.actor, e.schema_version, \
+     e.data, e.hash";
 
 /// The PostgreSQL event log: one connection.
 pub struct PgStore {
@@ -59,7 +66,7 @@ pub struct PgStore {
 }
 
 /// PostgreSQL's errors as the store's: a full disk told apart, the server's own message kept.
-fn pg_error(e: postgres::Error) -> StoreError {
+pub(crate) fn pg_error(e: postgres::Error) -> StoreError {
     use postgres::error::SqlState;
     let message = match e.as_db_error() {
         Some(db) => format!("{}: {} ({})", db.severity(), db.message(), db.code().code()),
@@ -1048,8 +1055,8 @@ impl EventStore for PgStore {
             .borrow_mut()
             .query(
                 &format!(
-                    "SELECT {COLUMNS}, (SELECT p.hash FROM events p WHERE p.position = e.position - 1) \
-                     {FROM} WHERE e.stream = $1 ORDER BY e.version"
+                    "SELECT {COLUMNS_LOOKED_UP}, (SELECT p.hash FROM events p WHERE p.position = e.position - 1) \
+                     FROM events e WHERE e.stream = $1 ORDER BY e.version"
                 ),
                 &[&stream],
             )
@@ -1073,8 +1080,8 @@ impl EventStore for PgStore {
             .borrow_mut()
             .query(
                 &format!(
-                    "SELECT {COLUMNS}, (SELECT p.hash FROM events p WHERE p.position = $1) \
-                     {FROM} WHERE e.position > $1 ORDER BY e.position LIMIT $2"
+                    "SELECT {COLUMNS_LOOKED_UP}, (SELECT p.hash FROM events p WHERE p.position = $1) \
+                     FROM events e WHERE e.position > $1 ORDER BY e.position LIMIT $2"
                 ),
                 &[&(after as i64), &(limit.min(i64::MAX as u64) as i64)],
             )
@@ -1187,7 +1194,7 @@ impl PgStore {
             .borrow_mut()
             .query(
                 &format!(
-                    "SELECT {COLUMNS} {FROM} WHERE e.position > $1 ORDER BY e.position LIMIT $2"
+                    "SELECT {COLUMNS_LOOKED_UP} FROM events e WHERE e.position > $1 ORDER BY e.position LIMIT $2"
                 ),
                 &[&(after as i64), &(limit.min(i64::MAX as u64) as i64)],
             )
