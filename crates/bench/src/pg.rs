@@ -7,14 +7,12 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use calendar::Calendar;
 use event_model::NewEvent;
 use event_store::{Durability, PlainRow};
 use event_store_open::postgres_baseline::{
     create_database, drop_database, plain_insert, plain_scan,
 };
 use event_store_open::Location;
-use projections::{overdue, ComplaintFold, DeadlineRules};
 
 use crate::load::{serve_and_load, LoadArgs, LoadRun};
 use crate::pipeline::{fmt_rate, plain_rows, rate, BenchArgs};
@@ -105,26 +103,7 @@ pub fn run(args: &BenchArgs, uri: &str) -> Result<ExitCode> {
     // The replay: scan, fold, deadlines judged, next to a plain SELECT that parses each row.
     let (ps, pn) = plain_scan(&plain_uri)?;
     let fy = crate::fiscal_year_arg(&args.fiscal_year)?;
-    let (cal, rules) = (Calendar::builtin(), DeadlineRules::default());
-    let t = Instant::now();
-    let mut fold = ComplaintFold::new(fy.end_instant());
-    let scanned = store.scan_for_folds(0, &mut |e| fold.apply(e))?;
-    let fold_t = t.elapsed();
-    let views = fold.views(&cal, &rules);
-    let od = overdue(
-        views.iter().filter(|v| v.in_fiscal_year(fy)),
-        fy.end_instant(),
-        &rules,
-    );
-    std::hint::black_box(&od);
-    let total = t.elapsed();
-    println!(
-        "replay            plain SELECT+parse {} ({ps:.2?}) | rongtook scan+fold {} ({fold_t:.2?}), with deadlines judged {} ({total:.2?}) | ratio {:.2}x",
-        fmt_rate(rate(pn, ps)),
-        fmt_rate(rate(scanned, fold_t)),
-        fmt_rate(rate(scanned, total)),
-        ps.as_secs_f64() / total.as_secs_f64()
-    );
+    crate::pipeline::replay_judged(&*store, fy, (pn, ps))?;
     let t = Instant::now();
     let verified = store.verify()?;
     ensure!(verified.first_bad.is_none(), "the chain does not verify");

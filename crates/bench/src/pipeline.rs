@@ -497,7 +497,6 @@ fn replay_in_process(dir: &Path, args: &BenchArgs) -> Result<()> {
     let store = event_store_open::open(&sqlite(dir.join("ours.db")), Durability::Full)?;
     let fy = crate::fiscal_year_arg(&args.fiscal_year)?;
     let cal = Calendar::builtin();
-    let rules = DeadlineRules::default();
     let t = Instant::now();
     let decoded = store.scan(0, &mut |e| {
         std::hint::black_box(e);
@@ -513,6 +512,22 @@ fn replay_in_process(dir: &Path, args: &BenchArgs) -> Result<()> {
         fmt_rate(rate(decoded, decode_t)),
         fmt_rate(rate(decoded_f, decode_f))
     );
+    let (fold, views, total) = replay_judged(&*store, fy, (pn, ps))?;
+    time_specs(&views, &fold, fy, &cal, total);
+    ranged_replay(dir, args, total)?;
+
+    Ok(())
+}
+
+/// The replay stage by stage (scan and fold, then deadlines judged and the overdue list),
+/// printed next to the plain SELECT's `(rows, time)` of the same run; returns the fold, its
+/// views and the whole time.
+pub(crate) fn replay_judged(
+    store: &dyn event_store::EventStore,
+    fy: calendar::FiscalYear,
+    (pn, ps): (u64, Duration),
+) -> Result<(ComplaintFold, Vec<projections::ComplaintView>, Duration)> {
+    let (cal, rules) = (Calendar::builtin(), DeadlineRules::default());
     let t = Instant::now();
     let mut fold = ComplaintFold::new(fy.end_instant());
     let scanned = store.scan_for_folds(0, &mut |e| fold.apply(e))?;
@@ -532,10 +547,7 @@ fn replay_in_process(dir: &Path, args: &BenchArgs) -> Result<()> {
         fmt_rate(rate(scanned, total)),
         ps.as_secs_f64() / total.as_secs_f64()
     );
-    time_specs(&views, &fold, fy, &cal, total);
-    ranged_replay(dir, args, total)?;
-
-    Ok(())
+    Ok((fold, views, total))
 }
 
 /// The same year with every acknowledgement, progress report and close known only to a range

@@ -821,6 +821,38 @@ fn append_streamed(
     Ok(report)
 }
 
+/// Streams every row after `after` in position order (one repeatable-read, read-only
+/// transaction: the log as of the start) to `f`, until it returns false; returns how many.
+fn ordered_scan(
+    client: &mut Client,
+    after: u64,
+    f: &mut dyn FnMut(postgres::Row) -> Result<bool, StoreError>,
+) -> Result<u64, StoreError> {
+    let mut tx = client
+        .build_transaction()
+        .isolation_level(postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .db()?;
+    let after = after as i64;
+    let mut rows = tx
+        .query_raw(
+            &format!("SELECT {COLUMNS} {FROM} WHERE e.position > $1 ORDER BY e.position"),
+            [&after as &(dyn postgres::types::ToSql + Sync)],
+        )
+        .db()?;
+    let mut n = 0;
+    while let Some(r) = rows.next().db()? {
+        n += 1;
+        if !f(r)? {
+            break;
+        }
+    }
+    drop(rows);
+    tx.commit().db()?;
+    Ok(n)
+}
+
 /// Borrows one row selected with [`COLUMNS`].
 fn stored_row_ref(r: &postgres::Row) -> Result<event_store::StoredRowRef<'_>, StoreError> {
     let position = r.get::<_, i64>(0) as u64;
@@ -884,28 +916,10 @@ impl PgStore {
         after: u64,
         f: &mut dyn FnMut(StoredRow) -> Result<(), StoreError>,
     ) -> Result<u64, StoreError> {
-        let mut client = self.client.borrow_mut();
-        let mut tx = client
-            .build_transaction()
-            .isolation_level(postgres::IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .db()?;
-        let after = after as i64;
-        let mut rows = tx
-            .query_raw(
-                &format!("SELECT {COLUMNS} {FROM} WHERE e.position > $1 ORDER BY e.position"),
-                [&after as &(dyn postgres::types::ToSql + Sync)],
-            )
-            .db()?;
-        let mut n = 0;
-        while let Some(r) = rows.next().db()? {
+        ordered_scan(&mut self.client.borrow_mut(), after, &mut |r| {
             f(stored_row(&r)?)?;
-            n += 1;
-        }
-        drop(rows);
-        tx.commit().db()?;
-        Ok(n)
+            Ok(true)
+        })
     }
 
     /// Reads and decodes on a second connection in a thread of its own, handing chunks over,
@@ -927,37 +941,19 @@ impl PgStore {
             // Reading: rows off the wire, a chunk at a time.
             scope.spawn(move || {
                 let read = (|| {
-                    let mut client = connect(uri)?;
-                    let mut t = client
-                        .build_transaction()
-                        .isolation_level(postgres::IsolationLevel::RepeatableRead)
-                        .read_only(true)
-                        .start()
-                        .db()?;
-                    let after = after as i64;
-                    let mut rows = t
-                        .query_raw(
-                            &format!(
-                                "SELECT {COLUMNS} {FROM} WHERE e.position > $1 ORDER BY e.position"
-                            ),
-                            [&after as &(dyn postgres::types::ToSql + Sync)],
-                        )
-                        .db()?;
                     let mut chunk = Vec::with_capacity(SCAN_CHUNK);
-                    while let Some(r) = rows.next().db()? {
+                    ordered_scan(&mut connect(uri)?, after, &mut |r| {
                         chunk.push(r);
-                        if chunk.len() == SCAN_CHUNK {
-                            let full =
-                                std::mem::replace(&mut chunk, Vec::with_capacity(SCAN_CHUNK));
-                            if raw_tx.send(Ok(full)).is_err() {
-                                return Ok(());
-                            }
+                        if chunk.len() < SCAN_CHUNK {
+                            return Ok(true);
                         }
-                    }
+                        let full = std::mem::replace(&mut chunk, Vec::with_capacity(SCAN_CHUNK));
+                        Ok(raw_tx.send(Ok(full)).is_ok())
+                    })?;
                     if !chunk.is_empty() {
                         let _ = raw_tx.send(Ok(chunk));
                     }
-                    Ok(())
+                    Ok::<_, StoreError>(())
                 })();
                 if let Err(e) = read {
                     let _ = raw_tx.send(Err(e));
