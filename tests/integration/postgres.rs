@@ -29,6 +29,11 @@ fn postgres_passes_the_backend_conformance_suite() {
     let cluster = PgCluster::start();
     let outcome = event_store::conformance::run(&mut fresh_logs(&cluster, "conformance"));
     assert_eq!(outcome, Ok(()));
+    let uri = cluster.create_db("reopened");
+    let reopened = event_store::conformance::reopen(&mut || {
+        Box::new(PgStore::open(&uri, Durability::Full).unwrap()) as Box<dyn EventStore>
+    });
+    assert_eq!(reopened, Ok(()));
 }
 
 #[test]

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use tests::pg::PgCluster;
 use tests::Scratch;
 
-use crate::common::ok;
+use crate::common::{ok, s};
 
 /// A server process.
 pub struct Server {
@@ -521,6 +521,18 @@ fn a_promoted_standby_holds_every_acknowledged_event() {
     while done.load(Ordering::SeqCst) < 16 * 60 / 2 {
         std::thread::sleep(Duration::from_millis(5));
     }
+    // Replays and reports may read from the standby too.
+    let replayed = dir.path("replay-standby");
+    let summary = ok(&[
+        "replay",
+        "--db",
+        &uri_s,
+        "--fiscal-year",
+        "2567",
+        "--out",
+        s(&replayed),
+    ]);
+    assert!(replayed.join("complaints.json").exists(), "{summary}");
     dead.store(true, Ordering::SeqCst);
     primary.stop_immediately();
     for c in clients {

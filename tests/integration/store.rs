@@ -468,6 +468,11 @@ fn sqlite_passes_the_backend_conformance_suite() {
             as Box<dyn EventStore>
     });
     assert_eq!(on_disk, Ok(()));
+    let path = dir.path("reopened.db");
+    let reopened = event_store::conformance::reopen(&mut || {
+        Box::new(SqliteStore::open(&path, Durability::Full).unwrap()) as Box<dyn EventStore>
+    });
+    assert_eq!(reopened, Ok(()));
 }
 
 /// The suite can fail: a store that forgets idempotency and time order is caught.

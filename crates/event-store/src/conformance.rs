@@ -463,3 +463,38 @@ fn the_chain_links_every_event_and_verifies(s: &mut dyn EventStore) -> Outcome {
         || format!("verify said {v:?}"),
     )
 }
+
+/// What reopening a log must keep: `open` opens the same log each time it is called (running
+/// the backend's migrations again). Events, heads and the chain survive, repeats are still
+/// repeats, and appends continue after the head.
+pub fn reopen(open: &mut dyn FnMut() -> Box<dyn EventStore>) -> Result<(), Failure> {
+    const C: &str = "reopen and migrations";
+    let batch = [received("M", 0), forwarded("M", 1, "district:bang-rak")];
+    let before = {
+        let mut s = open();
+        s.append(&batch, recorded_at(0))
+            .map_err(|e| store_error(C, e))?;
+        s.head().map_err(|e| store_error(C, e))?
+    };
+    let mut s = open();
+    let head = s.head().map_err(|e| store_error(C, e))?;
+    expect(C, head == before, || {
+        format!("head {head:?} after reopening, {before:?} before")
+    })?;
+    let again = s
+        .append(&batch, recorded_at(1))
+        .map_err(|e| store_error(C, e))?;
+    expect(C, again.duplicates == 2, || {
+        format!("a repeat after reopening: {again:?}")
+    })?;
+    let next = s
+        .append(&[received("M2", 2)], recorded_at(2))
+        .map_err(|e| store_error(C, e))?;
+    expect(C, next.events[0].position == 3, || {
+        format!("the next append after reopening: {next:?}")
+    })?;
+    let report = s.verify().map_err(|e| store_error(C, e))?;
+    expect(C, report.first_bad.is_none() && report.events == 3, || {
+        format!("verify after reopening: {report:?}")
+    })
+}
