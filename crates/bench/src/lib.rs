@@ -5,11 +5,13 @@
 //! criterion micro-benchmarks are `benches/micro.rs`. Figures are never asserted by tests.
 
 pub mod load;
+pub mod measure;
 pub mod pg;
 pub mod pipeline;
 
 pub use load::LoadArgs;
-pub use pipeline::{peak_rss_bytes, BenchArgs};
+pub use measure::BenchArgs;
+pub use pipeline::peak_rss_bytes;
 
 /// A measurement that could not be made: what went wrong, and whether it was the caller's
 /// input.

@@ -15,7 +15,7 @@ use event_store_open::postgres_baseline::{
 use event_store_open::Location;
 
 use crate::load::{serve_and_load, LoadArgs, LoadRun};
-use crate::pipeline::{fmt_rate, plain_rows, rate, BenchArgs};
+use crate::measure::{fmt_rate, plain_rows, rate, BenchArgs};
 use crate::{ensure, generator, now, BenchError, Result};
 
 /// The run's scratch databases, dropped at the end unless kept.
@@ -103,7 +103,7 @@ pub fn run(args: &BenchArgs, uri: &str) -> Result<ExitCode> {
     // The replay: scan, fold, deadlines judged, next to a plain SELECT that parses each row.
     let (ps, pn) = plain_scan(&plain_uri)?;
     let fy = crate::fiscal_year_arg(&args.fiscal_year)?;
-    crate::pipeline::replay_judged(&*store, fy, (pn, ps))?;
+    crate::measure::replay_judged(&*store, fy, (pn, ps))?;
     let t = Instant::now();
     let verified = store.verify()?;
     ensure!(verified.first_bad.is_none(), "the chain does not verify");

@@ -1,7 +1,6 @@
 //! `rongtook bench`: end-to-end figures on a generated fiscal year, each next to the plain
 //! SQLite yardstick measured in the same run.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
@@ -9,46 +8,13 @@ use std::time::{Duration, Instant};
 use crate::sqlite;
 use crate::{ensure, BenchError, Context, Result};
 use calendar::Calendar;
-use event_model::{format_instant, to_wire_json, NewEvent};
+use event_model::{to_wire_json, NewEvent};
 use event_store::Durability;
 use event_store_open::sqlite_baseline::{plain_insert, plain_scan, PlainRow};
 use projections::{overdue, ComplaintFold, DeadlineRules};
 
+use crate::measure::{fmt_rate, plain_rows, rate, replay_judged, BenchArgs, Rows};
 use crate::{generator, now};
-
-#[derive(clap::Args)]
-pub struct BenchArgs {
-    /// Measure the PostgreSQL backend on this server instead (a postgres:// URI of a database
-    /// the role can connect to; the role needs CREATEDB: the run creates its scratch
-    /// databases beside it and drops them afterwards).
-    #[arg(long, conflicts_with_all = ["streaming", "dashboard"])]
-    pub db: Option<event_store_open::Location>,
-    /// Complaints in the generated fiscal year.
-    #[arg(long, default_value_t = 300_000)]
-    pub complaints: u64,
-    #[arg(long, default_value = "2567")]
-    pub fiscal_year: String,
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// Scratch directory for the databases (default: a new folder in the system temp dir);
-    /// it is removed afterwards unless --keep.
-    #[arg(long)]
-    pub dir: Option<PathBuf>,
-    #[arg(long)]
-    pub keep: bool,
-    /// National scale: never hold the year in memory. The generator streams straight into one
-    /// append (its time includes generating), then the replay command runs on the log; no
-    /// plain-SQLite yardstick.
-    #[arg(long)]
-    pub streaming: bool,
-    /// The dashboard only: append the year, serve it on loopback and time its pages (the
-    /// first, cold request, then warm ones: p50, p95, max).
-    #[arg(long, conflicts_with = "streaming")]
-    pub dashboard: bool,
-    /// Warm requests per dashboard page.
-    #[arg(long, default_value_t = 50)]
-    pub requests: usize,
-}
 
 /// `--spec ID` for every built-in indicator.
 fn builtin_spec_args() -> Vec<String> {
@@ -264,18 +230,6 @@ pub fn peak_rss_bytes() -> Option<u64> {
     Some(kb * 1024)
 }
 
-pub(crate) fn rate(n: u64, d: Duration) -> f64 {
-    n as f64 / d.as_secs_f64()
-}
-
-pub(crate) fn fmt_rate(r: f64) -> String {
-    if r >= 1e6 {
-        format!("{:.2}M/s", r / 1e6)
-    } else {
-        format!("{:.0}k/s", r / 1e3)
-    }
-}
-
 /// Random (v4) ids in place of the generator's time-ordered v7 ids, deterministically.
 fn with_v4_ids(events: &[NewEvent], seed: u64) -> Vec<NewEvent> {
     let mut rng = generator::Rng::new(seed ^ 0xA5A5);
@@ -290,32 +244,6 @@ fn with_v4_ids(events: &[NewEvent], seed: u64) -> Vec<NewEvent> {
             e
         })
         .collect()
-}
-
-pub(crate) struct Rows {
-    pub ids: Vec<String>,
-    pub versions: Vec<i64>,
-    pub occurred: Vec<String>,
-    pub data: Vec<String>,
-}
-
-pub(crate) fn plain_rows(events: &[NewEvent]) -> Rows {
-    let mut versions = HashMap::<&str, i64>::new();
-    let mut r = Rows {
-        ids: vec![],
-        versions: vec![],
-        occurred: vec![],
-        data: vec![],
-    };
-    for e in events {
-        let v = versions.entry(e.stream.as_str()).or_insert(0);
-        *v += 1;
-        r.ids.push(e.id.to_string());
-        r.versions.push(*v);
-        r.occurred.push(format_instant(&e.occurred_at));
-        r.data.push(e.data.to_canonical_json());
-    }
-    r
 }
 
 fn plain(path: &Path, events: &[NewEvent], rows: &Rows, d: Durability) -> Result<Duration> {
@@ -517,37 +445,6 @@ fn replay_in_process(dir: &Path, args: &BenchArgs) -> Result<()> {
     ranged_replay(dir, args, total)?;
 
     Ok(())
-}
-
-/// The replay stage by stage (scan and fold, then deadlines judged and the overdue list),
-/// printed next to the plain SELECT's `(rows, time)` of the same run; returns the fold, its
-/// views and the whole time.
-pub(crate) fn replay_judged(
-    store: &dyn event_store::EventStore,
-    fy: calendar::FiscalYear,
-    (pn, ps): (u64, Duration),
-) -> Result<(ComplaintFold, Vec<projections::ComplaintView>, Duration)> {
-    let (cal, rules) = (Calendar::builtin(), DeadlineRules::default());
-    let t = Instant::now();
-    let mut fold = ComplaintFold::new(fy.end_instant());
-    let scanned = store.scan_for_folds(0, &mut |e| fold.apply(e))?;
-    let fold_t = t.elapsed();
-    let views = fold.views(&cal, &rules);
-    let od = overdue(
-        views.iter().filter(|v| v.in_fiscal_year(fy)),
-        fy.end_instant(),
-        &rules,
-    );
-    let total = t.elapsed();
-    std::hint::black_box(&od);
-    println!(
-        "replay            plain SELECT+parse {} ({ps:.2?}) | rongtook scan+fold {} ({fold_t:.2?}), with deadlines judged {} ({total:.2?}) | ratio {:.2}x",
-        fmt_rate(rate(pn, ps)),
-        fmt_rate(rate(scanned, fold_t)),
-        fmt_rate(rate(scanned, total)),
-        ps.as_secs_f64() / total.as_secs_f64()
-    );
-    Ok((fold, views, total))
 }
 
 /// The same year with every acknowledgement, progress report and close known only to a range
