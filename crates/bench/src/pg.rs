@@ -138,7 +138,11 @@ pub fn run(args: &BenchArgs, uri: &str) -> Result<ExitCode> {
         );
     };
     let mut one = None;
-    for (what, requests, batch) in [("http1", 20_000, 1), ("http50", 2_000, 50)] {
+    for (what, requests, batch) in [
+        ("http1", 20_000, 1),
+        ("http50", 2_000, 50),
+        ("http500", 256, 500),
+    ] {
         let db = Location::Postgres(scratch.fresh(what)?);
         let r = serve_and_load(&rt, &load(requests, batch), 64, &db, 1)?;
         show(
@@ -151,7 +155,7 @@ pub fn run(args: &BenchArgs, uri: &str) -> Result<ExitCode> {
     }
     let db = Location::Postgres(scratch.fresh("http3")?);
     let three = serve_and_load(&rt, &load(20_000, 1), 64, &db, 3)?;
-    show("http 64 clients, batches of  1, 3 servers:", &three);
+    show("http 64 clients, batches of   1, 3 servers:", &three);
     if let Some(one) = one {
         println!(
             "three servers     {:.0} events/s against one server's {:.0}: {:.2}x (one machine, {} cores, one database: appends are serial on its head row)",
