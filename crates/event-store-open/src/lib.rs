@@ -104,6 +104,88 @@ pub fn open_read_only(at: &Location) -> Result<Box<dyn Log>, StoreError> {
     }
 }
 
+/// How many idle read connections [`Readers`] keeps.
+pub const MAX_IDLE_READERS: usize = 16;
+
+/// Read-only connections to one log, kept for reuse: a server's reads take one, use it and
+/// give it back, instead of connecting for every request (on PostgreSQL a connection is a
+/// server process). A connection whose use failed is dropped, not kept.
+pub struct Readers {
+    at: Location,
+    idle: std::sync::Mutex<Vec<Box<dyn Log>>>,
+}
+
+impl Readers {
+    pub fn new(at: Location) -> Readers {
+        Readers {
+            at,
+            idle: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Where the connections go.
+    pub fn location(&self) -> &Location {
+        &self.at
+    }
+
+    /// How many connections wait for reuse.
+    pub fn idle(&self) -> usize {
+        self.idle.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// An idle connection, or a new one.
+    pub fn get(&self) -> Result<Reader<'_>, StoreError> {
+        let kept = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let store = match kept {
+            Some(s) => s,
+            None => open_read_only(&self.at)?,
+        };
+        Ok(Reader {
+            pool: self,
+            store: Some(store),
+            keep: true,
+        })
+    }
+
+    /// Runs `f` on a connection; a connection whose use failed is not kept.
+    pub fn with<T>(
+        &self,
+        f: impl FnOnce(&dyn Log) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut reader = self.get()?;
+        let out = f(&*reader);
+        if out.is_err() {
+            reader.keep = false;
+        }
+        out
+    }
+}
+
+/// A connection taken from [`Readers`]; it goes back when dropped.
+pub struct Reader<'a> {
+    pool: &'a Readers,
+    store: Option<Box<dyn Log>>,
+    keep: bool,
+}
+
+impl std::ops::Deref for Reader<'_> {
+    type Target = dyn Log;
+    fn deref(&self) -> &(dyn Log + 'static) {
+        &**self.store.as_ref().expect("held until dropped")
+    }
+}
+
+impl Drop for Reader<'_> {
+    fn drop(&mut self) {
+        if let Some(store) = self.store.take() {
+            let mut idle = self.pool.idle.lock().unwrap_or_else(|p| p.into_inner());
+            if self.keep && idle.len() < MAX_IDLE_READERS {
+                idle.push(store);
+            }
+        }
+    }
+}
+
 /// A fresh log in memory (tests, fixtures, benchmarks).
 pub fn in_memory() -> Result<Box<dyn Log>, StoreError> {
     Ok(Box::new(SqliteStore::open_in_memory()?))
@@ -124,6 +206,30 @@ pub fn backup(at: &Location, out: &Path) -> Result<VerifyReport, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn readers_are_reused_and_a_failed_one_is_dropped() {
+        let dir = std::env::temp_dir().join(format!("rongtook-readers-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let at = Location::Sqlite(dir.join("log.db"));
+        drop(open(&at, Durability::Full).unwrap());
+        let readers = Readers::new(at);
+        {
+            let a = readers.get().unwrap();
+            let b = readers.get().unwrap();
+            assert_eq!(a.head().unwrap().position, 0);
+            assert_eq!(b.head().unwrap().position, 0);
+            assert_eq!(readers.idle(), 0);
+        }
+        assert_eq!(readers.idle(), 2, "both given back");
+        drop(readers.get().unwrap());
+        assert_eq!(readers.idle(), 2, "one taken and given back");
+        let failed: Result<(), StoreError> =
+            readers.with(|_| Err(StoreError::Unavailable("gone".into())));
+        assert!(failed.is_err());
+        assert_eq!(readers.idle(), 1, "the failed connection is not kept");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn db_values_name_their_backend() {

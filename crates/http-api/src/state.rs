@@ -43,8 +43,8 @@ struct Inner {
     years: YearCache,
     /// Token hash -> caller, with when it was checked.
     tokens: RwLock<HashMap<[u8; 32], (Caller, Instant)>>,
-    /// Where reads go (the log itself, or a hot standby of it).
-    read_db: Location,
+    /// Connections for reads (to the log itself, or to a hot standby of it).
+    readers: event_store_open::Readers,
     writer: Writer,
     max_body_bytes: usize,
 }
@@ -134,7 +134,7 @@ impl AppState {
                 stopping,
                 tokens: Default::default(),
                 years: YearCache::default(),
-                read_db,
+                readers: event_store_open::Readers::new(read_db),
                 writer,
                 max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             }),
@@ -198,9 +198,11 @@ impl AppState {
         self.inner.stopping.send_replace(true);
     }
 
-    /// A read-only connection to the log.
-    pub(crate) fn reader(&self) -> Result<Box<dyn Log>, Problem> {
-        event_store_open::open_read_only(&self.inner.read_db)
+    /// A read-only connection to the log (kept for reuse when it is given back).
+    pub(crate) fn reader(&self) -> Result<event_store_open::Reader<'_>, Problem> {
+        self.inner
+            .readers
+            .get()
             .map_err(|e| Problem::internal(e.to_string()))
     }
 
@@ -214,7 +216,10 @@ impl AppState {
         &self,
         f: impl FnOnce(&dyn EventStore) -> Result<T, event_store::StoreError>,
     ) -> Result<T, Problem> {
-        f(&*self.reader()?).map_err(|e| Problem::internal(e.to_string()))
+        self.inner
+            .readers
+            .with(|store| f(store))
+            .map_err(|e| Problem::internal(e.to_string()))
     }
 
     /// The caller behind a request's bearer token (401 without a valid one).
