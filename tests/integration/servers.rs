@@ -20,6 +20,17 @@ pub struct Server {
     pub port: u16,
 }
 
+impl Server {
+    /// Asks the server to stop (SIGTERM) and returns whether it exited cleanly.
+    pub fn stop_gracefully(&mut self) -> bool {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        sent && self.child.wait().is_ok_and(|s| s.success())
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -570,6 +581,12 @@ fn a_promoted_standby_holds_every_acknowledged_event() {
     )
     .unwrap();
     assert_eq!(s, 201, "the promoted standby takes appends: {text}");
+    let mut server = server;
+    assert!(
+        server.stop_gracefully(),
+        "a server on PostgreSQL stops cleanly: {}",
+        std::fs::read_to_string(dir.path("server-promoted.log")).unwrap_or_default()
+    );
     eprintln!(
         "standby: {} events acknowledged before the primary was killed, all on the promoted standby",
         acked.len()

@@ -161,6 +161,24 @@ impl Readers {
     }
 }
 
+/// Idle connections are closed on a thread of their own: a client that closes by blocking
+/// (PostgreSQL's) must not close on an async runtime's thread, where a server may drop its
+/// state.
+impl Drop for Readers {
+    fn drop(&mut self) {
+        let idle = std::mem::take(&mut *self.idle.lock().unwrap_or_else(|p| p.into_inner()));
+        if idle.is_empty() {
+            return;
+        }
+        if let Ok(closing) = std::thread::Builder::new()
+            .name("rongtook-close-readers".into())
+            .spawn(move || drop(idle))
+        {
+            let _ = closing.join();
+        }
+    }
+}
+
 /// A connection taken from [`Readers`]; it goes back when dropped.
 pub struct Reader<'a> {
     pool: &'a Readers,

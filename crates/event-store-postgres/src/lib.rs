@@ -213,6 +213,9 @@ fn migrate(client: &mut Client) -> Result<(), StoreError> {
     let mut tx = client.transaction().db()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
         .db()?;
+    // "already exists, skipping" is no news at every start.
+    tx.batch_execute("SET LOCAL client_min_messages = warning")
+        .db()?;
     tx.batch_execute(
         "CREATE TABLE IF NOT EXISTS rongtook_schema (
              version    INTEGER PRIMARY KEY,
