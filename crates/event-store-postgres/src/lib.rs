@@ -1115,11 +1115,11 @@ impl EventStore for PgStore {
         self.scan_decoding(after, true, f)
     }
 
-    fn wait_for_commit(&self, timeout: std::time::Duration) -> Result<bool, StoreError> {
+    fn wait_for_commit(&self, timeout: std::time::Duration) -> Result<Option<u64>, StoreError> {
         if self.standby {
             // A standby delivers no notifications: the caller looks after the wait.
             std::thread::sleep(timeout);
-            return Ok(false);
+            return Ok(None);
         }
         let mut client = self.client.borrow_mut();
         if !self.listening.get() {
@@ -1127,10 +1127,16 @@ impl EventStore for PgStore {
             self.listening.set(true);
         }
         let mut notifications = client.notifications();
-        let got = notifications.timeout_iter(timeout).next().db()?.is_some();
+        let position = |n: postgres::Notification| n.payload().parse::<u64>().ok();
+        let Some(first) = notifications.timeout_iter(timeout).next().db()? else {
+            return Ok(None);
+        };
         // Take what else is queued: one look covers every commit announced so far.
-        while notifications.iter().next().db()?.is_some() {}
-        Ok(got)
+        let mut head = position(first);
+        while let Some(n) = notifications.iter().next().db()? {
+            head = head.max(position(n));
+        }
+        Ok(head)
     }
 
     fn verify(&self) -> Result<VerifyReport, StoreError> {

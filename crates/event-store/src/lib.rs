@@ -168,12 +168,12 @@ pub trait EventStore {
     /// match.
     fn verify(&self) -> Result<VerifyReport, StoreError>;
 
-    /// Waits at most `timeout` for a commit to the log by any process; true when one was
-    /// announced. A backend that announces commits (PostgreSQL's notifications) wakes at
-    /// once; this default just waits, and the caller looks.
-    fn wait_for_commit(&self, timeout: std::time::Duration) -> Result<bool, StoreError> {
+    /// Waits at most `timeout` for a commit to the log by any process; the head position the
+    /// commits announced, when they announced one (`None`: look). A backend that announces
+    /// commits (PostgreSQL's notifications) wakes at once; this default just waits.
+    fn wait_for_commit(&self, timeout: std::time::Duration) -> Result<Option<u64>, StoreError> {
         std::thread::sleep(timeout);
-        Ok(false)
+        Ok(None)
     }
 }
 

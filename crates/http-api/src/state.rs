@@ -66,9 +66,14 @@ fn follow(
         .name("rongtook-follower".into())
         .spawn(move || {
             while !*stopping.borrow() && Arc::strong_count(&model) > 1 {
-                let looked = store
-                    .wait_for_commit(FOLLOW_EVERY)
-                    .and_then(|_| model.catch_up(&*store));
+                // A commit this server made itself is folded already: no need to read it.
+                let looked =
+                    store
+                        .wait_for_commit(FOLLOW_EVERY)
+                        .and_then(|announced| match announced {
+                            Some(head) if head <= model.applied() => Ok(()),
+                            _ => model.catch_up(&*store),
+                        });
                 match looked {
                     Ok(()) => crate::writer::announce(&head, model.applied()),
                     Err(e) => {
