@@ -134,6 +134,18 @@ fn migrations_run_once_and_a_newer_schema_is_refused() {
         Err(e) => panic!("unexpected error: {e}"),
         Ok(_) => panic!("a newer schema was opened"),
     }
+    // Reading never creates: a database without the log is refused and left as it was.
+    let empty = cluster.create_db("empty");
+    let o = crate::common::rongtook(&["verify", "--db", &empty]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("holds no Rongtook log"), "{err}");
+    let mut e = postgres::Client::connect(&empty, postgres::NoTls).unwrap();
+    let created: bool = e
+        .query_one("SELECT to_regclass('rongtook_schema') IS NOT NULL", &[])
+        .unwrap()
+        .get(0);
+    assert!(!created, "reading created the schema");
     let unreachable = cluster.uri("no_such_database");
     let err = PgStore::open(&unreachable, Durability::Full).err().unwrap();
     assert!(err.to_string().contains("no_such_database"), "{err}");

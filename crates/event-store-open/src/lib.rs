@@ -96,6 +96,19 @@ pub fn open(at: &Location, durability: Durability) -> Result<Box<dyn Log>, Store
     }
 }
 
+/// Opens a log that must exist already (a SQLite file that is there, a database holding the
+/// schema); nothing is created.
+pub fn open_existing(at: &Location, durability: Durability) -> Result<Box<dyn Log>, StoreError> {
+    match at {
+        Location::Sqlite(path) if !path.exists() => Err(StoreError::NotALog {
+            path: path.display().to_string(),
+            message: "no such file (create one with `rongtook append` or `rongtook demo`)".into(),
+        }),
+        Location::Sqlite(path) => Ok(Box::new(SqliteStore::open(path, durability)?)),
+        Location::Postgres(uri) => Ok(Box::new(PgStore::open_existing(uri, durability)?)),
+    }
+}
+
 /// Opens an existing log for reading only.
 pub fn open_read_only(at: &Location) -> Result<Box<dyn Log>, StoreError> {
     match at {

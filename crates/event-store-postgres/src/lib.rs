@@ -125,6 +125,20 @@ impl PgStore {
         })
     }
 
+    /// Like [`open`](PgStore::open), for a database that must already hold a log: one
+    /// without Rongtook's schema is refused (nothing is created by reading).
+    pub fn open_existing(uri: &str, durability: Durability) -> Result<PgStore, StoreError> {
+        if schema_version(&mut connect(uri)?)? == 0 {
+            return Err(StoreError::NotALog {
+                path: redact(uri),
+                message: "the database holds no Rongtook log (create one with `rongtook \
+                          append`, `rongtook demo` or `rongtook copy`)"
+                    .into(),
+            });
+        }
+        PgStore::open(uri, durability)
+    }
+
     /// Connects for reading only (a primary or a hot standby): the schema must be there and
     /// current; every transaction of the connection is read-only.
     pub fn open_read_only(uri: &str) -> Result<PgStore, StoreError> {

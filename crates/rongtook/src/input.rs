@@ -44,7 +44,11 @@ pub fn open_existing(db: &Location) -> anyhow::Result<Box<dyn Log>> {
     if !db.exists() {
         bad_input!("{db}: no such database (create one with `rongtook append` or `rongtook demo`)");
     }
-    open(db, Durability::Full)
+    match event_store_open::open_existing(db, Durability::Full) {
+        Ok(s) => Ok(s),
+        Err(e @ event_store::StoreError::NotALog { .. }) => bad_input!("{e}"),
+        Err(e) => Err(anyhow::Error::new(e).context(format!("opening {db}"))),
+    }
 }
 
 /// Opens the log at `db`, creating it when needed.
