@@ -870,8 +870,77 @@ fn ordered_scan(
     Ok(n)
 }
 
-/// Borrows one row selected with [`COLUMNS`].
-fn stored_row_ref(r: &postgres::Row) -> Result<event_store::StoredRowRef<'_>, StoreError> {
+/// The columns of [`COLUMNS`] without the join: `recorded_at` left NULL, for [`merged_scan`].
+const COLUMNS_UNJOINED: &str = "e.position, e.event_id, e.stream, e.version, e.type, \
+     e.occurred_at, e.occurred_after, e.batch, NULL::TEXT, e.actor, e.schema_version, e.data, \
+     e.hash";
+
+/// A batch's record instant, shared by the rows of the batch.
+type Recorded = std::sync::Arc<str>;
+
+/// Streams every row after `after` in position order, each with its batch's record instant,
+/// to `f` (until it returns false). The batches come from a second ordered query merged on the
+/// client instead of a join on the server: batch ids only grow with positions. Both queries
+/// run in repeatable-read, read-only transactions; the batches' starts later, so it sees every
+/// batch the events' snapshot refers to.
+fn merged_scan(
+    uri: &str,
+    after: u64,
+    f: &mut dyn FnMut(postgres::Row, &Recorded) -> Result<bool, StoreError>,
+) -> Result<u64, StoreError> {
+    let read_only = |c: &mut Client| -> Result<(), StoreError> {
+        c.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .db()
+    };
+    let (mut events_client, mut batches_client) = (connect(uri)?, connect(uri)?);
+    read_only(&mut events_client)?;
+    let after = after as i64;
+    let mut rows = events_client
+        .query_raw(
+            &format!(
+                "SELECT {COLUMNS_UNJOINED} FROM events e WHERE e.position > $1 ORDER BY e.position"
+            ),
+            [&after as &(dyn postgres::types::ToSql + Sync)],
+        )
+        .db()?;
+    read_only(&mut batches_client)?;
+    let mut batches = batches_client
+        .query_raw(
+            "SELECT id, recorded_at FROM batches WHERE id >= \
+             COALESCE((SELECT batch FROM events WHERE position = $1::BIGINT + 1), 0) ORDER BY id",
+            [&after as &(dyn postgres::types::ToSql + Sync)],
+        )
+        .db()?;
+    let mut current: Option<(i64, Recorded)> = None;
+    let mut n = 0;
+    while let Some(r) = rows.next().db()? {
+        let batch: i64 = r.get(7);
+        while current.as_ref().is_none_or(|(id, _)| *id < batch) {
+            let Some(b) = batches.next().db()? else {
+                break;
+            };
+            current = Some((b.get(0), Recorded::from(b.get::<_, &str>(1))));
+        }
+        let recorded = match &current {
+            Some((id, at)) if *id == batch => at.clone(),
+            _ => {
+                let position = r.get::<_, i64>(0) as u64;
+                return Err(corrupt(position, format!("batch {batch} is missing")));
+            }
+        };
+        n += 1;
+        if !f(r, &recorded)? {
+            break;
+        }
+    }
+    Ok(n)
+}
+
+/// Borrows one row selected with [`COLUMNS_UNJOINED`], with its batch's record instant.
+fn unjoined_row_ref<'r>(
+    r: &'r postgres::Row,
+    recorded_at: &'r str,
+) -> Result<event_store::StoredRowRef<'r>, StoreError> {
     let position = r.get::<_, i64>(0) as u64;
     Ok(event_store::StoredRowRef {
         position,
@@ -881,7 +950,7 @@ fn stored_row_ref(r: &postgres::Row) -> Result<event_store::StoredRowRef<'_>, St
         event_type: r.get(4),
         occurred_at: r.get(5),
         occurred_after: r.get(6),
-        recorded_at: r.get(8),
+        recorded_at,
         actor: r.get(9),
         schema_version: r.get::<_, i32>(10) as u32,
         data: r.get(11),
@@ -951,7 +1020,7 @@ impl PgStore {
         let first_prev = hash_at(&mut self.client.borrow_mut(), after)?;
         let uri = self.uri.as_str();
         type Chunk = Result<Vec<RecordedEvent>, StoreError>;
-        type Rows = Result<Vec<postgres::Row>, StoreError>;
+        type Rows = Result<Vec<(postgres::Row, Recorded)>, StoreError>;
         std::thread::scope(|scope| {
             let (raw_tx, raw_rx) = std::sync::mpsc::sync_channel::<Rows>(4);
             let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(4);
@@ -959,8 +1028,8 @@ impl PgStore {
             scope.spawn(move || {
                 let read = (|| {
                     let mut chunk = Vec::with_capacity(SCAN_CHUNK);
-                    ordered_scan(&mut connect(uri)?, after, &mut |r| {
-                        chunk.push(r);
+                    merged_scan(uri, after, &mut |r, recorded| {
+                        chunk.push((r, recorded.clone()));
                         if chunk.len() < SCAN_CHUNK {
                             return Ok(true);
                         }
@@ -982,8 +1051,8 @@ impl PgStore {
                 for rows in raw_rx {
                     let decoded = rows.and_then(|rows| {
                         rows.iter()
-                            .map(|r| {
-                                let row = stored_row_ref(r)?;
+                            .map(|(r, recorded)| {
+                                let row = unjoined_row_ref(r, recorded)?;
                                 let hash = row.hash;
                                 let e = row.decode(prev, for_folds);
                                 prev = hash;
