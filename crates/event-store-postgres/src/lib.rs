@@ -16,9 +16,10 @@ use std::cell::RefCell;
 use chrono::{DateTime, FixedOffset};
 use event_model::{
     format_instant, CanonicalFields, FxMap, Hash, NewEvent, RecordedEvent, WireError,
-    SCHEMA_VERSION,
 };
-use event_store::decide::{check, repeat_or_conflict, StoredStep, StreamHead};
+use event_store::decide::{
+    check, repeat_or_conflict, EventTexts, StoredContent, StoredStep, StreamHead,
+};
 use event_store::{
     AppendError, AppendErrorKind, AppendReport, Appended, Durability, EventStore, Head, StoreError,
     StoredRow, TokenRecord, VerifyReport,
@@ -577,30 +578,37 @@ impl Decider {
         undo: &mut Undo,
     ) -> Result<Appended, AppendError> {
         let fail = |kind: AppendErrorKind| AppendError::at(index, Some(ev.id), kind);
-        let event_type = ev.event_type();
-        let data_text = ev.data.to_canonical_json();
-        let occurred_text = format_instant(&ev.occurred_at);
-        let after_text = ev.occurred_after.as_ref().map(format_instant);
+        let texts = EventTexts::of(ev);
         let rows = &self.rows;
         let earlier = match self.stored.get(&ev.id) {
             Some(s) => Some((
-                s.stream == ev.stream
-                    && s.event_type == event_type.as_str()
-                    && s.occurred_at == occurred_text
-                    && s.actor == ev.actor
-                    && s.data == data_text
-                    && s.occurred_after == after_text,
+                texts.same_as(
+                    ev,
+                    StoredContent {
+                        stream: &s.stream,
+                        event_type: &s.event_type,
+                        occurred_at: &s.occurred_at,
+                        actor: &s.actor,
+                        data: &s.data,
+                        occurred_after: s.occurred_after.as_deref(),
+                    },
+                ),
                 s.position,
                 s.version,
             )),
             None => self.fresh.get(&ev.id).map(|&r| {
                 (
-                    rows.stream[r] == ev.stream
-                        && rows.event_type[r] == event_type.as_str()
-                        && rows.occurred_at[r] == occurred_text
-                        && rows.actor[r] == ev.actor
-                        && rows.data[r] == data_text
-                        && rows.occurred_after[r] == after_text,
+                    texts.same_as(
+                        ev,
+                        StoredContent {
+                            stream: &rows.stream[r],
+                            event_type: &rows.event_type[r],
+                            occurred_at: &rows.occurred_at[r],
+                            actor: &rows.actor[r],
+                            data: &rows.data[r],
+                            occurred_after: rows.occurred_after[r].as_deref(),
+                        },
+                    ),
                     rows.position[r] as u64,
                     rows.version[r] as u64,
                 )
@@ -625,19 +633,7 @@ impl Decider {
         }
         let position = self.head.head.position + 1;
         let version = sh.version + 1;
-        let fields = CanonicalFields {
-            position,
-            id: &ev.id,
-            stream: &ev.stream,
-            version,
-            event_type: event_type.as_str(),
-            occurred_at: &occurred_text,
-            occurred_after: after_text.as_deref(),
-            recorded_at: recorded_text,
-            actor: &ev.actor,
-            schema_version: SCHEMA_VERSION,
-            data: &data_text,
-        };
+        let fields = texts.fields(ev, position, version, recorded_text);
         let hash = fields.chain_hash(&self.head.head.hash, &mut self.scratch);
         self.fresh.insert(ev.id, self.rows.position.len());
         self.rows.push(&fields, batch, hash);

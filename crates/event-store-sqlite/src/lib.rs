@@ -14,7 +14,9 @@ use event_model::{
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use uuid::Uuid;
 
-use event_store::decide::{check, is_unit_stream, repeat_or_conflict, StoredStep, StreamHead};
+use event_store::decide::{
+    check, is_unit_stream, repeat_or_conflict, EventTexts, StoredContent, StoredStep, StreamHead,
+};
 use event_store::{
     AppendError, AppendErrorKind, AppendReport, Appended, Durability, EventStore, Head, StoreError,
     StoredRow, VerifyReport,
@@ -329,22 +331,13 @@ fn append_batch(
                 AppendError::at(index, id, AppendErrorKind::Malformed(e))
             })?;
             let fail = |kind: AppendErrorKind| AppendError::at(index, Some(ev.id), kind);
-            let event_type = ev.event_type();
-            let data_text = ev.data.to_canonical_json();
-            let occurred_text = format_instant(&ev.occurred_at);
-            let after_text = ev.occurred_after.as_ref().map(format_instant);
+            let texts = EventTexts::of(&ev);
+            let event_type = texts.event_type;
             let unit_stream = is_unit_stream(&ev.stream);
             // A repeat of a stored event (same id) is looked for only when a check or the
             // insert fails, so the common path pays no look-up by id.
             let repeat = |find_id: &mut rusqlite::CachedStatement<'_>| {
-                find_repeat(
-                    find_id,
-                    &ev,
-                    event_type,
-                    (&occurred_text, after_text.as_deref()),
-                    &data_text,
-                )
-                .map_err(fail)
+                find_repeat(find_id, &ev, &texts).map_err(fail)
             };
             let mut reloaded = false;
             loop {
@@ -370,19 +363,7 @@ fn append_batch(
                 }
                 let position = head.position + 1;
                 let version = sh.version + 1;
-                let fields = CanonicalFields {
-                    position,
-                    id: &ev.id,
-                    stream: &ev.stream,
-                    version,
-                    event_type: event_type.as_str(),
-                    occurred_at: &occurred_text,
-                    occurred_after: after_text.as_deref(),
-                    recorded_at: &recorded_text,
-                    actor: &ev.actor,
-                    schema_version: SCHEMA_VERSION,
-                    data: &data_text,
-                };
+                let fields = texts.fields(&ev, position, version, &recorded_text);
                 let hash = fields.chain_hash(&head.hash, &mut scratch);
                 let inserted = insert.execute(params![
                     position as i64,
@@ -390,13 +371,13 @@ fn append_batch(
                     ev.stream,
                     version as i64,
                     event_type.as_str(),
-                    occurred_text,
+                    texts.occurred_at,
                     batch,
                     ev.actor,
                     SCHEMA_VERSION,
-                    data_text,
+                    texts.data,
                     hash.0.as_slice(),
-                    after_text,
+                    texts.occurred_after,
                 ]);
                 match inserted {
                     Ok(_) => {}
@@ -444,20 +425,23 @@ fn append_batch(
 fn find_repeat(
     find_id: &mut rusqlite::CachedStatement<'_>,
     ev: &NewEvent,
-    event_type: EventType,
-    (occurred_text, after_text): (&str, Option<&str>),
-    data_text: &str,
+    texts: &EventTexts,
 ) -> Result<Option<Appended>, AppendErrorKind> {
     let stored = find_id
         .query_row([ev.id.as_bytes().as_slice()], |r| {
             let position = r.get::<_, i64>(0)? as u64;
             let version = r.get::<_, i64>(2)? as u64;
-            let same = r.get_ref(1)?.as_str()? == ev.stream
-                && r.get_ref(3)?.as_str()? == event_type.as_str()
-                && r.get_ref(4)?.as_str()? == occurred_text
-                && r.get_ref(5)?.as_str()? == ev.actor
-                && r.get_ref(6)?.as_str()? == data_text
-                && r.get_ref(7)?.as_str_or_null()? == after_text;
+            let same = texts.same_as(
+                ev,
+                StoredContent {
+                    stream: r.get_ref(1)?.as_str()?,
+                    event_type: r.get_ref(3)?.as_str()?,
+                    occurred_at: r.get_ref(4)?.as_str()?,
+                    actor: r.get_ref(5)?.as_str()?,
+                    data: r.get_ref(6)?.as_str()?,
+                    occurred_after: r.get_ref(7)?.as_str_or_null()?,
+                },
+            );
             Ok((position, version, same))
         })
         .optional()

@@ -5,7 +5,10 @@
 //! transaction; the decisions are made here, once.
 
 use chrono::{DateTime, FixedOffset};
-use event_model::{format_instant, upcast, EventData, EventType, NewEvent, UNIT_STREAM_PREFIX};
+use event_model::{
+    format_instant, upcast, CanonicalFields, EventData, EventType, NewEvent, SCHEMA_VERSION,
+    UNIT_STREAM_PREFIX,
+};
 use lifecycle::Lifecycle;
 
 use crate::error::{AppendErrorKind, StoreError};
@@ -119,6 +122,71 @@ pub fn check(sh: &StreamHead, ev: &NewEvent) -> Result<(), AppendErrorKind> {
         None => lifecycle::validate(&ev.stream, &sh.lifecycle, &ev.data),
     }
     .map_err(AppendErrorKind::Rejected)
+}
+
+/// A new event's texts as the log stores them and its hash covers.
+pub struct EventTexts {
+    pub event_type: EventType,
+    /// The payload's canonical JSON.
+    pub data: String,
+    pub occurred_at: String,
+    pub occurred_after: Option<String>,
+}
+
+/// The content of a stored event that a repeat must match.
+pub struct StoredContent<'a> {
+    pub stream: &'a str,
+    pub event_type: &'a str,
+    pub occurred_at: &'a str,
+    pub actor: &'a str,
+    pub data: &'a str,
+    pub occurred_after: Option<&'a str>,
+}
+
+impl EventTexts {
+    pub fn of(ev: &NewEvent) -> EventTexts {
+        EventTexts {
+            event_type: ev.event_type(),
+            data: ev.data.to_canonical_json(),
+            occurred_at: format_instant(&ev.occurred_at),
+            occurred_after: ev.occurred_after.as_ref().map(format_instant),
+        }
+    }
+
+    /// The fields the hash covers, for `ev` stored at `position` as version `version` of its
+    /// stream, in a batch recorded at `recorded_at`.
+    pub fn fields<'a>(
+        &'a self,
+        ev: &'a NewEvent,
+        position: u64,
+        version: u64,
+        recorded_at: &'a str,
+    ) -> CanonicalFields<'a> {
+        CanonicalFields {
+            position,
+            id: &ev.id,
+            stream: &ev.stream,
+            version,
+            event_type: self.event_type.as_str(),
+            occurred_at: &self.occurred_at,
+            occurred_after: self.occurred_after.as_deref(),
+            recorded_at,
+            actor: &ev.actor,
+            schema_version: SCHEMA_VERSION,
+            data: &self.data,
+        }
+    }
+
+    /// Whether a stored event of the same id holds exactly `ev`'s content (an idempotent
+    /// repeat) rather than other content (a conflict).
+    pub fn same_as(&self, ev: &NewEvent, stored: StoredContent<'_>) -> bool {
+        stored.stream == ev.stream
+            && stored.event_type == self.event_type.as_str()
+            && stored.occurred_at == self.occurred_at
+            && stored.actor == ev.actor
+            && stored.data == self.data
+            && stored.occurred_after == self.occurred_after.as_deref()
+    }
 }
 
 /// An event whose id is already stored (at `position`, `version`): an idempotent repeat when
