@@ -235,6 +235,26 @@ fn complaints(port: u16, token: &str) -> String {
     unreachable!()
 }
 
+/// A new `admin` token for the log at `db`.
+fn admin_token(db: &str, label: &str) -> String {
+    ok(&[
+        "token", "create", "--db", db, "--role", "admin", "--label", label,
+    ])
+    .split_whitespace()
+    .last()
+    .unwrap()
+    .to_string()
+}
+
+/// The ids of every stored event.
+fn stored_ids(pg: &mut postgres::Client) -> std::collections::HashSet<String> {
+    pg.query("SELECT event_id FROM events", &[])
+        .unwrap()
+        .iter()
+        .map(|r| uuid::Uuid::from_slice(r.get(0)).unwrap().to_string())
+        .collect()
+}
+
 const CLIENTS: usize = 64;
 const REQUESTS: usize = 40;
 
@@ -243,13 +263,7 @@ fn three_servers_on_one_log_lose_nothing_when_one_is_killed() {
     let dir = Scratch::new("servers");
     let cluster = PgCluster::start();
     let db = cluster.create_db("servers");
-    let token = ok(&[
-        "token", "create", "--db", &db, "--role", "admin", "--label", "load",
-    ])
-    .split_whitespace()
-    .last()
-    .unwrap()
-    .to_string();
+    let token = admin_token(&db, "load");
     let mut servers: Vec<Option<Server>> = (0..3)
         .map(|i| Some(serve(&db, &dir.path(&format!("server-{i}.log")))))
         .collect();
@@ -371,12 +385,7 @@ fn three_servers_on_one_log_lose_nothing_when_one_is_killed() {
 
     // No acknowledged event is lost.
     let mut pg = postgres::Client::connect(&db, postgres::NoTls).unwrap();
-    let stored: std::collections::HashSet<String> = pg
-        .query("SELECT event_id FROM events", &[])
-        .unwrap()
-        .iter()
-        .map(|r| uuid::Uuid::from_slice(r.get(0)).unwrap().to_string())
-        .collect();
+    let stored = stored_ids(&mut pg);
     let acked = acked.lock().unwrap().clone();
     let lost: Vec<&String> = acked.iter().filter(|i| !stored.contains(*i)).collect();
     assert!(
@@ -454,13 +463,7 @@ fn a_promoted_standby_holds_every_acknowledged_event() {
     let dir = Scratch::new("standby");
     let mut primary = PgCluster::start();
     let uri_p = primary.create_db("standby_log");
-    let token = ok(&[
-        "token", "create", "--db", &uri_p, "--role", "admin", "--label", "t",
-    ])
-    .split_whitespace()
-    .last()
-    .unwrap()
-    .to_string();
+    let token = admin_token(&uri_p, "t");
     let standby = primary.standby("standby1");
     primary.admin("ALTER SYSTEM SET synchronous_standby_names = 'standby1'");
     primary.admin("ALTER SYSTEM SET synchronous_commit = 'remote_apply'");
@@ -554,12 +557,7 @@ fn a_promoted_standby_holds_every_acknowledged_event() {
     standby.promote();
     let server = serve(&uri_s, &dir.path("server-promoted.log"));
     let mut pg = postgres::Client::connect(&uri_s, postgres::NoTls).unwrap();
-    let stored: std::collections::HashSet<String> = pg
-        .query("SELECT event_id FROM events", &[])
-        .unwrap()
-        .iter()
-        .map(|r| uuid::Uuid::from_slice(r.get(0)).unwrap().to_string())
-        .collect();
+    let stored = stored_ids(&mut pg);
     let acked = acked.lock().unwrap().clone();
     assert!(
         acked.len() >= 16 * 60,

@@ -932,8 +932,9 @@ fn merged_scan(
     Ok(n)
 }
 
-/// Borrows one row selected with [`COLUMNS_UNJOINED`], with its batch's record instant.
-fn unjoined_row_ref<'r>(
+/// Borrows one row of the scan columns, with its batch's record instant (column 8 of
+/// [`COLUMNS`], or merged from `batches` for [`COLUMNS_UNJOINED`]).
+fn row_ref<'r>(
     r: &'r postgres::Row,
     recorded_at: &'r str,
 ) -> Result<event_store::StoredRowRef<'r>, StoreError> {
@@ -954,24 +955,9 @@ fn unjoined_row_ref<'r>(
     })
 }
 
-/// Reads one row selected with [`COLUMNS`].
+/// Reads one row selected with [`COLUMNS`] (or [`COLUMNS_LOOKED_UP`]).
 fn stored_row(r: &postgres::Row) -> Result<StoredRow, StoreError> {
-    let position = r.get::<_, i64>(0) as u64;
-    Ok(StoredRow {
-        position,
-        id: Uuid::from_slice(r.get(1)).map_err(|e| corrupt(position, format!("event_id: {e}")))?,
-        stream: r.get(2),
-        version: r.get::<_, i64>(3) as u64,
-        event_type: r.get(4),
-        occurred_at: r.get(5),
-        occurred_after: r.get(6),
-        batch: r.get::<_, i64>(7) as u64,
-        recorded_at: r.get(8),
-        actor: r.get(9),
-        schema_version: r.get::<_, i32>(10) as u32,
-        data: r.get(11),
-        hash: hash_of(r.get(12), position)?,
-    })
+    Ok(row_ref(r, r.get(8))?.to_row(r.get::<_, i64>(7) as u64))
 }
 
 /// The hash of the event at `position` (the genesis hash before the first, or past the head).
@@ -1048,7 +1034,7 @@ impl PgStore {
                     let decoded = rows.and_then(|rows| {
                         rows.iter()
                             .map(|(r, recorded)| {
-                                let row = unjoined_row_ref(r, recorded)?;
+                                let row = row_ref(r, recorded)?;
                                 let hash = row.hash;
                                 let e = row.decode(prev, for_folds);
                                 prev = hash;

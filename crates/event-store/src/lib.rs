@@ -216,8 +216,8 @@ impl StoredRow {
         .chain_hash(prev, &mut Vec::new())
     }
 
-    /// The event this row holds, decoded (see [`StoredRowRef::decode`]).
-    pub fn decode(self, prev_hash: Hash, for_folds: bool) -> Result<RecordedEvent, StoreError> {
+    /// The row, borrowed.
+    pub fn as_ref(&self) -> StoredRowRef<'_> {
         StoredRowRef {
             position: self.position,
             id: self.id,
@@ -232,7 +232,11 @@ impl StoredRow {
             data: &self.data,
             hash: self.hash,
         }
-        .decode(prev_hash, for_folds)
+    }
+
+    /// The event this row holds, decoded (see [`StoredRowRef::decode`]).
+    pub fn decode(self, prev_hash: Hash, for_folds: bool) -> Result<RecordedEvent, StoreError> {
+        self.as_ref().decode(prev_hash, for_folds)
     }
 }
 
@@ -254,6 +258,25 @@ pub struct StoredRowRef<'a> {
 }
 
 impl StoredRowRef<'_> {
+    /// The row, owned, as appended in batch `batch`.
+    pub fn to_row(&self, batch: u64) -> StoredRow {
+        StoredRow {
+            position: self.position,
+            id: self.id,
+            stream: self.stream.to_string(),
+            version: self.version,
+            event_type: self.event_type.to_string(),
+            occurred_at: self.occurred_at.to_string(),
+            occurred_after: self.occurred_after.map(str::to_string),
+            batch,
+            recorded_at: self.recorded_at.to_string(),
+            actor: self.actor.to_string(),
+            schema_version: self.schema_version,
+            data: self.data.to_string(),
+            hash: self.hash,
+        }
+    }
+
     /// The event this row holds, decoded (payload upcast to the current schema), given the
     /// hash of the position before it. `for_folds` decodes only what the projection folds
     /// read, and leaves the actor empty (see [`EventStore::scan_for_folds`]).
