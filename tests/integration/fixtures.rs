@@ -43,7 +43,7 @@ struct Case {
     inspection_months: bool,
 }
 
-fn case_dirs(root: &Path) -> Vec<PathBuf> {
+pub(crate) fn case_dirs(root: &Path) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = fs::read_dir(root)
         .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
         .map(|e| e.unwrap().path())
@@ -67,7 +67,7 @@ fn read_case(dir: &Path) -> Case {
 }
 
 /// Parses an NDJSON file; every line must be well-formed.
-fn parse_all(path: &Path) -> Vec<NewEvent> {
+pub(crate) fn parse_all(path: &Path) -> Vec<NewEvent> {
     let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     text.lines()
         .enumerate()
@@ -78,7 +78,7 @@ fn parse_all(path: &Path) -> Vec<NewEvent> {
         .collect()
 }
 
-fn recorded_at() -> chrono::DateTime<chrono::FixedOffset> {
+pub(crate) fn recorded_at() -> chrono::DateTime<chrono::FixedOffset> {
     DateTime::parse_from_rfc3339("2030-01-01T00:00:00Z").unwrap()
 }
 

@@ -12,6 +12,7 @@ mod read_path;
 mod schemas;
 mod selections;
 mod servers;
+mod snapshots;
 mod store;
 mod traffy;
 mod traffy_sync;

@@ -187,13 +187,13 @@ fn follow_feed(port: u16, token: String, until: Arc<AtomicU64>) -> Vec<u64> {
     }
 }
 
-fn id(client: usize, j: usize, k: usize) -> String {
+pub(crate) fn id(client: usize, j: usize, k: usize) -> String {
     format!("0190b000-0000-7000-8{client:03x}-{j:08x}{k:04x}")
 }
 
 /// One request of the load: a new complaint and its flag, or (every fourth) a flag on the one
 /// shared complaint with the version the client believes current.
-fn body(client: usize, j: usize, shared_version: u64) -> (String, Vec<String>) {
+pub(crate) fn body(client: usize, j: usize, shared_version: u64) -> (String, Vec<String>) {
     if j % 4 == 3 {
         let i = id(client, j, 0);
         return (
@@ -213,7 +213,7 @@ fn body(client: usize, j: usize, shared_version: u64) -> (String, Vec<String>) {
 }
 
 /// Every page of a server's complaint list, as text.
-fn complaints(port: u16, token: &str) -> String {
+pub(crate) fn complaints(port: u16, token: &str) -> String {
     let mut out = String::new();
     for page in 1.. {
         let (status, text) = http(
@@ -236,7 +236,7 @@ fn complaints(port: u16, token: &str) -> String {
 }
 
 /// A new `admin` token for the log at `db`.
-fn admin_token(db: &str, label: &str) -> String {
+pub(crate) fn admin_token(db: &str, label: &str) -> String {
     ok(&[
         "token", "create", "--db", db, "--role", "admin", "--label", label,
     ])

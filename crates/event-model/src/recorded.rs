@@ -28,6 +28,24 @@ impl Hash {
         s
     }
 
+    /// The hash whose [`to_hex`](Hash::to_hex) is `hex` (64 lowercase hex digits).
+    pub fn from_hex(hex: &str) -> Option<Hash> {
+        let b = hex.as_bytes();
+        if b.len() != 64 {
+            return None;
+        }
+        let digit = |c: u8| match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            _ => None,
+        };
+        let mut out = [0u8; 32];
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = digit(b[2 * i])? << 4 | digit(b[2 * i + 1])?;
+        }
+        Some(Hash(out))
+    }
+
     pub fn from_slice(b: &[u8]) -> Option<Hash> {
         <[u8; 32]>::try_from(b).ok().map(Hash)
     }

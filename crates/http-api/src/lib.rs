@@ -21,6 +21,7 @@ mod metrics;
 mod open311;
 pub mod open311_form;
 mod problem;
+mod snapshots;
 mod state;
 pub mod traffy_sync;
 mod worklist;
@@ -40,7 +41,8 @@ pub use auth::{issue_token, token_hash, Caller, IssueError, Role};
 pub use complaints::MAX_PAGE_SIZE;
 pub use events::MAX_FEED_PAGE;
 pub use problem::{Problem, ProblemDoc};
-pub use state::{AppState, DEFAULT_MAX_BODY_BYTES, TOKEN_CACHE_TTL};
+pub use snapshots::{SnapshotConfig, DEFAULT_EVERY as DEFAULT_SNAPSHOT_EVERY};
+pub use state::{AppState, StartOptions, DEFAULT_MAX_BODY_BYTES, TOKEN_CACHE_TTL};
 pub use writer::Writer;
 
 use state::blocking;
@@ -267,6 +269,10 @@ async fn metrics_text(State(state): State<AppState>) -> Result<Response, Problem
     let head = blocking(move || st.read(|store| store.head())).await?;
     let lag = head.position.saturating_sub(state.model().applied());
     state.metrics().projection_lag.set(lag as i64);
+    state
+        .metrics()
+        .snapshot_age
+        .set(state.snapshot_age_seconds().unwrap_or(-1.0));
     Ok((
         [(
             axum::http::header::CONTENT_TYPE,

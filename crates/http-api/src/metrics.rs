@@ -1,9 +1,9 @@
 //! `/metrics` in the Prometheus text format: appends and events, events per commit, the commit
-//! latency, HTTP requests by route and status, Server-Sent Event subscribers, and the
-//! projections' lag behind the log.
+//! latency, HTTP requests by route and status, Server-Sent Event subscribers, the
+//! projections' lag behind the log and the age of their newest snapshot.
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    Encoder, Gauge, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
     TextEncoder,
 };
 
@@ -24,6 +24,9 @@ pub struct Metrics {
     pub sse_subscribers: IntGauge,
     /// Log positions committed but not yet in the live projections (set at each scrape).
     pub projection_lag: IntGauge,
+    /// Seconds since the newest projection snapshot was saved; -1 without one (set at each
+    /// scrape).
+    pub snapshot_age: Gauge,
 }
 
 impl Default for Metrics {
@@ -93,6 +96,17 @@ impl Metrics {
                 "rongtook_projection_lag_positions",
                 "Committed log positions not yet in the live projections",
             ),
+            snapshot_age: {
+                let g = Gauge::new(
+                    "rongtook_snapshot_age_seconds",
+                    "Seconds since the newest projection snapshot was saved (-1: none)",
+                )
+                .expect("valid metric");
+                registry
+                    .register(Box::new(g.clone()))
+                    .expect("registered once");
+                g
+            },
             registry,
         }
     }

@@ -17,6 +17,7 @@ use crate::auth::{self, token_hash, Caller, Role};
 use crate::dashboard_cache::YearCache;
 use crate::metrics::Metrics;
 use crate::problem::Problem;
+use crate::snapshots::{SnapshotConfig, Snapshots};
 use crate::writer::Writer;
 
 /// Largest request body accepted, in bytes (413 above).
@@ -46,6 +47,8 @@ struct Inner {
     /// Connections for reads (to the log itself, or to a hot standby of it).
     readers: event_store_open::Readers,
     writer: Writer,
+    /// Where the live projections are saved, if anywhere.
+    snapshots: Option<Arc<Snapshots>>,
     max_body_bytes: usize,
 }
 
@@ -55,12 +58,14 @@ pub const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_millis(5
 /// Follows commits made by other processes on the same log (other servers on one PostgreSQL
 /// database, or a `rongtook append` beside the server): on each announcement, or every
 /// [`FOLLOW_EVERY`] where the backend announces nothing, the live projections catch up by
-/// position and live feeds hear the new head. Ends when the server stops.
+/// position and live feeds hear the new head; a snapshot is saved when one is due. Ends when
+/// the server stops.
 fn follow(
     store: Box<dyn Log>,
     model: Arc<ReadModel>,
     head: Arc<tokio::sync::watch::Sender<u64>>,
     stopping: tokio::sync::watch::Receiver<bool>,
+    snapshots: Option<Arc<Snapshots>>,
 ) -> Result<(), event_store::StoreError> {
     std::thread::Builder::new()
         .name("rongtook-follower".into())
@@ -75,7 +80,12 @@ fn follow(
                             _ => model.catch_up(&*store),
                         });
                 match looked {
-                    Ok(()) => crate::writer::announce(&head, model.applied()),
+                    Ok(()) => {
+                        crate::writer::announce(&head, model.applied());
+                        if let Some(s) = &snapshots {
+                            s.save_if_due(&model);
+                        }
+                    }
                     Err(e) => {
                         tracing::error!(error = %e, "following the log failed; retrying");
                         std::thread::sleep(FOLLOW_EVERY);
@@ -89,6 +99,18 @@ fn follow(
     Ok(())
 }
 
+/// How a server starts, beyond its log and rules.
+#[derive(Debug, Clone, Default)]
+pub struct StartOptions {
+    /// Where reads go (the feed, complaint and figure reads, the dashboard): a hot standby
+    /// of the log kept by synchronous replication. Appends, the live projections and the
+    /// follower stay on the log itself. `None`: the log.
+    pub read_db: Option<Location>,
+    /// Where and how often the live projections are saved, to start from at the next start.
+    /// `None`: every start folds the whole log.
+    pub snapshots: Option<SnapshotConfig>,
+}
+
 impl AppState {
     /// Opens the log at `db`: folds it into the live projections (logging how long that took)
     /// and starts the writer thread. The thread ends once every clone of the state is dropped
@@ -99,26 +121,36 @@ impl AppState {
         calendar: Calendar,
         rules: DeadlineRules,
     ) -> Result<(AppState, std::thread::JoinHandle<()>), event_store::StoreError> {
-        Self::start_reading_from(db.clone(), db, durability, calendar, rules)
+        Self::start_with(db, durability, calendar, rules, StartOptions::default())
     }
 
-    /// Like [`start`](AppState::start), with reads (the feed, complaint and figure reads, the
-    /// dashboard) going to `read_db`, a hot standby of `db` kept by synchronous replication.
-    /// Appends, the live projections and the follower stay on `db`.
-    pub fn start_reading_from(
+    /// Like [`start`](AppState::start), with [`StartOptions`]: the live projections start
+    /// from the newest usable snapshot, if any, and catch up from its position.
+    pub fn start_with(
         db: Location,
-        read_db: Location,
         durability: event_store::Durability,
         calendar: Calendar,
         rules: DeadlineRules,
+        options: StartOptions,
     ) -> Result<(AppState, std::thread::JoinHandle<()>), event_store::StoreError> {
         let t = Instant::now();
         let store = event_store_open::open(&db, durability)?;
-        let model = Arc::new(ReadModel::load(&*store, calendar, rules)?);
+        let snapshots = options
+            .snapshots
+            .map(Snapshots::open)
+            .transpose()
+            .map_err(event_store::StoreError::Unavailable)?
+            .map(Arc::new);
+        let start = snapshots
+            .as_ref()
+            .and_then(|s| s.load(&*store, &calendar, &rules));
+        let from = start.as_ref().map_or(0, |f| f.head.position);
+        let model = Arc::new(ReadModel::resume(&*store, start, calendar, rules)?);
         tracing::info!(
             events = model.applied(),
+            from_snapshot_at = from,
             millis = t.elapsed().as_millis() as u64,
-            "projections rebuilt from the log"
+            "projections ready"
         );
         let (head_tx, head) = tokio::sync::watch::channel(model.applied());
         let head_tx = Arc::new(head_tx);
@@ -129,8 +161,15 @@ impl AppState {
             model.clone(),
             head_tx.clone(),
             stopping.subscribe(),
+            snapshots.clone(),
         )?;
-        let (writer, thread) = Writer::start(store, model.clone(), head_tx, metrics.clone())?;
+        let (writer, thread) = Writer::start(
+            store,
+            model.clone(),
+            head_tx,
+            metrics.clone(),
+            snapshots.clone(),
+        )?;
         let state = AppState {
             inner: Arc::new(Inner {
                 model,
@@ -139,8 +178,9 @@ impl AppState {
                 stopping,
                 tokens: Default::default(),
                 years: YearCache::default(),
-                readers: event_store_open::Readers::new(read_db),
+                readers: event_store_open::Readers::new(options.read_db.unwrap_or(db)),
                 writer,
+                snapshots,
                 max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             }),
         };
@@ -170,6 +210,11 @@ impl AppState {
 
     pub(crate) fn metrics(&self) -> &Metrics {
         &self.inner.metrics
+    }
+
+    /// Seconds since the newest snapshot was saved (or the one started from was), if any.
+    pub(crate) fn snapshot_age_seconds(&self) -> Option<f64> {
+        self.inner.snapshots.as_ref()?.age_seconds()
     }
 
     pub(crate) fn calendar(&self) -> &Calendar {

@@ -25,12 +25,14 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread, which owns the open log from then on.
-    pub fn start(
+    /// Starts the writer thread, which owns the open log from then on (and saves a snapshot
+    /// of the live projections when it ends, if they are kept).
+    pub(crate) fn start(
         mut store: Box<dyn Log>,
         model: std::sync::Arc<read_model::ReadModel>,
         head: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
         metrics: std::sync::Arc<crate::metrics::Metrics>,
+        snapshots: Option<std::sync::Arc<crate::snapshots::Snapshots>>,
     ) -> Result<(Writer, JoinHandle<()>), StoreError> {
         let (tx, rx) = mpsc::channel::<Job>();
         let handle = std::thread::Builder::new()
@@ -46,6 +48,10 @@ impl Writer {
                         }
                     }
                     commit_group(&mut *store, jobs, &model, &head, &metrics);
+                }
+                // Every handle is gone and the last append committed: a clean shutdown.
+                if let Some(s) = snapshots {
+                    s.save(&model);
                 }
             })
             .map_err(|e| StoreError::Unavailable(format!("cannot start the writer thread: {e}")))?;

@@ -16,6 +16,9 @@ use serde::Serialize;
 use crate::judgement::{fulfilled, seen_by, unfulfilled, Days, Judgement, When};
 use crate::rules::{CheckpointRoll, DeadlineRules};
 
+mod codec;
+pub use codec::{DecodeError, FOLD_FORMAT};
+
 /// How an assignment round ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

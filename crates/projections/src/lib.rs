@@ -13,8 +13,8 @@ pub mod shares;
 pub mod worklist;
 
 pub use complaint::{
-    ChaseView, CheckpointView, ComplaintFold, ComplaintView, InspectionView, Period, RoundEnd,
-    RoundView, SpotCheckView, Summary, Timestamp,
+    ChaseView, CheckpointView, ComplaintFold, ComplaintView, DecodeError, InspectionView, Period,
+    RoundEnd, RoundView, SpotCheckView, Summary, Timestamp, FOLD_FORMAT,
 };
 pub use judgement::{Days, Judgement, When};
 pub use overdue::{

@@ -120,6 +120,16 @@ impl Live {
         })
     }
 
+    /// Starts from `folded` (the live fold as a snapshot kept it, checked against this log)
+    /// and folds in what was appended after it.
+    pub fn resume(store: &dyn EventStore, mut folded: Folded) -> Result<Live, StoreError> {
+        store.scan(folded.head.position, &mut |e| folded.apply(e))?;
+        Ok(Live {
+            applied: AtomicU64::new(folded.head.position),
+            folded: RwLock::new(folded),
+        })
+    }
+
     /// The last position folded in.
     pub fn applied(&self) -> u64 {
         self.applied.load(Ordering::Acquire)

@@ -12,6 +12,7 @@ pub mod instant;
 pub mod model;
 pub mod query;
 pub mod replay;
+pub mod snapshot;
 
 pub use folded::{fold_log, Folded, Live, PastFolds};
 pub use instant::{

@@ -45,12 +45,35 @@ impl ReadModel {
         calendar: Calendar,
         rules: DeadlineRules,
     ) -> Result<ReadModel, StoreError> {
+        Self::resume(store, None, calendar, rules)
+    }
+
+    /// Starts the live fold from `start` (a snapshot's fold, checked against this log with
+    /// [`crate::snapshot::check_log`]) and folds in what was appended after it; from scratch
+    /// without one.
+    pub fn resume(
+        store: &dyn EventStore,
+        start: Option<Folded>,
+        calendar: Calendar,
+        rules: DeadlineRules,
+    ) -> Result<ReadModel, StoreError> {
+        let live = match start {
+            Some(f) => Live::resume(store, f)?,
+            None => Live::load(store)?,
+        };
         Ok(ReadModel {
-            live: Live::load(store)?,
+            live,
             past: PastFolds::default(),
             calendar,
             rules,
         })
+    }
+
+    /// The live fold as a snapshot ([`crate::snapshot`]): its position and bytes.
+    pub fn snapshot(&self) -> (u64, Vec<u8>) {
+        let live = self.live.read();
+        let bytes = crate::snapshot::encode(&live, &self.calendar, &self.rules);
+        (live.head.position, bytes)
     }
 
     pub fn calendar(&self) -> &Calendar {

@@ -220,6 +220,16 @@ pub struct ServeArgs {
     /// The request log's form: `text` lines, or one JSON object per line.
     #[arg(long, env = "RONGTOOK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Where the live projections are saved, to start from at the next start instead of
+    /// folding the whole log (default: `FILE.snapshots` beside a SQLite log; none for
+    /// PostgreSQL). `none` turns them off.
+    #[arg(long, env = "RONGTOOK_SNAPSHOTS", value_name = "DIR")]
+    pub snapshots: Option<PathBuf>,
+    /// Events between two snapshots (one is also saved at a clean shutdown).
+    #[arg(long, env = "RONGTOOK_SNAPSHOT_EVERY", value_name = "EVENTS",
+          default_value_t = http_api::DEFAULT_SNAPSHOT_EVERY,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub snapshot_every: u64,
 }
 
 /// How `serve` writes its log.

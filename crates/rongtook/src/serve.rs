@@ -45,14 +45,16 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
             eprintln!("demo admin token {id} (shown only this once): {token}");
         }
     }
-    let (state, writer_thread) = http_api::AppState::start_reading_from(
-        db.clone(),
-        a.read_db.clone().unwrap_or_else(|| db.clone()),
-        Durability::Full,
-        calendar,
-        rules,
-    )
-    .with_context(|| format!("opening {}", db))?;
+    let options = http_api::StartOptions {
+        read_db: a.read_db.clone(),
+        snapshots: snapshot_dir(a).map(|dir| http_api::SnapshotConfig {
+            dir,
+            every: a.snapshot_every,
+        }),
+    };
+    let (state, writer_thread) =
+        http_api::AppState::start_with(db.clone(), Durability::Full, calendar, rules, options)
+            .with_context(|| format!("opening {}", db))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -76,6 +78,19 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
         .map_err(|_| anyhow::anyhow!("the writer thread panicked"))?;
     tracing::info!("shut down");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where snapshots go: `--snapshots`, `none` for nowhere, by default beside a SQLite file.
+fn snapshot_dir(a: &ServeArgs) -> Option<std::path::PathBuf> {
+    match &a.snapshots {
+        Some(d) if d.as_os_str() == "none" => None,
+        Some(d) => Some(d.clone()),
+        None => a.db.file().map(|f| {
+            let mut name = f.as_os_str().to_owned();
+            name.push(".snapshots");
+            name.into()
+        }),
+    }
 }
 
 /// The server's log on standard error: lines for a terminal or `json` objects for a
