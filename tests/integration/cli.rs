@@ -550,15 +550,36 @@ fn the_chunked_replay_writes_the_same_bytes_as_the_whole_one() {
     let store = event_store_sqlite::SqliteStore::open(&db, event_store::Durability::Full).unwrap();
     let cal = calendar::Calendar::builtin();
     let rules = projections::DeadlineRules::default();
+    let specs = read_model::builtin_specs();
+    let formats = [rongtook::args::Format::Md, rongtook::args::Format::Csv];
+    // Chunks of 37 complaints, every spec tallying them as they pass.
     let chunked = dir.path("chunked");
-    rongtook::commands::replay_streaming(&store, "2567", None, &cal, &rules, &chunked, 37).unwrap();
-    // The whole replay (taken when indicators are asked for) writes the same files.
+    rongtook::commands::replay_streaming(
+        &store, "2567", None, &cal, &rules, &specs, &formats, &chunked, 37,
+    )
+    .unwrap();
+    // The whole year at once, every spec scored on every complaint together.
     let whole = dir.path("whole");
-    replay(&db, &whole, &["--spec", "bma-timeliness"]);
-    for f in ["complaints.json", "overdue.json", "meta.json"] {
+    let r = rongtook::commands::replay_store(&store, "2567", None, &cal, &rules, &specs).unwrap();
+    rongtook::commands::write_replay(&whole, &r, &formats).unwrap();
+    let mut files: Vec<String> = std::fs::read_dir(&whole)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    // complaints, overdue, meta, and each of the four specs as JSON, Markdown and CSV.
+    assert_eq!(files.len(), 3 + 4 * 3, "{files:?}");
+    for f in &files {
         let a = std::fs::read(chunked.join(f)).unwrap();
         assert!(a.len() > 100, "{f}");
-        assert_eq!(a, std::fs::read(whole.join(f)).unwrap(), "{f} differs");
+        assert!(a == std::fs::read(whole.join(f)).unwrap(), "{f} differs");
+    }
+    // And the command writes the same.
+    let command = dir.path("command");
+    replay(&db, &command, &["--spec", "bma-timeliness"]);
+    for f in ["complaints.json", "overdue.json", "meta.json"] {
+        let a = std::fs::read(command.join(f)).unwrap();
+        assert!(a == std::fs::read(whole.join(f)).unwrap(), "{f} differs");
     }
 }
 

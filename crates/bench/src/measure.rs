@@ -40,6 +40,12 @@ pub struct BenchArgs {
     /// first, cold request, then warm ones: p50, p95, max).
     #[arg(long, conflicts_with = "streaming")]
     pub dashboard: bool,
+    /// Server start only: how long `serve` takes to be ready on the generated year, folding the
+    /// whole log and then from a projection snapshot (with the snapshot's save and size, and
+    /// a plain read of its file as the yardstick). A log left in --dir by an earlier run
+    /// (`start.db`, with --keep) is used again.
+    #[arg(long, conflicts_with_all = ["streaming", "dashboard", "db"])]
+    pub start: bool,
     /// Warm requests per dashboard page.
     #[arg(long, default_value_t = 50)]
     pub requests: usize,

@@ -136,6 +136,103 @@ fn dashboard(args: &BenchArgs, dir: &Path) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `bench --start`: `serve`'s start on the generated year, cold and from a snapshot.
+fn start(args: &BenchArgs, dir: &Path) -> Result<ExitCode> {
+    println!(
+        "rongtook bench --start: {} complaints, FY {}, seed {}",
+        args.complaints, args.fiscal_year, args.seed
+    );
+    let db = dir.join("start.db");
+    if db.exists() {
+        println!(
+            "log               {} (kept from an earlier run)",
+            db.display()
+        );
+    } else {
+        generate_into(&db, args)?;
+    }
+    let snaps = dir.join("start.snapshots");
+    let _ = std::fs::remove_dir_all(&snaps);
+    let options = || http_api::StartOptions {
+        read_db: None,
+        snapshots: Some(http_api::SnapshotConfig {
+            dir: snaps.clone(),
+            // Only the one saved at shutdown.
+            every: u64::MAX,
+        }),
+    };
+    let begin = || {
+        let t = Instant::now();
+        let started = http_api::AppState::start_with(
+            sqlite(&db),
+            Durability::Full,
+            Calendar::builtin(),
+            DeadlineRules::default(),
+            options(),
+        );
+        started.map(|s| (s, t.elapsed()))
+    };
+    // Cold: no snapshot yet, the whole log is folded. The clean shutdown saves one.
+    let ((state, writer), cold) = begin()?;
+    let events = state.applied();
+    println!(
+        "cold start        {events} events folded in {cold:.2?} ({})",
+        fmt_rate(rate(events, cold))
+    );
+    let t = Instant::now();
+    drop(state);
+    writer
+        .join()
+        .map_err(|_| BenchError::new("the writer thread panicked"))?;
+    let saved = t.elapsed();
+    let file = std::fs::read_dir(&snaps)?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "snap"))
+        .context("no snapshot was saved at shutdown")?;
+    let size = std::fs::metadata(&file)?.len();
+    println!(
+        "snapshot saved    {:.0} MiB in {saved:.2?} (at shutdown)",
+        size as f64 / 1048576.0
+    );
+    // The yardstick: reading the snapshot's file, nothing else.
+    let t = Instant::now();
+    let bytes = std::fs::read(&file)?;
+    let plain = t.elapsed();
+    // Where a start from it goes: checking and decoding the bytes into the fold.
+    let t = Instant::now();
+    let folded =
+        read_model::snapshot::decode(&bytes, &Calendar::builtin(), &DeadlineRules::default())
+            .map_err(|e| BenchError::new(e.to_string()))?;
+    let decode = t.elapsed();
+    let t = Instant::now();
+    drop(folded);
+    let free = t.elapsed();
+    drop(bytes);
+    println!("snapshot decode   {decode:.2?} (checksum and fold; freeing the fold {free:.2?})");
+    let ((state, writer), warm) = begin()?;
+    ensure!(
+        state.applied() == events,
+        "the start from the snapshot holds {} events, the log {events}",
+        state.applied()
+    );
+    println!(
+        "snapshot start    ready in {warm:.2?}: {:.1}x faster than cold; plain read of the file {plain:.2?} ({:.2}x of the start)",
+        cold.as_secs_f64() / warm.as_secs_f64(),
+        plain.as_secs_f64() / warm.as_secs_f64()
+    );
+    drop(state);
+    let _ = writer.join();
+    println!(
+        "bench process     peak RSS {:.0} MiB",
+        peak_rss_bytes().unwrap_or(0) as f64 / 1048576.0
+    );
+    if !args.keep {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// The generated year streamed straight into one append.
 fn generate_into(db: &Path, args: &BenchArgs) -> Result<()> {
     let t = Instant::now();
@@ -286,6 +383,9 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
     }
     if args.dashboard {
         return dashboard(args, &dir);
+    }
+    if args.start {
+        return start(args, &dir);
     }
     match &args.db {
         Some(event_store_open::Location::Postgres(uri)) => return crate::pg::run(args, uri),

@@ -199,6 +199,11 @@ impl AppState {
         }
     }
 
+    /// The last log position the live projections hold.
+    pub fn applied(&self) -> u64 {
+        self.inner.model.applied()
+    }
+
     pub(crate) fn max_body_bytes(&self) -> usize {
         self.inner.max_body_bytes
     }

@@ -255,13 +255,6 @@ pub struct IndicatorReport {
     pub quarters: Vec<QuarterResult>,
 }
 
-/// A complaint counted for a unit: the complaint and the quarter of its (first) forward to the
-/// unit in the fiscal year.
-struct Counted<'a> {
-    complaint: &'a ComplaintView,
-    quarter: u32,
-}
-
 /// Points are reported to 6 decimals, so that sums like `2 - 1.1` read `0.9`.
 fn round6(x: f64) -> f64 {
     (x * 1e6).round() / 1e6
@@ -344,7 +337,8 @@ fn judge_month(
 
 /// Scores a fiscal year. `complaints` are all complaints of the log judged as of `as_of`
 /// (not only those received in the year: a unit's complaints are those forwarded to it in the
-/// year); `reports` are the units' monthly reports.
+/// year); `reports` are the units' monthly reports. The same as feeding a [`Scorer`] every
+/// complaint.
 pub fn evaluate(
     spec: &Spec,
     complaints: &[ComplaintView],
@@ -353,193 +347,310 @@ pub fn evaluate(
     as_of: DateTime<FixedOffset>,
     provenance: Provenance,
 ) -> IndicatorReport {
-    let today = local_date(&as_of);
-    let policy = spec.undetermined;
-    let sel = &spec.counts;
-    let unit_ok = |u: &str| {
-        sel.unit_prefixes
+    let mut scorer = Scorer::new(spec, fy);
+    complaints.iter().for_each(|c| scorer.add(c));
+    scorer.finish(reports, as_of, provenance)
+}
+
+/// A spec's scores, tallied one complaint at a time: each complaint's verdicts go into its
+/// units' counts and evidence as it comes, so a year can be scored without holding every
+/// complaint at once. [`Scorer::finish`] gives the same report as [`evaluate`].
+pub struct Scorer<'s> {
+    spec: &'s Spec,
+    fy: FiscalYear,
+    /// The fiscal year's months (`YYYY-MM`), for spot checks.
+    months: BTreeSet<String>,
+    units: BTreeMap<String, UnitTally>,
+}
+
+/// What a unit's complaints have added up to so far.
+#[derive(Default)]
+struct UnitTally {
+    /// Complaints counted for the unit.
+    counted: u64,
+    /// Per step (complaint steps only; others stay empty).
+    steps: Vec<Tally>,
+    /// Per quarter (1-4): complaints counted, and per step.
+    quarters: [(u64, Vec<Tally>); 4],
+    /// Evidence: per criterion, the complaints failed or undetermined.
+    failed: BTreeMap<String, BTreeSet<String>>,
+    undetermined: BTreeMap<String, BTreeSet<String>>,
+    /// Spot checks of the unit's closes, per month of the year: (consistent, checked).
+    spot_checks: BTreeMap<String, (u64, u64)>,
+}
+
+impl<'s> Scorer<'s> {
+    pub fn new(spec: &'s Spec, fy: FiscalYear) -> Scorer<'s> {
+        Scorer {
+            spec,
+            fy,
+            months: fy_months(fy).into_iter().map(month_key).collect(),
+            units: BTreeMap::new(),
+        }
+    }
+
+    fn unit_ok(&self, u: &str) -> bool {
+        self.spec
+            .counts
+            .unit_prefixes
             .as_ref()
             .is_none_or(|ps| ps.iter().any(|p| u.starts_with(p.as_str())))
-    };
-    // unit -> counted complaints (in complaint-id order, as the input is sorted).
-    let mut by_unit: BTreeMap<&str, Vec<Counted>> = BTreeMap::new();
-    for c in complaints {
+    }
+
+    fn tally_of(&mut self, unit: &str) -> &mut UnitTally {
+        if !self.units.contains_key(unit) {
+            let n = self.spec.steps.len();
+            let t = UnitTally {
+                steps: vec![Tally::default(); n],
+                quarters: std::array::from_fn(|_| (0, vec![Tally::default(); n])),
+                ..UnitTally::default()
+            };
+            self.units.insert(unit.to_string(), t);
+        }
+        self.units.get_mut(unit).expect("inserted")
+    }
+
+    /// Adds one complaint, judged as of the evaluation instant.
+    pub fn add(&mut self, c: &ComplaintView) {
+        self.add_spot_checks(c);
+        let sel = &self.spec.counts;
         if let Some(chs) = &sel.channels {
             if !c.channel.is_some_and(|ch| chs.contains(&ch)) {
-                continue;
+                return;
             }
         }
         if let Some(cats) = &sel.categories {
             if !cats.contains(&c.category) {
-                continue;
+                return;
             }
         }
-        let mut seen = BTreeSet::new();
         let forward_ok = |external: bool| match sel.forwards {
             crate::spec::Forwards::Internal => !external,
             crate::spec::Forwards::External => external,
             crate::spec::Forwards::Any => true,
         };
+        // Each unit counts the complaint once, in the quarter of its first forward to it in
+        // the year.
+        let mut counted: Vec<(&str, u32)> = Vec::new();
         for r in c
             .rounds
             .iter()
-            .filter(|r| forward_ok(r.external) && unit_ok(&r.unit))
+            .filter(|r| forward_ok(r.external) && self.unit_ok(&r.unit))
         {
             let d = local_date(&r.forwarded_at.0);
-            if fy.contains(d) && seen.insert(r.unit.as_str()) {
-                by_unit.entry(r.unit.as_str()).or_default().push(Counted {
-                    complaint: c,
-                    quarter: FiscalYear::quarter_of(d),
-                });
+            if self.fy.contains(d) && !counted.iter().any(|(u, _)| *u == r.unit) {
+                counted.push((r.unit.as_str(), FiscalYear::quarter_of(d)));
             }
         }
-    }
-    let monthly = spec
-        .steps
-        .iter()
-        .any(|s| matches!(s.measure, Measure::MonthlyReports { .. }));
-    let mut units: BTreeSet<&str> = by_unit.keys().copied().collect();
-    if monthly {
-        units.extend(reports.keys().map(String::as_str).filter(|u| unit_ok(u)));
+        let (spec, policy) = (self.spec, self.spec.undetermined);
+        for (unit, quarter) in counted {
+            let t = self.tally_of(unit);
+            t.counted += 1;
+            t.quarters[quarter as usize - 1].0 += 1;
+            for (i, step) in spec.steps.iter().enumerate() {
+                let Measure::Complaints { all_of } = &step.measure else {
+                    continue;
+                };
+                let vs: Vec<Verdict> = all_of.iter().map(|k| verdict(*k, c, unit)).collect();
+                for (k, v) in all_of.iter().zip(&vs) {
+                    let evidence = match v {
+                        Verdict::Failed => &mut t.failed,
+                        Verdict::Undetermined => &mut t.undetermined,
+                        _ => continue,
+                    };
+                    evidence
+                        .entry(k.as_str().to_string())
+                        .or_default()
+                        .insert(c.complaint_id.clone());
+                }
+                let v = combine(vs.into_iter());
+                t.steps[i].add(v, policy);
+                t.quarters[quarter as usize - 1].1[i].add(v, policy);
+            }
+        }
     }
 
-    let empty = Vec::new();
-    // Only spot-checked complaints matter to spot-check deductions: found once, not per unit.
-    let spot_checked: Vec<&ComplaintView> = complaints
-        .iter()
-        .filter(|c| !c.spot_checks.is_empty())
-        .collect();
-    let months = fy_months(fy);
-    let names = crate::spec::bangkok_unit_names();
-    let mut unit_results = Vec::new();
-    for unit in &units {
-        let counted = by_unit.get(unit).unwrap_or(&empty);
-        let mut failed: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        let mut undetermined: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        let mut steps = Vec::new();
-        for step in &spec.steps {
-            let t = match &step.measure {
-                Measure::Complaints { all_of } => {
-                    let mut t = Tally::default();
-                    for k in counted {
-                        let vs: Vec<Verdict> = all_of
-                            .iter()
-                            .map(|c| verdict(*c, k.complaint, unit))
-                            .collect();
-                        for (c, v) in all_of.iter().zip(&vs) {
-                            let evidence = match v {
-                                Verdict::Failed => &mut failed,
-                                Verdict::Undetermined => &mut undetermined,
-                                _ => continue,
-                            };
-                            evidence
-                                .entry(c.as_str().to_string())
-                                .or_default()
-                                .push(k.complaint.complaint_id.clone());
-                        }
-                        t.add(combine(vs.into_iter()), policy);
-                    }
-                    t
+    /// A spot-checked complaint's checks, for each unit whose close in a month of the year
+    /// they check (whether or not the complaint is counted for the unit).
+    fn add_spot_checks(&mut self, c: &ComplaintView) {
+        if c.spot_checks.is_empty() {
+            return;
+        }
+        let mut units: Vec<&str> = c
+            .rounds
+            .iter()
+            .filter(|r| r.end == Some(RoundEnd::Closed))
+            .map(|r| r.unit.as_str())
+            .collect();
+        units.sort_unstable();
+        units.dedup();
+        for unit in units {
+            let closes: BTreeSet<String> = c
+                .rounds
+                .iter()
+                .filter(|r| r.unit == unit && r.end == Some(RoundEnd::Closed))
+                .filter_map(|r| r.closed_at.map(|t| month_key(local_date(&t.0))))
+                .collect();
+            for sc in &c.spot_checks {
+                if closes.contains(&sc.month) && self.months.contains(&sc.month) {
+                    let month = sc.month.clone();
+                    let e = self.tally_of(unit).spot_checks.entry(month).or_default();
+                    e.0 += sc.consistent as u64;
+                    e.1 += 1;
                 }
-                Measure::MonthlyReports { due_day } => {
-                    let mut t = Tally::default();
-                    for m in &months {
-                        let v = match judge_month(reports.get(*unit), *m, *due_day, today) {
-                            MonthReport::OnTime => Verdict::Met,
-                            MonthReport::Late(..) | MonthReport::Missing(_) => Verdict::Failed,
-                            MonthReport::Pending => Verdict::Pending,
-                        };
-                        t.add(v, policy);
-                    }
-                    t
-                }
-            };
-            let (total, pending) = (t.total, t.pending);
-            let mut result = undeducted_step(step, t);
-            for d in &step.deductions {
-                result.deductions.extend(deduction_lines(
-                    d,
-                    unit,
-                    &spot_checked,
-                    reports.get(*unit),
-                    &months,
-                    today,
-                ));
             }
-            let taken: f64 = result.deductions.iter().map(|d| d.amount).sum();
-            result.score = result.points.map(|p| round6((p - taken).max(0.0)));
-            result.note =
-                (matches!(step.measure, Measure::Complaints { .. }) && total == 0).then(|| {
-                    if t.undetermined > 0 {
-                        "no complaint could be judged: the data's times cannot tell".to_string()
-                    } else if pending > 0 {
-                        "no complaint judged yet".to_string()
-                    } else {
-                        "no complaints".to_string()
+        }
+    }
+
+    /// The report: every unit with a counted complaint (and, for a spec with monthly
+    /// reports, every unit that reported), overall and by quarter.
+    pub fn finish(
+        self,
+        reports: &BTreeMap<String, BTreeMap<String, Timestamp>>,
+        as_of: DateTime<FixedOffset>,
+        provenance: Provenance,
+    ) -> IndicatorReport {
+        let Scorer {
+            spec,
+            fy,
+            months: _,
+            units: tallies,
+        } = self;
+        let today = local_date(&as_of);
+        let policy = spec.undetermined;
+        let monthly = spec
+            .steps
+            .iter()
+            .any(|s| matches!(s.measure, Measure::MonthlyReports { .. }));
+        let unit_ok = |u: &str| {
+            spec.counts
+                .unit_prefixes
+                .as_ref()
+                .is_none_or(|ps| ps.iter().any(|p| u.starts_with(p.as_str())))
+        };
+        let mut units: BTreeSet<&str> = tallies
+            .iter()
+            .filter(|(_, t)| t.counted > 0)
+            .map(|(u, _)| u.as_str())
+            .collect();
+        if monthly {
+            units.extend(reports.keys().map(String::as_str).filter(|u| unit_ok(u)));
+        }
+        let empty = UnitTally {
+            steps: vec![Tally::default(); spec.steps.len()],
+            quarters: std::array::from_fn(|_| (0, vec![Tally::default(); spec.steps.len()])),
+            ..UnitTally::default()
+        };
+        let months = fy_months(fy);
+        let names = crate::spec::bangkok_unit_names();
+        let mut unit_results = Vec::new();
+        for unit in &units {
+            let tally = tallies.get(*unit).unwrap_or(&empty);
+            let mut steps = Vec::new();
+            for (i, step) in spec.steps.iter().enumerate() {
+                let t = match &step.measure {
+                    Measure::Complaints { .. } => tally.steps[i],
+                    Measure::MonthlyReports { due_day } => {
+                        let mut t = Tally::default();
+                        for m in &months {
+                            let v = match judge_month(reports.get(*unit), *m, *due_day, today) {
+                                MonthReport::OnTime => Verdict::Met,
+                                MonthReport::Late(..) | MonthReport::Missing(_) => Verdict::Failed,
+                                MonthReport::Pending => Verdict::Pending,
+                            };
+                            t.add(v, policy);
+                        }
+                        t
                     }
-                });
-            steps.push(result);
+                };
+                let (total, pending) = (t.total, t.pending);
+                let mut result = undeducted_step(step, t);
+                for d in &step.deductions {
+                    result.deductions.extend(deduction_lines(
+                        d,
+                        &tally.spot_checks,
+                        reports.get(*unit),
+                        &months,
+                        today,
+                    ));
+                }
+                let taken: f64 = result.deductions.iter().map(|d| d.amount).sum();
+                result.score = result.points.map(|p| round6((p - taken).max(0.0)));
+                result.note = (matches!(step.measure, Measure::Complaints { .. }) && total == 0)
+                    .then(|| {
+                        if t.undetermined > 0 {
+                            "no complaint could be judged: the data's times cannot tell".to_string()
+                        } else if pending > 0 {
+                            "no complaint judged yet".to_string()
+                        } else {
+                            "no complaints".to_string()
+                        }
+                    });
+                steps.push(result);
+            }
+            let evidence =
+                |m: &BTreeMap<String, BTreeSet<String>>| -> BTreeMap<String, Vec<String>> {
+                    m.iter()
+                        .map(|(k, ids)| (k.clone(), ids.iter().cloned().collect()))
+                        .collect()
+                };
+            unit_results.push(unit_result(
+                spec,
+                &names,
+                unit,
+                tally.counted,
+                steps,
+                (evidence(&tally.failed), evidence(&tally.undetermined)),
+            ));
         }
-        for ids in failed.values_mut().chain(undetermined.values_mut()) {
-            ids.sort();
-            ids.dedup();
+
+        // Overall: every counted (unit, complaint) pair; monthly steps over every unit-month;
+        // no deductions (they are per unit).
+        let mut overall_steps = Vec::new();
+        for (i, step) in spec.steps.iter().enumerate() {
+            let t = unit_results.iter().fold(Tally::default(), |acc, u| {
+                let s = &u.steps[i];
+                acc.sum(Tally {
+                    correct: s.correct,
+                    total: s.total,
+                    pending: s.pending,
+                    undetermined: s.undetermined,
+                })
+            });
+            let mut result = undeducted_step(step, t);
+            if let Scoring::FixedMinusDeductions { .. } = step.scoring {
+                // Its points are the unit's minus the unit's own deductions: no overall score.
+                result.points = None;
+                result.score = None;
+                result.note = Some("scored per unit only".to_string());
+            }
+            overall_steps.push(result);
         }
-        unit_results.push(unit_result(
+        let overall_total = tallies.values().map(|t| t.counted).sum();
+        let overall = unit_result(
             spec,
             &names,
-            unit,
-            counted.len() as u64,
-            steps,
-            (failed, undetermined),
-        ));
-    }
+            "overall",
+            overall_total,
+            overall_steps,
+            (BTreeMap::new(), BTreeMap::new()),
+        );
 
-    // Overall: every counted (unit, complaint) pair; monthly steps over every unit-month; no
-    // deductions (they are per unit).
-    let mut overall_steps = Vec::new();
-    for (i, step) in spec.steps.iter().enumerate() {
-        let t = unit_results.iter().fold(Tally::default(), |acc, u| {
-            let s = &u.steps[i];
-            acc.sum(Tally {
-                correct: s.correct,
-                total: s.total,
-                pending: s.pending,
-                undetermined: s.undetermined,
-            })
-        });
-        let mut result = undeducted_step(step, t);
-        if let Scoring::FixedMinusDeductions { .. } = step.scoring {
-            // Its points are the unit's minus the unit's own deductions: no overall score.
-            result.points = None;
-            result.score = None;
-            result.note = Some("scored per unit only".to_string());
+        let quarters = (1..=4)
+            .map(|q| quarter(spec, q, &tallies, &units, &empty))
+            .collect();
+        IndicatorReport {
+            spec: spec.id.clone(),
+            spec_title: spec.title.clone(),
+            spec_hash: spec.content_hash(),
+            fiscal_year: fy.ce(),
+            fiscal_year_be: fy.be(),
+            as_of: event_model::format_instant(&as_of),
+            provenance,
+            units: unit_results,
+            overall,
+            quarters,
         }
-        overall_steps.push(result);
-    }
-    let overall_total = by_unit.values().map(|v| v.len() as u64).sum();
-    let overall = unit_result(
-        spec,
-        &names,
-        "overall",
-        overall_total,
-        overall_steps,
-        (BTreeMap::new(), BTreeMap::new()),
-    );
-
-    let quarters = (1..=4)
-        .map(|q| quarter(spec, q, &by_unit, &units, policy))
-        .collect();
-    IndicatorReport {
-        spec: spec.id.clone(),
-        spec_title: spec.title.clone(),
-        spec_hash: spec.content_hash(),
-        fiscal_year: fy.ce(),
-        fiscal_year_be: fy.be(),
-        as_of: event_model::format_instant(&as_of),
-        provenance,
-        units: unit_results,
-        overall,
-        quarters,
     }
 }
 
@@ -581,37 +692,27 @@ fn unit_result(
 fn quarter(
     spec: &Spec,
     q: u32,
-    by_unit: &BTreeMap<&str, Vec<Counted>>,
+    tallies: &BTreeMap<String, UnitTally>,
     units: &BTreeSet<&str>,
-    policy: Undetermined,
+    empty: &UnitTally,
 ) -> QuarterResult {
     let mut rows = Vec::new();
     let mut sums = vec![Tally::default(); spec.steps.len()];
     let mut overall_total = 0;
     for unit in units {
-        let counted: Vec<&Counted> = by_unit
-            .get(unit)
-            .map(|v| v.iter().filter(|k| k.quarter == q).collect())
-            .unwrap_or_default();
-        overall_total += counted.len() as u64;
+        let (counted, tallies) = &tallies.get(*unit).unwrap_or(empty).quarters[q as usize - 1];
+        overall_total += counted;
         let mut steps = Vec::new();
         for (i, step) in spec.steps.iter().enumerate() {
-            let Measure::Complaints { all_of } = &step.measure else {
+            if !matches!(step.measure, Measure::Complaints { .. }) {
                 continue;
-            };
-            let mut t = Tally::default();
-            for k in &counted {
-                t.add(
-                    combine(all_of.iter().map(|c| verdict(*c, k.complaint, unit))),
-                    policy,
-                );
             }
-            sums[i] = sums[i].sum(t);
-            steps.push(undeducted_step(step, t));
+            sums[i] = sums[i].sum(tallies[i]);
+            steps.push(undeducted_step(step, tallies[i]));
         }
         rows.push(QuarterUnit {
             unit: unit.to_string(),
-            total: counted.len() as u64,
+            total: *counted,
             steps,
         });
     }
@@ -664,8 +765,7 @@ fn undeducted_step(step: &crate::spec::Step, t: Tally) -> StepResult {
 
 fn deduction_lines(
     d: &Deduction,
-    unit: &str,
-    spot_checked: &[&ComplaintView],
+    spot_checks: &BTreeMap<String, (u64, u64)>,
     reports: Option<&BTreeMap<String, Timestamp>>,
     months: &[NaiveDate],
     today: NaiveDate,
@@ -693,30 +793,12 @@ fn deduction_lines(
             min_consistent_pct,
             amount,
         } => {
-            let keys: BTreeSet<String> = months.iter().map(|m| month_key(*m)).collect();
             // month -> (consistent, checked), over the unit's closes of that month.
-            let mut tally: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
-            for c in spot_checked {
-                let closes: BTreeSet<String> = c
-                    .rounds
-                    .iter()
-                    .filter(|r| r.unit == unit && r.end == Some(RoundEnd::Closed))
-                    .filter_map(|r| r.closed_at.map(|t| month_key(local_date(&t.0))))
-                    .collect();
-                for sc in &c.spot_checks {
-                    if closes.contains(&sc.month) && keys.contains(&sc.month) {
-                        let e = tally
-                            .entry(keys.get(&sc.month).expect("contained").as_str())
-                            .or_default();
-                        e.0 += sc.consistent as u64;
-                        e.1 += 1;
-                    }
-                }
-            }
-            tally
-                .into_iter()
-                .filter(|(_, (ok, n))| (*ok as f64 * 100.0 / *n as f64) < *min_consistent_pct)
-                .map(|(m, (ok, n))| DeductionLine {
+            spot_checks
+                .iter()
+                .map(|(m, (ok, n))| (m, *ok, *n))
+                .filter(|(_, ok, n)| (*ok as f64 * 100.0 / *n as f64) < *min_consistent_pct)
+                .map(|(m, ok, n)| DeductionLine {
                     month: m.to_string(),
                     reason: format!(
                         "spot checks: {ok} of {n} consistent ({:.1}%), below {min_consistent_pct}%",

@@ -5,5 +5,5 @@ pub mod evaluate;
 pub mod sample;
 pub mod spec;
 
-pub use evaluate::{evaluate, verdict, IndicatorReport, Provenance, Verdict};
+pub use evaluate::{evaluate, verdict, IndicatorReport, Provenance, Scorer, Verdict};
 pub use spec::{builtin, Spec, SpecError, Undetermined, BUILTIN};

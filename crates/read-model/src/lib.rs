@@ -24,4 +24,4 @@ pub use query::{
     builtin_specs, complaint_as_of, evaluate_specs, inspecting_office, inspection_list_of,
     inspection_months_of, overdue_of, ComplaintAt, InspectionList, YearFigures,
 };
-pub use replay::{replay, replay_in_chunks, ReplayMeta, Replayed};
+pub use replay::{replay, replay_in_chunks, ChunkedReplay, ReplayMeta, Replayed};

@@ -85,26 +85,52 @@ pub fn replay(
     }
 }
 
-/// The replay without indicators, judging the year's complaints a chunk at a time and handing
-/// each chunk to `sink` in id order, so that memory stays that of the fold. Gives the same
-/// complaints and overdue list as [`replay`].
+/// The replay judging the year's complaints a chunk at a time and handing each chunk to
+/// `sink` in id order, the specs tallying each chunk as it passes ([`indicators::Scorer`]), so
+/// that memory stays that of the fold (and the indicators' evidence). Gives the same
+/// complaints, overdue list and indicator results as [`replay`].
 pub fn replay_in_chunks<E>(
     folded: &Folded,
     fy: FiscalYear,
     cal: &Calendar,
     rules: &DeadlineRules,
+    specs: &[Spec],
     chunk_size: usize,
     sink: &mut dyn FnMut(&[ComplaintView]) -> Result<(), E>,
-) -> Result<(ReplayMeta, OverdueReport), E> {
+) -> Result<ChunkedReplay, E> {
     let as_of = folded.as_of();
     let ids = folded.fold.ids_in(Some(fy));
+    let mut scorers: Vec<indicators::Scorer> = specs
+        .iter()
+        .map(|s| indicators::Scorer::new(s, fy))
+        .collect();
     let mut parts = Vec::new();
     for chunk in ids.chunks(chunk_size.max(1)) {
         let views = folded.fold.views_of(chunk, cal, rules);
         sink(&views)?;
         parts.push(projections::overdue(&views, as_of, rules));
+        for s in &mut scorers {
+            views.iter().for_each(|v| s.add(v));
+        }
     }
     let overdue = projections::merge_overdue(parts, as_of);
     let meta = ReplayMeta::new(folded, fy, as_of, cal, rules, ids.len(), overdue.total);
-    Ok((meta, overdue))
+    let provenance = folded.provenance(cal);
+    let indicators = scorers
+        .into_iter()
+        .map(|s| s.finish(folded.fold.monthly_reports(), as_of, provenance.clone()))
+        .collect();
+    Ok(ChunkedReplay {
+        meta,
+        overdue,
+        indicators,
+    })
+}
+
+/// What [`replay_in_chunks`] gives besides the complaints it handed on.
+pub struct ChunkedReplay {
+    pub meta: ReplayMeta,
+    pub overdue: OverdueReport,
+    /// One per spec, in the order given.
+    pub indicators: Vec<indicators::IndicatorReport>,
 }

@@ -289,39 +289,51 @@ pub fn replay_store(
 /// Complaints judged and written per chunk by [`replay_streaming`].
 pub const REPLAY_CHUNK: usize = 16_384;
 
-/// The replay outputs without indicators, judging and writing complaints a chunk at a time.
-/// Writes the same bytes as [`write_replay`].
+/// The replay outputs, judging and writing complaints a chunk at a time while the specs tally
+/// them, so memory stays that of the fold. Writes the same bytes as [`write_replay`].
+#[allow(clippy::too_many_arguments)]
 pub fn replay_streaming(
     store: &dyn Log,
     fiscal_year: &str,
     as_of: Option<&str>,
     cal: &Calendar,
     rules: &DeadlineRules,
+    specs: &[indicators::Spec],
+    formats: &[Format],
     out: &Path,
     chunk_size: usize,
-) -> anyhow::Result<ReplayMeta> {
+) -> anyhow::Result<read_model::ChunkedReplay> {
     let (fy, folded) = fold_year(store, fiscal_year, as_of, cal)?;
     fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let result = std::cell::RefCell::new(None);
     write_file(out, "complaints.json", &|w| {
         w.write_all(b"[")?;
         let mut first = true;
-        let r = read_model::replay_in_chunks(&folded, fy, cal, rules, chunk_size, &mut |views| {
-            for v in views {
-                w.write_all(if first { b"\n" } else { b",\n" })?;
-                first = false;
-                serde_json::to_writer(&mut *w, v)?;
-            }
-            Ok::<(), anyhow::Error>(())
-        })?;
+        let r = read_model::replay_in_chunks(
+            &folded,
+            fy,
+            cal,
+            rules,
+            specs,
+            chunk_size,
+            &mut |views| {
+                for v in views {
+                    w.write_all(if first { b"\n" } else { b",\n" })?;
+                    first = false;
+                    serde_json::to_writer(&mut *w, v)?;
+                }
+                Ok::<(), anyhow::Error>(())
+            },
+        )?;
         w.write_all(if first { b"]\n" } else { b"\n]\n" })?;
         *result.borrow_mut() = Some(r);
         Ok(())
     })?;
-    let (meta, overdue) = result.into_inner().expect("written");
-    write_file(out, "overdue.json", &|w| pretty_json(w, &overdue))?;
-    write_file(out, "meta.json", &|w| pretty_json(w, &meta))?;
-    Ok(meta)
+    let r = result.into_inner().expect("written");
+    write_file(out, "overdue.json", &|w| pretty_json(w, &r.overdue))?;
+    write_file(out, "meta.json", &|w| pretty_json(w, &r.meta))?;
+    write_indicators(out, &r.indicators, formats)?;
+    Ok(r)
 }
 
 type Writer<'a> = &'a dyn Fn(&mut BufWriter<fs::File>) -> anyhow::Result<()>;
@@ -351,8 +363,17 @@ pub fn write_replay(out: &Path, r: &Replayed, formats: &[Format]) -> anyhow::Res
     })?;
     write_file(out, "overdue.json", &|w| pretty_json(w, &r.overdue))?;
     write_file(out, "meta.json", &|w| pretty_json(w, &r.meta))?;
-    let n = r.figures.indicators.len();
-    for rep in &r.figures.indicators {
+    write_indicators(out, &r.figures.indicators, formats)
+}
+
+/// Each indicator report as JSON, and as Markdown and CSV when asked.
+fn write_indicators(
+    out: &Path,
+    reps: &[indicators::IndicatorReport],
+    formats: &[Format],
+) -> anyhow::Result<()> {
+    let n = reps.len();
+    for rep in reps {
         let stem = read_model::diff::indicator_stem(&rep.spec, n);
         write_file(out, &format!("{stem}.json"), &|w| pretty_json(w, rep))?;
         if formats.contains(&Format::Md) {
@@ -379,17 +400,21 @@ pub fn replay(a: &crate::args::ReplayArgs) -> anyhow::Result<ExitCode> {
         .map(|s| load_spec(s))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let store = open_existing(db)?;
-    if specs.is_empty() {
-        // Without indicators nothing needs every complaint at once: judge and write them a
-        // chunk at a time, so memory stays that of the fold.
-        let meta = replay_streaming(&*store, fiscal_year, as_of, &cal, &rules, out, REPLAY_CHUNK)?;
-        print_replayed(&meta, out);
-        return Ok(ExitCode::SUCCESS);
-    }
-    let r = replay_store(&*store, fiscal_year, as_of, &cal, &rules, &specs)?;
-    write_replay(out, &r, &a.formats)?;
+    // Nothing needs every complaint at once: judge, write and score them a chunk at a time,
+    // so memory stays that of the fold.
+    let r = replay_streaming(
+        &*store,
+        fiscal_year,
+        as_of,
+        &cal,
+        &rules,
+        &specs,
+        &a.formats,
+        out,
+        REPLAY_CHUNK,
+    )?;
     print_replayed(&r.meta, out);
-    for rep in &r.figures.indicators {
+    for rep in &r.indicators {
         println!("{}", crate::render::one_line(rep));
     }
     Ok(ExitCode::SUCCESS)
