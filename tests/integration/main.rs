@@ -7,6 +7,7 @@ mod common;
 mod contract;
 mod fixtures;
 mod http;
+mod live_year;
 mod postgres;
 mod read_path;
 mod schemas;

@@ -51,12 +51,67 @@ impl Tally {
         }
     }
 
+    fn apply(&mut self, v: Verdict, policy: Undetermined, sign: Sign) {
+        match sign {
+            Sign::Add => self.add(v, policy),
+            Sign::Remove => {
+                let mut one = Tally::default();
+                one.add(v, policy);
+                self.correct -= one.correct;
+                self.total -= one.total;
+                self.pending -= one.pending;
+                self.undetermined -= one.undetermined;
+            }
+        }
+    }
+
     fn sum(self, o: Tally) -> Tally {
         Tally {
             correct: self.correct + o.correct,
             total: self.total + o.total,
             pending: self.pending + o.pending,
             undetermined: self.undetermined + o.undetermined,
+        }
+    }
+}
+
+/// Whether the spec counts a unit's complaints (by the unit's prefix).
+fn unit_selected(spec: &Spec, u: &str) -> bool {
+    spec.counts
+        .unit_prefixes
+        .as_ref()
+        .is_none_or(|ps| ps.iter().any(|p| u.starts_with(p.as_str())))
+}
+
+/// A unit's tally, made empty when it has none yet.
+fn tally_of<'t>(
+    units: &'t mut BTreeMap<String, UnitTally>,
+    steps: usize,
+    unit: &str,
+) -> &'t mut UnitTally {
+    if !units.contains_key(unit) {
+        let t = UnitTally {
+            steps: vec![Tally::default(); steps],
+            quarters: std::array::from_fn(|_| (0, vec![Tally::default(); steps])),
+            ..UnitTally::default()
+        };
+        units.insert(unit.to_string(), t);
+    }
+    units.get_mut(unit).expect("inserted")
+}
+
+/// Whether a complaint is added to the tallies or taken out of them.
+#[derive(Clone, Copy)]
+enum Sign {
+    Add,
+    Remove,
+}
+
+impl Sign {
+    fn step(self, n: &mut u64) {
+        match self {
+            Sign::Add => *n += 1,
+            Sign::Remove => *n -= 1,
         }
     }
 }
@@ -349,14 +404,17 @@ pub fn evaluate(
 ) -> IndicatorReport {
     let mut scorer = Scorer::new(spec, fy);
     complaints.iter().for_each(|c| scorer.add(c));
-    scorer.finish(reports, as_of, provenance)
+    scorer.report(reports, as_of, provenance)
 }
 
 /// A spec's scores, tallied one complaint at a time: each complaint's verdicts go into its
 /// units' counts and evidence as it comes, so a year can be scored without holding every
-/// complaint at once. [`Scorer::finish`] gives the same report as [`evaluate`].
-pub struct Scorer<'s> {
-    spec: &'s Spec,
+/// complaint at once, and a complaint judged anew is taken out ([`Scorer::remove`], with the
+/// view it was added with) and added again. [`Scorer::report`] gives the same report as
+/// [`evaluate`] of the complaints added and not removed.
+#[derive(Clone)]
+pub struct Scorer {
+    spec: Spec,
     fy: FiscalYear,
     /// The fiscal year's months (`YYYY-MM`), for spot checks.
     months: BTreeSet<String>,
@@ -364,7 +422,7 @@ pub struct Scorer<'s> {
 }
 
 /// What a unit's complaints have added up to so far.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct UnitTally {
     /// Complaints counted for the unit.
     counted: u64,
@@ -372,48 +430,45 @@ struct UnitTally {
     steps: Vec<Tally>,
     /// Per quarter (1-4): complaints counted, and per step.
     quarters: [(u64, Vec<Tally>); 4],
-    /// Evidence: per criterion, the complaints failed or undetermined.
-    failed: BTreeMap<String, BTreeSet<String>>,
-    undetermined: BTreeMap<String, BTreeSet<String>>,
+    /// Evidence: per criterion, the complaints failed or undetermined (with how many steps
+    /// put them there).
+    failed: BTreeMap<String, BTreeMap<String, u32>>,
+    undetermined: BTreeMap<String, BTreeMap<String, u32>>,
     /// Spot checks of the unit's closes, per month of the year: (consistent, checked).
     spot_checks: BTreeMap<String, (u64, u64)>,
 }
 
-impl<'s> Scorer<'s> {
-    pub fn new(spec: &'s Spec, fy: FiscalYear) -> Scorer<'s> {
+impl Scorer {
+    pub fn new(spec: &Spec, fy: FiscalYear) -> Scorer {
         Scorer {
-            spec,
+            spec: spec.clone(),
             fy,
             months: fy_months(fy).into_iter().map(month_key).collect(),
             units: BTreeMap::new(),
         }
     }
 
-    fn unit_ok(&self, u: &str) -> bool {
-        self.spec
-            .counts
-            .unit_prefixes
-            .as_ref()
-            .is_none_or(|ps| ps.iter().any(|p| u.starts_with(p.as_str())))
-    }
-
     fn tally_of(&mut self, unit: &str) -> &mut UnitTally {
-        if !self.units.contains_key(unit) {
-            let n = self.spec.steps.len();
-            let t = UnitTally {
-                steps: vec![Tally::default(); n],
-                quarters: std::array::from_fn(|_| (0, vec![Tally::default(); n])),
-                ..UnitTally::default()
-            };
-            self.units.insert(unit.to_string(), t);
-        }
-        self.units.get_mut(unit).expect("inserted")
+        tally_of(&mut self.units, self.spec.steps.len(), unit)
     }
 
     /// Adds one complaint, judged as of the evaluation instant.
     pub fn add(&mut self, c: &ComplaintView) {
-        self.add_spot_checks(c);
-        let sel = &self.spec.counts;
+        self.apply(c, Sign::Add)
+    }
+
+    /// Takes out a complaint added before, as it was added (the same view).
+    pub fn remove(&mut self, c: &ComplaintView) {
+        self.apply(c, Sign::Remove)
+    }
+
+    fn apply(&mut self, c: &ComplaintView, sign: Sign) {
+        self.spot_checks_of(c, sign);
+        let Scorer {
+            spec, fy, units, ..
+        } = self;
+        let sel = &spec.counts;
+        let unit_ok = |u: &str| unit_selected(spec, u);
         if let Some(chs) = &sel.channels {
             if !c.channel.is_some_and(|ch| chs.contains(&ch)) {
                 return;
@@ -435,18 +490,18 @@ impl<'s> Scorer<'s> {
         for r in c
             .rounds
             .iter()
-            .filter(|r| forward_ok(r.external) && self.unit_ok(&r.unit))
+            .filter(|r| forward_ok(r.external) && unit_ok(&r.unit))
         {
             let d = local_date(&r.forwarded_at.0);
-            if self.fy.contains(d) && !counted.iter().any(|(u, _)| *u == r.unit) {
+            if fy.contains(d) && !counted.iter().any(|(u, _)| *u == r.unit) {
                 counted.push((r.unit.as_str(), FiscalYear::quarter_of(d)));
             }
         }
-        let (spec, policy) = (self.spec, self.spec.undetermined);
+        let policy = spec.undetermined;
         for (unit, quarter) in counted {
-            let t = self.tally_of(unit);
-            t.counted += 1;
-            t.quarters[quarter as usize - 1].0 += 1;
+            let t = tally_of(units, spec.steps.len(), unit);
+            sign.step(&mut t.counted);
+            sign.step(&mut t.quarters[quarter as usize - 1].0);
             for (i, step) in spec.steps.iter().enumerate() {
                 let Measure::Complaints { all_of } = &step.measure else {
                     continue;
@@ -458,21 +513,29 @@ impl<'s> Scorer<'s> {
                         Verdict::Undetermined => &mut t.undetermined,
                         _ => continue,
                     };
-                    evidence
-                        .entry(k.as_str().to_string())
-                        .or_default()
-                        .insert(c.complaint_id.clone());
+                    let ids = evidence.entry(k.as_str().to_string()).or_default();
+                    match sign {
+                        Sign::Add => *ids.entry(c.complaint_id.clone()).or_default() += 1,
+                        Sign::Remove => {
+                            if let Some(n) = ids.get_mut(&c.complaint_id) {
+                                *n -= 1;
+                                if *n == 0 {
+                                    ids.remove(&c.complaint_id);
+                                }
+                            }
+                        }
+                    }
                 }
                 let v = combine(vs.into_iter());
-                t.steps[i].add(v, policy);
-                t.quarters[quarter as usize - 1].1[i].add(v, policy);
+                t.steps[i].apply(v, policy, sign);
+                t.quarters[quarter as usize - 1].1[i].apply(v, policy, sign);
             }
         }
     }
 
     /// A spot-checked complaint's checks, for each unit whose close in a month of the year
     /// they check (whether or not the complaint is counted for the unit).
-    fn add_spot_checks(&mut self, c: &ComplaintView) {
+    fn spot_checks_of(&mut self, c: &ComplaintView, sign: Sign) {
         if c.spot_checks.is_empty() {
             return;
         }
@@ -494,9 +557,15 @@ impl<'s> Scorer<'s> {
             for sc in &c.spot_checks {
                 if closes.contains(&sc.month) && self.months.contains(&sc.month) {
                     let month = sc.month.clone();
-                    let e = self.tally_of(unit).spot_checks.entry(month).or_default();
-                    e.0 += sc.consistent as u64;
-                    e.1 += 1;
+                    let checks = &mut self.tally_of(unit).spot_checks;
+                    let e = checks.entry(month.clone()).or_default();
+                    if sc.consistent {
+                        sign.step(&mut e.0);
+                    }
+                    sign.step(&mut e.1);
+                    if e.1 == 0 {
+                        checks.remove(&month);
+                    }
                 }
             }
         }
@@ -504,8 +573,8 @@ impl<'s> Scorer<'s> {
 
     /// The report: every unit with a counted complaint (and, for a spec with monthly
     /// reports, every unit that reported), overall and by quarter.
-    pub fn finish(
-        self,
+    pub fn report(
+        &self,
         reports: &BTreeMap<String, BTreeMap<String, Timestamp>>,
         as_of: DateTime<FixedOffset>,
         provenance: Provenance,
@@ -516,18 +585,14 @@ impl<'s> Scorer<'s> {
             months: _,
             units: tallies,
         } = self;
+        let fy = *fy;
         let today = local_date(&as_of);
         let policy = spec.undetermined;
         let monthly = spec
             .steps
             .iter()
             .any(|s| matches!(s.measure, Measure::MonthlyReports { .. }));
-        let unit_ok = |u: &str| {
-            spec.counts
-                .unit_prefixes
-                .as_ref()
-                .is_none_or(|ps| ps.iter().any(|p| u.starts_with(p.as_str())))
-        };
+        let unit_ok = |u: &str| unit_selected(spec, u);
         let mut units: BTreeSet<&str> = tallies
             .iter()
             .filter(|(_, t)| t.counted > 0)
@@ -588,12 +653,12 @@ impl<'s> Scorer<'s> {
                     });
                 steps.push(result);
             }
-            let evidence =
-                |m: &BTreeMap<String, BTreeSet<String>>| -> BTreeMap<String, Vec<String>> {
-                    m.iter()
-                        .map(|(k, ids)| (k.clone(), ids.iter().cloned().collect()))
-                        .collect()
-                };
+            let evidence = |m: &BTreeMap<String, BTreeMap<String, u32>>| {
+                m.iter()
+                    .filter(|(_, ids)| !ids.is_empty())
+                    .map(|(k, ids)| (k.clone(), ids.keys().cloned().collect::<Vec<String>>()))
+                    .collect::<BTreeMap<String, Vec<String>>>()
+            };
             unit_results.push(unit_result(
                 spec,
                 &names,
@@ -637,7 +702,7 @@ impl<'s> Scorer<'s> {
         );
 
         let quarters = (1..=4)
-            .map(|q| quarter(spec, q, &tallies, &units, &empty))
+            .map(|q| quarter(spec, q, tallies, &units, &empty))
             .collect();
         IndicatorReport {
             spec: spec.id.clone(),

@@ -13,6 +13,7 @@ pub mod model;
 pub mod query;
 pub mod replay;
 pub mod snapshot;
+pub mod year;
 
 pub use folded::{fold_log, Folded, Live, PastFolds};
 pub use instant::{
@@ -25,3 +26,4 @@ pub use query::{
     inspection_months_of, overdue_of, ComplaintAt, InspectionList, YearFigures,
 };
 pub use replay::{replay, replay_in_chunks, ChunkedReplay, ReplayMeta, Replayed};
+pub use year::{LiveYear, YearComplaint};

@@ -118,7 +118,7 @@ pub fn replay_in_chunks<E>(
     let provenance = folded.provenance(cal);
     let indicators = scorers
         .into_iter()
-        .map(|s| s.finish(folded.fold.monthly_reports(), as_of, provenance.clone()))
+        .map(|s| s.report(folded.fold.monthly_reports(), as_of, provenance.clone()))
         .collect();
     Ok(ChunkedReplay {
         meta,
