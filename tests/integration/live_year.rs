@@ -1,5 +1,6 @@
 //! The dashboard's year figures advanced batch by batch equal a fresh computation after every
-//! batch of a generated year: the complaints, their places and every spec's report.
+//! batch of a generated year: the complaints, their places, every spec's report and the
+//! overview's tallies.
 
 use std::collections::BTreeSet;
 
@@ -59,6 +60,7 @@ fn year_figures_advanced_per_batch_equal_a_fresh_computation_after_every_batch()
     let mut store = SqliteStore::open_in_memory().unwrap();
     let mut live = Folded::new(end_of_time(), true);
     let mut year = LiveYear::build(&live, fy, at, &cal, &rules, &builtin_specs(), &|_| None);
+    let mut overview = reports::Overview::compute(fy, at, year.views(), &[]);
     let mut batches = 0;
     // Batches of varying size, as commits come: 1 event, then 7, 30, 150, ... .
     let sizes = [1usize, 7, 30, 150, 3, 400];
@@ -73,8 +75,19 @@ fn year_figures_advanced_per_batch_equal_a_fresh_computation_after_every_batch()
             touched.insert(e.stream.clone());
             live.apply(e);
         }
-        year.advance(&live, &touched, &cal, &rules, &|id| place(&live, id));
+        let changes = year.advance(&live, &touched, &cal, &rules, &|id| place(&live, id));
         assert_same_as_fresh(&year, &live, &cal, &rules);
+        changes
+            .removed
+            .iter()
+            .for_each(|c| overview.remove(&c.view));
+        changes.added.iter().for_each(|c| overview.add(&c.view));
+        assert_eq!(
+            overview,
+            reports::Overview::compute(fy, at, year.views(), &[]),
+            "at position {}",
+            live.head.position
+        );
         batches += 1;
     }
     assert!(batches > 20, "{batches} batches");

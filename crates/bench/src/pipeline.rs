@@ -87,6 +87,12 @@ fn dashboard(args: &BenchArgs, dir: &Path) -> Result<ExitCode> {
         args.complaints, args.fiscal_year, args.seed
     );
     generate_into(&db, args)?;
+    let token = {
+        let store = event_store_open::open(&sqlite(&db), Durability::Full)?;
+        http_api::issue_token(&*store, "admin", None, "bench", now())
+            .map_err(|e| BenchError::new(format!("{e:?}")))?
+            .1
+    };
     let t = Instant::now();
     let (state, writer) = http_api::AppState::start(
         sqlite(&db),
@@ -120,7 +126,8 @@ fn dashboard(args: &BenchArgs, dir: &Path) -> Result<ExitCode> {
             format!("/dashboard/units/district:bang-rak?fy={fy}"),
         ),
     ];
-    let outcome = time_pages(addr, &pages, args.requests);
+    let outcome = time_pages(addr, &pages, args.requests)
+        .and_then(|()| freshness(addr, &token, fy, args.requests.max(20) * 4));
     let _ = stop.send(());
     rt.block_on(server)??;
     drop(rt);
@@ -205,11 +212,19 @@ fn start(args: &BenchArgs, dir: &Path) -> Result<ExitCode> {
         read_model::snapshot::decode(&bytes, &Calendar::builtin(), &DeadlineRules::default())
             .map_err(|e| BenchError::new(e.to_string()))?;
     let decode = t.elapsed();
+    drop(bytes);
+    // What a save costs the server: appends wait while the fold's parts are encoded.
+    let t = Instant::now();
+    let pieces =
+        read_model::snapshot::take(&folded, &Calendar::builtin(), &DeadlineRules::default());
+    let pause = t.elapsed();
+    drop(pieces);
     let t = Instant::now();
     drop(folded);
     let free = t.elapsed();
-    drop(bytes);
-    println!("snapshot decode   {decode:.2?} (checksum and fold; freeing the fold {free:.2?})");
+    println!(
+        "snapshot decode   {decode:.2?} (checksum and fold; freeing the fold {free:.2?}); a save holds appends {pause:.2?}"
+    );
     let ((state, writer), warm) = begin()?;
     ensure!(
         state.applied() == events,
@@ -245,6 +260,121 @@ fn generate_into(db: &Path, args: &BenchArgs) -> Result<()> {
         "generate+append   {} events in {:.2?}",
         r.appended,
         t.elapsed()
+    );
+    Ok(())
+}
+
+/// One HTTP/1.1 request on its own connection: the status and the body.
+fn request(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: &str,
+) -> Result<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut c = std::net::TcpStream::connect(addr)?;
+    c.set_read_timeout(Some(Duration::from_secs(120)))?;
+    write!(
+        c,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut raw = Vec::new();
+    c.read_to_end(&mut raw)?;
+    let text = String::from_utf8_lossy(&raw);
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    Ok((status, body.to_string()))
+}
+
+/// A new complaint's `received` event (in the fiscal year's last month).
+fn new_complaint(fy_ce: i32, tag: &str, i: usize) -> String {
+    format!(
+        r#"{{"id":"{}","stream":"BENCH-{tag}-{i}","type":"received","occurred_at":"{}-09-20T10:00:00+07:00","actor":"bench","data":{{"channel":"web","category":"road","district":"bang-rak","subject":"s","complainant":{{"anonymous":true}}}}}}"#,
+        uuid::Uuid::now_v7(),
+        fy_ce
+    )
+}
+
+/// How soon a page shows an append, under a steady stream of other appends: each sample
+/// appends a new complaint, then asks a page of the year at once; the page must hold the
+/// event (its `data-head` at or past the event's position). Times from the 2xx to the whole
+/// page (p50, p95, max).
+fn freshness(addr: std::net::SocketAddr, token: &str, fy_be: i32, samples: usize) -> Result<()> {
+    let fy_ce = fy_be - 543;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stream = {
+        let (stop, token) = (stop.clone(), token.to_string());
+        std::thread::spawn(move || -> Result<usize> {
+            let mut sent = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let body = format!(
+                    "[{}]",
+                    (0..5)
+                        .map(|k| new_complaint(fy_ce, "stream", sent * 5 + k))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                );
+                let (status, text) = request(addr, "POST", "/v1/events", &token, &body)?;
+                ensure!(status == 201, "append: {status} {text}");
+                sent += 1;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Ok(sent)
+        })
+    };
+    let pages = [
+        format!("/dashboard?fy={fy_be}"),
+        format!("/dashboard/league?fy={fy_be}&spec=bma-timeliness"),
+        format!("/dashboard/units/district:bang-rak?fy={fy_be}"),
+    ];
+    let mut times = Vec::new();
+    let measured = (|| -> Result<()> {
+        for i in 0..samples {
+            let body = new_complaint(fy_ce, "probe", i);
+            let (status, text) = request(addr, "POST", "/v1/events", token, &body)?;
+            ensure!(status == 201, "append: {status} {text}");
+            let answer: serde_json::Value = serde_json::from_str(&text)?;
+            let position = answer["events"][0]["position"]
+                .as_u64()
+                .context("a position")?;
+            let t = Instant::now();
+            let (status, page) = request(addr, "GET", &pages[i % pages.len()], token, "")?;
+            let took = t.elapsed();
+            ensure!(status == 200, "page: {status}");
+            let head: u64 = page
+                .split_once("data-head=\"")
+                .and_then(|(_, r)| r.split_once('"'))
+                .and_then(|(h, _)| h.parse().ok())
+                .context("the page's data-head")?;
+            ensure!(
+                head >= position,
+                "a page after the 2xx of event {position} holds only {head}"
+            );
+            times.push(took);
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Ok(())
+    })();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let batches = stream
+        .join()
+        .map_err(|_| BenchError::new("the append stream panicked"))??;
+    measured?;
+    times.sort();
+    let q = |f: f64| times[((times.len() as f64 * f) as usize).min(times.len() - 1)];
+    println!(
+        "freshness         a page after a 2xx append holds it: p50 {:.1?}, p95 {:.1?}, max {:.1?} ({} samples; overview, league, unit page in turn; meanwhile {} appends of 5 new complaints)",
+        q(0.5),
+        q(0.95),
+        times[times.len() - 1],
+        times.len(),
+        batches
     );
     Ok(())
 }

@@ -9,7 +9,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use calendar::FiscalYear;
 use chrono::NaiveDate;
 use reports::html::{Chrome, Medium};
-use reports::{Lang, LeagueSort, Overview};
+use reports::{Lang, LeagueSort};
 use serde::Deserialize;
 
 use crate::auth::{self, Caller};
@@ -201,19 +201,29 @@ impl Years for AppState {
     }
 
     /// Scored with every built-in indicator.
-    fn compute(&self, fy: FiscalYear) -> Result<Arc<YearData>, Problem> {
-        let at = now();
+    fn build(
+        &self,
+        fy: FiscalYear,
+    ) -> Result<(read_model::LiveYear, Vec<indicators::IndicatorReport>), Problem> {
         let specs = read_model::builtin_specs();
-        let figures = self.read(|store| self.model().year(store, fy, at, &specs))?;
-        let overview =
-            Overview::compute(fy, figures.as_of, &figures.complaints, &figures.indicators);
-        let places = self.model().places(&figures.complaints);
-        Ok(Arc::new(YearData {
-            key: (fy.ce(), figures.head.position, calendar::local_date(&at)),
-            figures,
-            overview,
-            places,
-        }))
+        self.read(|store| {
+            let mut year = self.model().live_year(store, fy, now(), &specs)?;
+            let (indicators, _) = self.model().advance_year(store, &mut year)?;
+            Ok((year, indicators))
+        })
+    }
+
+    fn advance(
+        &self,
+        year: &mut read_model::LiveYear,
+    ) -> Result<
+        (
+            Vec<indicators::IndicatorReport>,
+            Option<read_model::Changes>,
+        ),
+        Problem,
+    > {
+        self.read(|store| self.model().advance_year(store, year))
     }
 }
 
@@ -304,7 +314,7 @@ pub async fn league(
     page(state, &headers, q, |p| {
         let (data, q) = (p.year()?, &p.q);
         let spec = q.spec.as_deref().unwrap_or(indicators::BUILTIN[0].0);
-        let reps = &data.figures.indicators;
+        let reps = &data.indicators;
         let rep = reps
             .iter()
             .find(|r| r.spec == spec)
@@ -331,20 +341,20 @@ pub async fn unit(
     page(state, &headers, q, move |p| {
         let data = p.year()?;
         let names = indicators::spec::bangkok_unit_names();
-        if !data.figures.knows_unit(&unit) {
+        if !data.knows_unit(&unit) {
             return Err(Problem::not_found(format!(
                 "no unit `{unit}` in {}",
                 reports::i18n::fiscal_year(p.lang, p.fy)
             )));
         }
         let name = reports::i18n::unit_name(p.lang, &unit, &names).to_string();
-        let f = &data.figures;
+        let views = data.views();
         let mut page = reports::pages::UnitPage::new(
             &unit,
             &name,
-            &f.complaints,
-            &f.indicators,
-            f.as_of,
+            &views,
+            &data.indicators,
+            data.as_of,
             p.state.rules(),
         );
         page.backlog_limit = Some(BACKLOG_ROWS);
@@ -440,8 +450,7 @@ pub async fn map(
             category: q.category.clone(),
         };
         let data = p.year()?;
-        let figures =
-            reports::map::MapFigures::compute(&data.figures.complaints, &data.places, &filter);
+        let figures = reports::map::MapFigures::compute(&data.views(), &data.places(), &filter);
         let keys = [
             ("state", &q.state),
             ("unit", &q.unit),
@@ -508,8 +517,8 @@ pub async fn oversight(
             kind,
             p.lang,
             p.fy,
-            data.figures.as_of,
-            &data.figures.complaints,
+            data.as_of,
+            &data.views(),
             &all,
             p.state.rules(),
         );

@@ -452,6 +452,11 @@ impl Scorer {
         tally_of(&mut self.units, self.spec.steps.len(), unit)
     }
 
+    /// The spec it scores with.
+    pub fn spec(&self) -> &Spec {
+        &self.spec
+    }
+
     /// Adds one complaint, judged as of the evaluation instant.
     pub fn add(&mut self, c: &ComplaintView) {
         self.apply(c, Sign::Add)
@@ -513,7 +518,10 @@ impl Scorer {
                         Verdict::Undetermined => &mut t.undetermined,
                         _ => continue,
                     };
-                    let ids = evidence.entry(k.as_str().to_string()).or_default();
+                    if !evidence.contains_key(k.as_str()) {
+                        evidence.insert(k.as_str().to_string(), BTreeMap::new());
+                    }
+                    let ids = evidence.get_mut(k.as_str()).expect("inserted");
                     match sign {
                         Sign::Add => *ids.entry(c.complaint_id.clone()).or_default() += 1,
                         Sign::Remove => {

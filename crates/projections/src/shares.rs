@@ -33,6 +33,16 @@ impl Share {
         }
     }
 
+    /// Takes out one obligation counted before with the same judgement.
+    pub fn remove(&mut self, v: Option<Judgement>) {
+        match v {
+            Some(Judgement::Met) => self.met -= 1,
+            Some(Judgement::Missed) => self.missed -= 1,
+            Some(Judgement::Undetermined) => self.undetermined -= 1,
+            Some(Judgement::Pending) | None => {}
+        }
+    }
+
     /// The undetermined share of the obligations that are due (met, missed or undetermined),
     /// in percent; `None` with none due.
     pub fn undetermined_pct(&self) -> Option<f64> {
@@ -66,11 +76,20 @@ pub struct OnTime {
 impl OnTime {
     /// Counts one round (whatever year it was forwarded in).
     pub fn add_round(&mut self, r: &RoundView) {
-        self.r1.add(r.ack_status);
-        self.r2.add(r.first_progress_status);
+        self.count_round(r, Share::add)
+    }
+
+    /// Takes out a round counted before, as it was counted.
+    pub fn remove_round(&mut self, r: &RoundView) {
+        self.count_round(r, Share::remove)
+    }
+
+    fn count_round(&mut self, r: &RoundView, f: fn(&mut Share, Option<Judgement>)) {
+        f(&mut self.r1, r.ack_status);
+        f(&mut self.r2, r.first_progress_status);
         r.checkpoints
             .iter()
-            .for_each(|k| self.r3.add(Some(k.status)));
+            .for_each(|k| f(&mut self.r3, Some(k.status)));
     }
 
     /// The shares of the rounds of `complaints` forwarded in `fy`.
@@ -114,19 +133,40 @@ impl CentreShares {
     ) -> CentreShares {
         let mut s = CentreShares::default();
         for c in complaints {
-            if c.received_at.is_some_and(|t| keep(local_date(&t.0))) {
-                s.forward.add(c.forward_status);
-            }
-            for r in c
-                .rounds
-                .iter()
-                .filter(|r| keep(local_date(&r.forwarded_at.0)))
-            {
-                r.chased.iter().for_each(|ch| s.chased.add(Some(ch.status)));
-                s.informed.add(r.inform_status);
-            }
+            s.count(c, &keep, Share::add);
         }
         s
+    }
+
+    /// Counts one complaint of a fiscal year.
+    pub fn add(&mut self, c: &ComplaintView, fy: FiscalYear) {
+        self.count(c, &|d| fy.contains(d), Share::add)
+    }
+
+    /// Takes out a complaint counted before, as it was counted.
+    pub fn remove(&mut self, c: &ComplaintView, fy: FiscalYear) {
+        self.count(c, &|d| fy.contains(d), Share::remove)
+    }
+
+    fn count(
+        &mut self,
+        c: &ComplaintView,
+        keep: &dyn Fn(chrono::NaiveDate) -> bool,
+        f: fn(&mut Share, Option<Judgement>),
+    ) {
+        if c.received_at.is_some_and(|t| keep(local_date(&t.0))) {
+            f(&mut self.forward, c.forward_status);
+        }
+        for r in c
+            .rounds
+            .iter()
+            .filter(|r| keep(local_date(&r.forwarded_at.0)))
+        {
+            r.chased
+                .iter()
+                .for_each(|ch| f(&mut self.chased, Some(ch.status)));
+            f(&mut self.informed, r.inform_status);
+        }
     }
 }
 

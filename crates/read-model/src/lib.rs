@@ -26,4 +26,4 @@ pub use query::{
     inspection_months_of, overdue_of, ComplaintAt, InspectionList, YearFigures,
 };
 pub use replay::{replay, replay_in_chunks, ChunkedReplay, ReplayMeta, Replayed};
-pub use year::{LiveYear, YearComplaint};
+pub use year::{Changes, LiveYear, YearComplaint};

@@ -13,6 +13,7 @@ use crate::query::{
     complaint_as_of, inspection_list_of, inspection_months_of, overdue_of, ComplaintAt,
     InspectionList, YearFigures,
 };
+use crate::year::{Changes, LiveYear};
 
 /// Which complaints a list holds.
 #[derive(Debug, Clone, Default)]
@@ -29,6 +30,44 @@ pub struct ListFilter {
 pub struct ListPage {
     pub total: usize,
     pub complaints: Vec<ComplaintView>,
+}
+
+/// Most events a year's figures are advanced by; after more, they are built afresh.
+pub const MAX_ADVANCE: u64 = 200_000;
+
+/// Where a complaint was reported (latitude, longitude), as the live fold holds it.
+fn place(live: &Folded, id: &str) -> Option<(f64, f64)> {
+    let l = live.fold.public_info(id)?.location?;
+    Some((l.lat?, l.lon?))
+}
+
+/// The streams of the events after position `from` up to `to`, or `None` when they are more
+/// than [`MAX_ADVANCE`].
+fn touched_between(
+    store: &dyn EventStore,
+    from: u64,
+    to: u64,
+) -> Result<Option<std::collections::BTreeSet<String>>, StoreError> {
+    if to.saturating_sub(from) > MAX_ADVANCE {
+        return Ok(None);
+    }
+    let mut touched = std::collections::BTreeSet::new();
+    let mut at = from;
+    while at < to {
+        let events = store.read_after(at, (to - at).min(crate::folded::CATCH_UP_PAGE))?;
+        let Some(last) = events.last() else {
+            // The reads lag behind the fold (a standby): judge everything afresh.
+            return Ok(None);
+        };
+        at = last.position;
+        touched.extend(
+            events
+                .into_iter()
+                .filter(|e| e.position <= to)
+                .map(|e| e.stream),
+        );
+    }
+    Ok(Some(touched))
 }
 
 pub struct ReadModel {
@@ -69,11 +108,11 @@ impl ReadModel {
         })
     }
 
-    /// The live fold as a snapshot ([`crate::snapshot`]): its position and bytes.
+    /// The live fold as a snapshot ([`crate::snapshot`]): its position and bytes. The live
+    /// fold is held still (commits wait) only while its parts are encoded.
     pub fn snapshot(&self) -> (u64, Vec<u8>) {
-        let live = self.live.read();
-        let bytes = crate::snapshot::encode(&live, &self.calendar, &self.rules);
-        (live.head.position, bytes)
+        let pieces = crate::snapshot::take(&self.live.read(), &self.calendar, &self.rules);
+        (pieces.position(), pieces.into_bytes())
     }
 
     pub fn calendar(&self) -> &Calendar {
@@ -123,10 +162,7 @@ impl ReadModel {
         let live = self.live.read();
         complaints
             .iter()
-            .map(|v| {
-                let l = live.fold.public_info(&v.complaint_id)?.location?;
-                Some((l.lat?, l.lon?))
-            })
+            .map(|v| place(&live, &v.complaint_id))
             .collect()
     }
 
@@ -303,6 +339,80 @@ impl ReadModel {
             self.past.with(store, end, |f: &Folded| {
                 YearFigures::compute(f, fy, end, cal, rules, specs)
             })
+        }
+    }
+
+    /// A fiscal year's figures to advance batch by batch ([`LiveYear`]): a current year from
+    /// the live fold judged as of `now`, a past year from the log as it stood at the year's
+    /// end, judged then.
+    pub fn live_year(
+        &self,
+        store: &dyn EventStore,
+        fy: FiscalYear,
+        now: DateTime<FixedOffset>,
+        specs: &[Spec],
+    ) -> Result<LiveYear, StoreError> {
+        let at = fy.end_instant().min(now);
+        self.with_year_fold(store, fy, at, |fold, live| {
+            Ok(LiveYear::build(
+                fold,
+                fy,
+                at,
+                &self.calendar,
+                &self.rules,
+                specs,
+                &|id| place(live, id),
+            ))
+        })
+    }
+
+    /// Brings `year` up to the log its fold now holds: the complaints the events since touched
+    /// are judged again (all of them, when more than [`MAX_ADVANCE`] events came since).
+    /// Returns its indicator reports, and what changed (`None`: built afresh).
+    pub fn advance_year(
+        &self,
+        store: &dyn EventStore,
+        year: &mut LiveYear,
+    ) -> Result<(Vec<IndicatorReport>, Option<Changes>), StoreError> {
+        let (fy, at) = (year.fiscal_year, year.at);
+        self.with_year_fold(store, fy, at, |fold, live| {
+            let (from, to) = (year.head.position, fold.head.position);
+            let (cal, rules) = (&self.calendar, &self.rules);
+            let changes = if to == from {
+                Some(Changes::default())
+            } else {
+                match touched_between(store, from, to)? {
+                    Some(touched) => {
+                        Some(year.advance(fold, &touched, cal, rules, &|id| place(live, id)))
+                    }
+                    None => {
+                        let specs = year.specs();
+                        *year = LiveYear::build(fold, fy, at, cal, rules, &specs, &|id| {
+                            place(live, id)
+                        });
+                        None
+                    }
+                }
+            };
+            Ok((year.indicators(fold, &self.calendar), changes))
+        })
+    }
+
+    /// Runs `f` on the fold a year's figures as of `at` come from (the live fold for a current
+    /// year, a past fold caught up with the log for a past one) and on the live fold.
+    fn with_year_fold<T>(
+        &self,
+        store: &dyn EventStore,
+        fy: FiscalYear,
+        at: DateTime<FixedOffset>,
+        f: impl FnOnce(&Folded, &Folded) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        if fy.end_instant() > at {
+            let live = self.live.read();
+            f(&live, &live)
+        } else {
+            self.past
+                .with(store, at, |past| f(past, &self.live.read()))?
         }
     }
 

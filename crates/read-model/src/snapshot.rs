@@ -76,17 +76,47 @@ pub enum Refused {
     Store(#[from] StoreError),
 }
 
+/// A snapshot in pieces: taken while the fold is held still (the fold's parts are encoded on
+/// several threads), then assembled and summed after it is let go.
+pub struct Pieces {
+    stamp: Stamp,
+    parts: Vec<Vec<u8>>,
+}
+
+/// The pieces of `folded`'s snapshot.
+pub fn take(folded: &Folded, cal: &Calendar, rules: &DeadlineRules) -> Pieces {
+    Pieces {
+        stamp: Stamp::of(folded, cal, rules),
+        parts: folded.fold.encode_parts(),
+    }
+}
+
+impl Pieces {
+    /// The log position the snapshot holds.
+    pub fn position(&self) -> u64 {
+        self.stamp.position
+    }
+
+    /// The snapshot's bytes.
+    pub fn into_bytes(self) -> Vec<u8> {
+        let header = serde_json::to_vec(&self.stamp).expect("a stamp serialises");
+        let size = self.parts.iter().map(Vec::len).sum::<usize>();
+        let mut out = Vec::with_capacity(MAGIC.len() + 4 + header.len() + size + 32);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&(header.len() as u32).to_le_bytes());
+        out.extend_from_slice(&header);
+        for p in self.parts {
+            out.extend_from_slice(&p);
+        }
+        let sum = Sha256::digest(&out);
+        out.extend_from_slice(&sum);
+        out
+    }
+}
+
 /// The snapshot of `folded`.
 pub fn encode(folded: &Folded, cal: &Calendar, rules: &DeadlineRules) -> Vec<u8> {
-    let header = serde_json::to_vec(&Stamp::of(folded, cal, rules)).expect("a stamp serialises");
-    let mut out = Vec::with_capacity(64 + header.len() + 256 * folded.fold.len());
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&(header.len() as u32).to_le_bytes());
-    out.extend_from_slice(&header);
-    folded.fold.encode(&mut out);
-    let sum = Sha256::digest(&out);
-    out.extend_from_slice(&sum);
-    out
+    take(folded, cal, rules).into_bytes()
 }
 
 /// The header of a snapshot, read without checking the rest.
@@ -121,12 +151,9 @@ pub fn decode(bytes: &[u8], cal: &Calendar, rules: &DeadlineRules) -> Result<Fol
         return Err(Refused::Damaged("it is cut short".into()));
     }
     let (covered, sum) = bytes.split_at(bytes.len() - 32);
-    if Sha256::digest(covered).as_slice() != sum {
-        return Err(Refused::Damaged(
-            "its checksum does not match its contents".into(),
-        ));
-    }
-    let (stamp, body) = split(bytes)?;
+    let whole = || Sha256::digest(covered).as_slice() == sum;
+    let damaged = || Refused::Damaged("its checksum does not match its contents".into());
+    let (stamp, body) = split(bytes).map_err(|e| if whole() { e } else { damaged() })?;
     let mut differs = Vec::new();
     if stamp.fold_format != FOLD_FORMAT {
         differs.push(format!(
@@ -150,11 +177,24 @@ pub fn decode(bytes: &[u8], cal: &Calendar, rules: &DeadlineRules) -> Result<Fol
         ));
     }
     if !differs.is_empty() {
-        return Err(Refused::OtherVersions(differs.join(", ")));
+        return Err(if whole() {
+            Refused::OtherVersions(differs.join(", "))
+        } else {
+            damaged()
+        });
     }
     let hash = Hash::from_hex(&stamp.head_hash)
         .ok_or_else(|| Refused::Damaged("its head hash is not one".into()))?;
-    let fold = ComplaintFold::decode(body).map_err(|e| Refused::Damaged(e.to_string()))?;
+    // The checksum is summed while the fold is decoded.
+    let (whole, fold) = std::thread::scope(|scope| {
+        let summing = scope.spawn(whole);
+        let fold = ComplaintFold::decode(body);
+        (summing.join().expect("summing does not panic"), fold)
+    });
+    if !whole {
+        return Err(damaged());
+    }
+    let fold = fold.map_err(|e| Refused::Damaged(e.to_string()))?;
     Ok(Folded {
         fold,
         head: Head {

@@ -30,6 +30,14 @@ pub struct YearComplaint {
 /// Where complaints were reported, by id (from the live fold's public information).
 pub type PlaceOf<'a> = &'a dyn Fn(&str) -> Option<(f64, f64)>;
 
+/// What an advance changed: the touched complaints' states before (those that were in the
+/// year) and after (those in it now).
+#[derive(Debug, Default, Clone)]
+pub struct Changes {
+    pub removed: Vec<Arc<YearComplaint>>,
+    pub added: Vec<Arc<YearComplaint>>,
+}
+
 /// A fiscal year's complaints and tallies, advanced batch by batch.
 #[derive(Clone)]
 pub struct LiveYear {
@@ -57,10 +65,24 @@ impl LiveYear {
     ) -> LiveYear {
         let ids = folded.fold.ids_in(Some(fy));
         let views = folded.fold.views_of_at(&ids, cal, rules, at);
-        let mut scorers: Vec<Scorer> = specs.iter().map(|s| Scorer::new(s, fy)).collect();
-        for s in &mut scorers {
-            views.iter().for_each(|v| s.add(v));
-        }
+        // Each spec tallies on a thread of its own.
+        let scorers: Vec<Scorer> = std::thread::scope(|scope| {
+            let views = &views;
+            let running: Vec<_> = specs
+                .iter()
+                .map(|spec| {
+                    scope.spawn(move || {
+                        let mut s = Scorer::new(spec, fy);
+                        views.iter().for_each(|v| s.add(v));
+                        s
+                    })
+                })
+                .collect();
+            running
+                .into_iter()
+                .map(|r| r.join().expect("a scorer does not panic"))
+                .collect()
+        });
         let complaints = Arc::new(
             views
                 .into_iter()
@@ -80,7 +102,8 @@ impl LiveYear {
     }
 
     /// Brings the figures up to `folded` (the same fold, later): `touched` are the complaints
-    /// the events after [`head`](LiveYear::head) belong to.
+    /// the events after [`head`](LiveYear::head) belong to. Returns the complaints that left
+    /// (their old states) and entered (their new ones), for tallies kept beside.
     pub fn advance(
         &mut self,
         folded: &Folded,
@@ -88,7 +111,7 @@ impl LiveYear {
         cal: &Calendar,
         rules: &DeadlineRules,
         place_of: PlaceOf,
-    ) {
+    ) -> Changes {
         let fy = self.fiscal_year;
         let ids: Vec<&str> = touched.iter().map(String::as_str).collect();
         let fresh = folded.fold.views_of_at(&ids, cal, rules, self.at);
@@ -106,6 +129,10 @@ impl LiveYear {
         for c in &fresh {
             self.scorers.iter_mut().for_each(|s| s.add(&c.view));
         }
+        let mut changes = Changes {
+            removed: Vec::new(),
+            added: fresh.clone(),
+        };
         let mut merged = Vec::with_capacity(self.complaints.len() + fresh.len());
         let mut fresh = fresh.into_iter().peekable();
         let mut gone = touched.iter().peekable();
@@ -114,6 +141,7 @@ impl LiveYear {
             while gone.next_if(|t| *t < id).is_some() {}
             if gone.peek() == Some(&id) {
                 self.scorers.iter_mut().for_each(|s| s.remove(&c.view));
+                changes.removed.push(c.clone());
                 continue;
             }
             while let Some(f) = fresh.next_if(|f| f.view.complaint_id < *id) {
@@ -124,6 +152,7 @@ impl LiveYear {
         merged.extend(fresh);
         self.complaints = Arc::new(merged);
         self.head = folded.head;
+        changes
     }
 
     /// Every spec's report, with `folded`'s monthly reports and provenance.
@@ -133,6 +162,11 @@ impl LiveYear {
             .iter()
             .map(|s| s.report(folded.fold.monthly_reports(), self.at, provenance.clone()))
             .collect()
+    }
+
+    /// The specs it scores with.
+    pub fn specs(&self) -> Vec<Spec> {
+        self.scorers.iter().map(|s| s.spec().clone()).collect()
     }
 
     /// The complaints' views, in id order.

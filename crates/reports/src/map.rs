@@ -139,7 +139,7 @@ impl MapFigures {
     /// The figures of `complaints` (with `places[i]` the latitude and longitude of
     /// `complaints[i]`, if it has them) under `filter`.
     pub fn compute(
-        complaints: &[ComplaintView],
+        complaints: &[&ComplaintView],
         places: &[Option<(f64, f64)>],
         filter: &MapFilter,
     ) -> MapFigures {

@@ -67,10 +67,6 @@ pub fn months_of(fy: FiscalYear) -> Vec<String> {
         .collect()
 }
 
-fn month_key(d: NaiveDate) -> String {
-    calendar::month_of(d)
-}
-
 impl Overview {
     /// `complaints` judged as of `as_of` (those of the year and perhaps others: only the
     /// year's count); `reports` are the year's indicator results.
@@ -80,21 +76,16 @@ impl Overview {
         complaints: impl IntoIterator<Item = &'a ComplaintView>,
         reports: &[IndicatorReport],
     ) -> Overview {
-        let months = months_of(fy);
-        let mut by_month: BTreeMap<String, MonthRow> = months
-            .iter()
-            .map(|m| {
-                (
-                    m.clone(),
-                    MonthRow {
-                        month: m.clone(),
-                        received: 0,
-                        closed: 0,
-                    },
-                )
-            })
-            .collect();
-        let mut o = Overview {
+        let mut o = Overview::empty(fy, as_of);
+        complaints.into_iter().for_each(|c| o.add(c));
+        o.set_indicators(reports);
+        o
+    }
+
+    /// The overview of no complaint yet: counted one complaint at a time with
+    /// [`add`](Overview::add) and [`remove`](Overview::remove).
+    pub fn empty(fy: FiscalYear, as_of: DateTime<FixedOffset>) -> Overview {
+        Overview {
             fiscal_year: fy,
             as_of,
             received: 0,
@@ -105,46 +96,85 @@ impl Overview {
             r2: Share::default(),
             r3: Share::default(),
             centre: projections::CentreShares::default(),
-            months: Vec::new(),
+            months: months_of(fy)
+                .into_iter()
+                .map(|month| MonthRow {
+                    month,
+                    received: 0,
+                    closed: 0,
+                })
+                .collect(),
             indicators: Vec::new(),
+        }
+    }
+
+    /// Counts one complaint.
+    pub fn add(&mut self, c: &ComplaintView) {
+        self.count(c, Sign::Add)
+    }
+
+    /// Takes out a complaint counted before, as it was counted (the same view).
+    pub fn remove(&mut self, c: &ComplaintView) {
+        self.count(c, Sign::Remove)
+    }
+
+    fn count(&mut self, c: &ComplaintView, sign: Sign) {
+        let fy = self.fiscal_year;
+        let mut on_time = OnTime {
+            r1: self.r1,
+            r2: self.r2,
+            r3: self.r3,
         };
-        let mut on_time = OnTime::default();
-        let complaints: Vec<&ComplaintView> = complaints.into_iter().collect();
-        o.centre = projections::CentreShares::of(complaints.iter().copied(), fy);
-        for c in complaints {
-            c.rounds
-                .iter()
-                .filter(|r| fy.contains(local_date(&r.forwarded_at.0)))
-                .for_each(|r| on_time.add_round(r));
-            if let Some(closed) = &c.closed_at {
-                let d = local_date(&closed.0);
-                if let Some(m) = by_month.get_mut(&month_key(d)) {
-                    m.closed += 1;
-                }
-            }
-            let Some(received) = &c.received_at else {
-                continue;
-            };
-            let d = local_date(&received.0);
-            if !fy.contains(d) {
-                continue;
-            }
-            o.received += 1;
-            if let Some(m) = by_month.get_mut(&month_key(d)) {
-                m.received += 1;
-            }
-            if c.status == lifecycle::Status::Closed {
-                o.closed += 1;
-                if c.outcome == Some(Outcome::Resolved) {
-                    o.resolved += 1;
-                }
-            } else if c.status.is_open() {
-                o.open += 1;
+        for r in c
+            .rounds
+            .iter()
+            .filter(|r| fy.contains(local_date(&r.forwarded_at.0)))
+        {
+            match sign {
+                Sign::Add => on_time.add_round(r),
+                Sign::Remove => on_time.remove_round(r),
             }
         }
-        (o.r1, o.r2, o.r3) = (on_time.r1, on_time.r2, on_time.r3);
-        o.months = by_month.into_values().collect();
-        o.indicators = reports
+        (self.r1, self.r2, self.r3) = (on_time.r1, on_time.r2, on_time.r3);
+        match sign {
+            Sign::Add => self.centre.add(c, fy),
+            Sign::Remove => self.centre.remove(c, fy),
+        }
+        // The months' rows, by the month's place in the year.
+        let first = fy.first_day();
+        let row = |d: NaiveDate| {
+            let i = (d.year() - first.year()) * 12 + d.month0() as i32 - first.month0() as i32;
+            (0..12).contains(&i).then_some(i as usize)
+        };
+        if let Some(closed) = &c.closed_at {
+            if let Some(i) = row(local_date(&closed.0)) {
+                sign.step(&mut self.months[i].closed);
+            }
+        }
+        let Some(received) = &c.received_at else {
+            return;
+        };
+        let d = local_date(&received.0);
+        if !fy.contains(d) {
+            return;
+        }
+        sign.step(&mut self.received);
+        if let Some(i) = row(d) {
+            sign.step(&mut self.months[i].received);
+        }
+        if c.status == lifecycle::Status::Closed {
+            sign.step(&mut self.closed);
+            if c.outcome == Some(Outcome::Resolved) {
+                sign.step(&mut self.resolved);
+            }
+        } else if c.status.is_open() {
+            sign.step(&mut self.open);
+        }
+    }
+
+    /// The indicator lines, from the year's indicator results.
+    pub fn set_indicators(&mut self, reports: &[IndicatorReport]) {
+        self.indicators = reports
             .iter()
             .map(|r| IndicatorLine {
                 spec: r.spec.clone(),
@@ -156,12 +186,27 @@ impl Overview {
                 score: r.overall.score,
             })
             .collect();
-        o
     }
 
     /// The share of the year's complaints closed as resolved.
     pub fn resolved_pct(&self) -> Option<f64> {
         (self.received > 0).then(|| self.resolved as f64 * 100.0 / self.received as f64)
+    }
+}
+
+/// Whether a complaint is counted in or taken out.
+#[derive(Clone, Copy)]
+enum Sign {
+    Add,
+    Remove,
+}
+
+impl Sign {
+    fn step(self, n: &mut u64) {
+        match self {
+            Sign::Add => *n += 1,
+            Sign::Remove => *n -= 1,
+        }
     }
 }
 
@@ -266,9 +311,12 @@ pub fn league<'a>(
 }
 
 /// A unit's open complaints, oldest first (by when received, then id).
-pub fn backlog<'a>(complaints: &'a [ComplaintView], unit: &str) -> Vec<&'a ComplaintView> {
+pub fn backlog<'a>(
+    complaints: impl IntoIterator<Item = &'a ComplaintView>,
+    unit: &str,
+) -> Vec<&'a ComplaintView> {
     let mut open: Vec<&ComplaintView> = complaints
-        .iter()
+        .into_iter()
         .filter(|c| c.status.is_open() && c.unit.as_deref() == Some(unit))
         .collect();
     open.sort_by(|a, b| {

@@ -97,7 +97,7 @@ pub fn tables(
     l: Lang,
     fy: FiscalYear,
     as_of: chrono::DateTime<chrono::FixedOffset>,
-    year: &[ComplaintView],
+    year: &[&ComplaintView],
     all: &[ComplaintView],
     rules: &DeadlineRules,
 ) -> Vec<Table> {
@@ -107,7 +107,9 @@ pub fn tables(
         Oversight::Centre => {
             let mut rows = Vec::new();
             for m in &months {
-                let s = projections::CentreShares::of_dates(year, |d| &calendar::month_of(d) == m);
+                let s = projections::CentreShares::of_dates(year.iter().copied(), |d| {
+                    &calendar::month_of(d) == m
+                });
                 rows.push(vec![
                     i18n::month_label(l, m),
                     share(&s.forward),
@@ -115,7 +117,7 @@ pub fn tables(
                     share(&s.informed),
                 ]);
             }
-            let t = projections::CentreShares::of(year, fy);
+            let t = projections::CentreShares::of(year.iter().copied(), fy);
             rows.push(vec![
                 l.t("ทั้งปี", "The year").to_string(),
                 share(&t.forward),
@@ -267,7 +269,7 @@ pub fn tables(
             let mut units = Vec::new();
             for q in 1..=4u32 {
                 let in_q = |d: NaiveDate| fy.contains(d) && FiscalYear::quarter_of(d) == q;
-                let per_unit = projections::directive_follow_ups(year, in_q);
+                let per_unit = projections::directive_follow_ups(year.iter().copied(), in_q);
                 let mut total = Share::default();
                 let mut pending = 0;
                 for (unit, s, p) in &per_unit {

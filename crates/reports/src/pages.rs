@@ -442,12 +442,12 @@ impl<'a> UnitPage<'a> {
     pub fn new(
         unit: &'a str,
         name: &'a str,
-        complaints: &'a [ComplaintView],
+        complaints: &[&'a ComplaintView],
         reports: impl IntoIterator<Item = &'a IndicatorReport>,
         as_of: DateTime<FixedOffset>,
         rules: &projections::DeadlineRules,
     ) -> UnitPage<'a> {
-        let backlog = crate::model::backlog(complaints, unit);
+        let backlog = crate::model::backlog(complaints.iter().copied(), unit);
         let overdue = projections::overdue(backlog.iter().copied(), as_of, rules)
             .units
             .into_iter()

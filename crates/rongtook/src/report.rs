@@ -159,7 +159,8 @@ fn oversight_report(
     let as_of = folded.as_of();
     let year = YearFigures::compute(&folded, fy, as_of, cal, rules, &[]);
     let all = folded.fold.views(cal, rules);
-    let tables = oversight::tables(kind, lang, fy, as_of, &year.complaints, &all, rules);
+    let views: Vec<&ComplaintView> = year.complaints.iter().collect();
+    let tables = oversight::tables(kind, lang, fy, as_of, &views, &all, rules);
     let chrome = print_chrome(lang, fy, folded.head.position);
     let text = match a.format {
         ReportFormat::Html => oversight::html(&chrome, kind, fy, &tables),
@@ -217,8 +218,8 @@ fn unit_report(
     let lang = chrome.lang;
     let name = reports::i18n::unit_name(lang, unit, &names).to_string();
     let rep = &year.indicators[0];
-    let page =
-        reports::pages::UnitPage::new(unit, &name, &year.complaints, [rep], year.as_of, rules);
+    let views: Vec<&ComplaintView> = year.complaints.iter().collect();
+    let page = reports::pages::UnitPage::new(unit, &name, &views, [rep], year.as_of, rules);
     let of_period: Vec<&ComplaintView> = year
         .in_period()
         .into_iter()

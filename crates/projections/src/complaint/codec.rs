@@ -3,7 +3,9 @@
 //! field; every struct is taken apart exhaustively, so a new field does not compile until it
 //! is written here too (and [`FOLD_FORMAT`] is bumped: a test holds the bytes of a known fold).
 //!
-//! Instants are kept as seconds, nanoseconds and offset (no text to parse), dates as days.
+//! Instants are kept as seconds, nanoseconds and offset (no text to parse), dates as days. The
+//! complaints come in [`PARTS`] parts, each with its length up front, so that they are
+//! written and read on several threads.
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
 use event_model::{Channel, ChasedObligation, Location, Outcome};
@@ -17,7 +19,7 @@ use crate::judgement::{Days, When};
 
 /// The version of the layout below. Bump it whenever the fold's fields or their meaning
 /// change: snapshots of another version are not used.
-pub const FOLD_FORMAT: u32 = 1;
+pub const FOLD_FORMAT: u32 = 2;
 
 /// Why bytes are not a fold.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +32,9 @@ impl std::fmt::Display for DecodeError {
 }
 
 impl std::error::Error for DecodeError {}
+
+/// How many parts the complaints are written in.
+pub const PARTS: usize = 8;
 
 const STATUSES: [Status; 7] = [
     Status::New,
@@ -220,13 +225,47 @@ impl<'a> Dec<'a> {
 impl ComplaintFold {
     /// Appends the fold's bytes to `out`.
     pub fn encode(&self, out: &mut Vec<u8>) {
+        for part in self.encode_parts() {
+            out.extend_from_slice(&part);
+        }
+    }
+
+    /// The fold's bytes in pieces, to be written one after another: the head (the instant,
+    /// the monthly reports and the parts' lengths), then the parts of the complaints, each
+    /// encoded on a thread of its own.
+    pub fn encode_parts(&self) -> Vec<Vec<u8>> {
         let ComplaintFold {
             as_of,
             complaints,
             reports,
             keep_public,
         } = self;
-        let mut e = Enc(out);
+        let entries: Vec<(&String, &ComplaintAcc)> = complaints.iter().collect();
+        let per_part = entries.len().div_ceil(PARTS).max(1);
+        let mut parts: Vec<Vec<u8>> = std::thread::scope(|scope| {
+            let running: Vec<_> = (0..PARTS)
+                .map(|i| {
+                    let chunk = entries.get(i * per_part..).unwrap_or(&[]);
+                    let chunk = &chunk[..chunk.len().min(per_part)];
+                    scope.spawn(move || {
+                        let mut out = Vec::with_capacity(256 * chunk.len());
+                        let mut e = Enc(&mut out);
+                        e.len(chunk.len());
+                        for (id, c) in chunk {
+                            e.str(id);
+                            encode_complaint(&mut e, c);
+                        }
+                        out
+                    })
+                })
+                .collect();
+            running
+                .into_iter()
+                .map(|r| r.join().expect("encoding does not panic"))
+                .collect()
+        });
+        let mut head = Vec::new();
+        let mut e = Enc(&mut head);
         e.instant(as_of);
         e.bool(*keep_public);
         e.len(reports.len());
@@ -238,14 +277,16 @@ impl ComplaintFold {
                 e.instant(&t.0);
             }
         }
-        e.len(complaints.len());
-        for (id, c) in complaints {
-            e.str(id);
-            encode_complaint(&mut e, c);
+        e.len(parts.len());
+        for p in &parts {
+            e.u64(p.len() as u64);
         }
+        parts.insert(0, head);
+        parts
     }
 
-    /// The fold whose bytes `bytes` are (all of them).
+    /// The fold whose bytes `bytes` are (all of them); the parts are decoded on threads of
+    /// their own.
     pub fn decode(bytes: &[u8]) -> Result<ComplaintFold, DecodeError> {
         let mut d = Dec { bytes, at: 0 };
         let as_of = d.instant()?;
@@ -260,19 +301,39 @@ impl ComplaintFold {
             reports.insert(unit, months);
         }
         let n = d.len()?;
-        let mut complaints = event_model::FxMap::with_capacity_and_hasher(
-            n,
-            std::hash::BuildHasherDefault::default(),
-        );
-        for _ in 0..n {
-            let id = d.string()?;
-            let c = decode_complaint(&mut d)?;
-            if complaints.insert(id, c).is_some() {
-                return Err(d.bad("a complaint twice".into()));
-            }
+        let lengths: Vec<u64> = (0..n).map(|_| d.u64()).collect::<Res<_>>()?;
+        let mut slices = Vec::with_capacity(n);
+        for len in lengths {
+            let start = d.at;
+            let len = usize::try_from(len).map_err(|_| d.bad(format!("a part of {len} bytes")))?;
+            d.take(len)?;
+            slices.push((start, &bytes[start..start + len]));
         }
         if d.at != bytes.len() {
             return Err(d.bad(format!("{} bytes after the fold", bytes.len() - d.at)));
+        }
+        let parts: Vec<Res<Vec<(String, ComplaintAcc)>>> = std::thread::scope(|scope| {
+            let running: Vec<_> = slices
+                .iter()
+                .map(|&(start, part)| scope.spawn(move || decode_part(part, start)))
+                .collect();
+            running
+                .into_iter()
+                .map(|r| r.join().expect("decoding does not panic"))
+                .collect()
+        });
+        let mut parts = parts.into_iter().collect::<Res<Vec<_>>>()?;
+        let total = parts.iter().map(Vec::len).sum();
+        let mut complaints = event_model::FxMap::with_capacity_and_hasher(
+            total,
+            std::hash::BuildHasherDefault::default(),
+        );
+        for part in &mut parts {
+            for (id, c) in part.drain(..) {
+                if let Some(_twice) = complaints.insert(id, c) {
+                    return Err(DecodeError("a complaint twice".into()));
+                }
+            }
         }
         Ok(ComplaintFold {
             as_of,
@@ -281,6 +342,25 @@ impl ComplaintFold {
             keep_public,
         })
     }
+}
+
+/// One part's complaints; `offset` is where the part begins in the whole (for messages).
+fn decode_part(part: &[u8], offset: usize) -> Res<Vec<(String, ComplaintAcc)>> {
+    let mut d = Dec { bytes: part, at: 0 };
+    let n = d.len()?;
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let id = d.string()?;
+        out.push((id, decode_complaint(&mut d)?));
+    }
+    if d.at != part.len() {
+        return Err(DecodeError(format!(
+            "{} bytes after a part (before byte {})",
+            part.len() - d.at,
+            offset + d.at
+        )));
+    }
+    Ok(out)
 }
 
 fn encode_complaint(e: &mut Enc, c: &ComplaintAcc) {
