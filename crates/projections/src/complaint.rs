@@ -46,13 +46,20 @@ struct RoundAcc {
     chases: Vec<ChaseView>,
 }
 
+/// What the public may read of a complaint, kept only by a fold that keeps it (out of line,
+/// so that other folds do not carry its room).
+#[derive(Debug, Clone, Default)]
+struct PublicAcc {
+    subject: String,
+    location: Option<event_model::Location>,
+    last_answer: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 struct ComplaintAcc {
     status: Status,
-    subject: String,
-    location: Option<event_model::Location>,
+    public: Option<Box<PublicAcc>>,
     updated_at: Option<DateTime<FixedOffset>>,
-    last_answer: Option<String>,
     channel: Option<Channel>,
     category: String,
     district: String,
@@ -86,10 +93,8 @@ impl ComplaintAcc {
     fn new() -> Self {
         ComplaintAcc {
             status: Status::New,
-            subject: String::new(),
-            location: None,
+            public: None,
             updated_at: None,
-            last_answer: None,
             channel: None,
             category: String::new(),
             district: String::new(),
@@ -144,7 +149,8 @@ impl ComplaintAcc {
 #[derive(Debug, Clone)]
 pub struct ComplaintFold {
     as_of: DateTime<FixedOffset>,
-    complaints: FxMap<String, ComplaintAcc>,
+    /// Boxed: the table's room per entry stays small (it keeps spare room for growth).
+    complaints: FxMap<String, Box<ComplaintAcc>>,
     /// Unit -> month (`YYYY-MM`) -> first submission of its monthly report.
     reports: BTreeMap<String, BTreeMap<String, Timestamp>>,
     /// Whether to keep what [`ComplaintFold::public_info`] answers (subject, location, answer):
@@ -221,7 +227,7 @@ impl ComplaintFold {
             None => self
                 .complaints
                 .entry(ev.stream)
-                .or_insert_with(ComplaintAcc::new),
+                .or_insert_with(|| Box::new(ComplaintAcc::new())),
         };
         c.version = ev.version;
         let at = ev.occurred_at;
@@ -243,8 +249,9 @@ impl ComplaintFold {
                 c.category = d.category;
                 c.district = d.district;
                 if self.keep_public {
-                    c.subject = d.subject;
-                    c.location = d.location;
+                    let p = c.public.get_or_insert_with(Box::default);
+                    p.subject = d.subject;
+                    p.location = d.location;
                 }
                 c.received_at = Some(when);
                 c.urgent |= d.urgent;
@@ -292,7 +299,7 @@ impl ComplaintFold {
                 c.closed_at = Some(when);
                 c.outcome = Some(d.outcome);
                 if self.keep_public {
-                    c.last_answer = Some(d.answer);
+                    c.public.get_or_insert_with(Box::default).last_answer = Some(d.answer);
                 }
             }
             EventData::Reopened(_) => {
@@ -369,7 +376,7 @@ impl ComplaintFold {
                             .any(|r| fy.contains(local_date(&r.forwarded_at.at)))
                 }
             })
-            .map(|(id, c)| (id.as_str(), c))
+            .map(|(id, c)| (id.as_str(), &**c))
             .collect();
         entries.sort_unstable_by_key(|(id, _)| *id);
         entries
@@ -430,11 +437,14 @@ impl ComplaintFold {
     /// last change and the answer of its last close (empty unless the fold was made
     /// [`with_public_info`](ComplaintFold::with_public_info)).
     pub fn public_info(&self, id: &str) -> Option<PublicInfo<'_>> {
-        self.complaints.get(id).map(|c| PublicInfo {
-            subject: &c.subject,
-            location: c.location.as_ref(),
-            updated_at: c.updated_at,
-            answer: c.last_answer.as_deref(),
+        self.complaints.get(id).map(|c| {
+            let p = c.public.as_deref();
+            PublicInfo {
+                subject: p.map_or("", |p| &p.subject),
+                location: p.and_then(|p| p.location.as_ref()),
+                updated_at: c.updated_at,
+                answer: p.and_then(|p| p.last_answer.as_deref()),
+            }
         })
     }
 

@@ -3,7 +3,9 @@
 //!
 //! A snapshot is `MAGIC`, a header (JSON: the fold's format, the log position and head hash
 //! it holds, the versions of the calendar and of the rules), the fold's bytes, then the
-//! SHA-256 of everything before it. It is used only when
+//! CRC-32 of everything before it (a check against damage, not against forgery: a snapshot is
+//! the server's own cache, and the log's hash at its position is checked besides). It is used
+//! only when
 //! - its checksum holds (a torn or flipped file is refused),
 //! - its versions are this server's (another fold format, calendar or rules is refused),
 //! - and the log's event at its position has its head hash: the hash chains every earlier
@@ -22,7 +24,10 @@ use sha2::{Digest, Sha256};
 use crate::folded::Folded;
 
 /// The first bytes of every snapshot.
-pub const MAGIC: &[u8; 16] = b"RONGTOOK-FOLD-1\n";
+pub const MAGIC: &[u8; 16] = b"RONGTOOK-FOLD-2\n";
+
+/// Bytes of the trailing checksum.
+const SUM: usize = 4;
 
 /// What a snapshot was derived from, as its header states it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,15 +106,15 @@ impl Pieces {
     pub fn into_bytes(self) -> Vec<u8> {
         let header = serde_json::to_vec(&self.stamp).expect("a stamp serialises");
         let size = self.parts.iter().map(Vec::len).sum::<usize>();
-        let mut out = Vec::with_capacity(MAGIC.len() + 4 + header.len() + size + 32);
+        let mut out = Vec::with_capacity(MAGIC.len() + 4 + header.len() + size + SUM);
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&(header.len() as u32).to_le_bytes());
         out.extend_from_slice(&header);
         for p in self.parts {
             out.extend_from_slice(&p);
         }
-        let sum = Sha256::digest(&out);
-        out.extend_from_slice(&sum);
+        let sum = crc32fast::hash(&out);
+        out.extend_from_slice(&sum.to_le_bytes());
         out
     }
 }
@@ -130,28 +135,28 @@ fn split(bytes: &[u8]) -> Result<(Stamp, &[u8]), Refused> {
     let rest = bytes
         .strip_prefix(MAGIC.as_slice())
         .ok_or_else(|| damaged("it does not begin as a snapshot does"))?;
-    if rest.len() < 4 + 32 {
+    if rest.len() < 4 + SUM {
         return Err(damaged("it is cut short"));
     }
     let (len, rest) = rest.split_at(4);
     let len = u32::from_le_bytes(len.try_into().expect("4")) as usize;
-    if rest.len() < len + 32 {
+    if rest.len() < len + SUM {
         return Err(damaged("it is cut short"));
     }
     let (header, body) = rest.split_at(len);
     let stamp: Stamp = serde_json::from_slice(header)
         .map_err(|e| Refused::Damaged(format!("its header does not read: {e}")))?;
-    Ok((stamp, &body[..body.len() - 32]))
+    Ok((stamp, &body[..body.len() - SUM]))
 }
 
 /// The fold a snapshot holds, when it is whole and was made with these versions. Whether the
 /// log holds its events is [`check_log`]'s question.
 pub fn decode(bytes: &[u8], cal: &Calendar, rules: &DeadlineRules) -> Result<Folded, Refused> {
-    if bytes.len() < 32 {
+    if bytes.len() < SUM {
         return Err(Refused::Damaged("it is cut short".into()));
     }
-    let (covered, sum) = bytes.split_at(bytes.len() - 32);
-    let whole = || Sha256::digest(covered).as_slice() == sum;
+    let (covered, sum) = bytes.split_at(bytes.len() - SUM);
+    let whole = || crc32fast::hash(covered).to_le_bytes() == sum;
     let damaged = || Refused::Damaged("its checksum does not match its contents".into());
     let (stamp, body) = split(bytes).map_err(|e| if whole() { e } else { damaged() })?;
     let mut differs = Vec::new();

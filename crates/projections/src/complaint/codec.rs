@@ -12,14 +12,14 @@ use event_model::{Channel, ChasedObligation, Location, Outcome};
 use lifecycle::Status;
 
 use super::{
-    ChaseView, ComplaintAcc, ComplaintFold, InspectionView, RoundAcc, RoundEnd, SpotCheckView,
-    Timestamp,
+    ChaseView, ComplaintAcc, ComplaintFold, InspectionView, PublicAcc, RoundAcc, RoundEnd,
+    SpotCheckView, Timestamp,
 };
 use crate::judgement::{Days, When};
 
 /// The version of the layout below. Bump it whenever the fold's fields or their meaning
 /// change: snapshots of another version are not used.
-pub const FOLD_FORMAT: u32 = 2;
+pub const FOLD_FORMAT: u32 = 3;
 
 /// Why bytes are not a fold.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -240,7 +240,8 @@ impl ComplaintFold {
             reports,
             keep_public,
         } = self;
-        let entries: Vec<(&String, &ComplaintAcc)> = complaints.iter().collect();
+        let entries: Vec<(&String, &ComplaintAcc)> =
+            complaints.iter().map(|(id, c)| (id, &**c)).collect();
         let per_part = entries.len().div_ceil(PARTS).max(1);
         let mut parts: Vec<Vec<u8>> = std::thread::scope(|scope| {
             let running: Vec<_> = (0..PARTS)
@@ -312,7 +313,7 @@ impl ComplaintFold {
         if d.at != bytes.len() {
             return Err(d.bad(format!("{} bytes after the fold", bytes.len() - d.at)));
         }
-        let parts: Vec<Res<Vec<(String, ComplaintAcc)>>> = std::thread::scope(|scope| {
+        let parts: Vec<Res<Part>> = std::thread::scope(|scope| {
             let running: Vec<_> = slices
                 .iter()
                 .map(|&(start, part)| scope.spawn(move || decode_part(part, start)))
@@ -344,14 +345,17 @@ impl ComplaintFold {
     }
 }
 
+/// A part's complaints, decoded.
+type Part = Vec<(String, Box<ComplaintAcc>)>;
+
 /// One part's complaints; `offset` is where the part begins in the whole (for messages).
-fn decode_part(part: &[u8], offset: usize) -> Res<Vec<(String, ComplaintAcc)>> {
+fn decode_part(part: &[u8], offset: usize) -> Res<Part> {
     let mut d = Dec { bytes: part, at: 0 };
     let n = d.len()?;
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {
         let id = d.string()?;
-        out.push((id, decode_complaint(&mut d)?));
+        out.push((id, Box::new(decode_complaint(&mut d)?)));
     }
     if d.at != part.len() {
         return Err(DecodeError(format!(
@@ -366,10 +370,8 @@ fn decode_part(part: &[u8], offset: usize) -> Res<Vec<(String, ComplaintAcc)>> {
 fn encode_complaint(e: &mut Enc, c: &ComplaintAcc) {
     let ComplaintAcc {
         status,
-        subject,
-        location,
+        public,
         updated_at,
-        last_answer,
         channel,
         category,
         district,
@@ -390,15 +392,22 @@ fn encode_complaint(e: &mut Enc, c: &ComplaintAcc) {
         inspections,
     } = c;
     e.u8(code(&STATUSES, status));
-    e.str(subject);
-    e.opt(location, |e, l| {
-        let Location { address, lat, lon } = l;
-        e.opt(address, |e, a| e.str(a));
-        e.opt(lat, |e, v| e.f64(*v));
-        e.opt(lon, |e, v| e.f64(*v));
+    e.opt(public, |e, p| {
+        let PublicAcc {
+            subject,
+            location,
+            last_answer,
+        } = &**p;
+        e.str(subject);
+        e.opt(location, |e, l| {
+            let Location { address, lat, lon } = l;
+            e.opt(address, |e, a| e.str(a));
+            e.opt(lat, |e, v| e.f64(*v));
+            e.opt(lon, |e, v| e.f64(*v));
+        });
+        e.opt(last_answer, |e, a| e.str(a));
     });
     e.opt(updated_at, Enc::instant);
-    e.opt(last_answer, |e, a| e.str(a));
     e.opt(channel, |e, ch| e.u8(code(&Channel::ALL, ch)));
     e.str(category);
     e.str(district);
@@ -474,16 +483,20 @@ fn encode_round(e: &mut Enc, r: &RoundAcc) {
 fn decode_complaint(d: &mut Dec) -> Res<ComplaintAcc> {
     Ok(ComplaintAcc {
         status: d.pick(&STATUSES, "status")?,
-        subject: d.string()?,
-        location: d.opt(|d| {
-            Ok(Location {
-                address: d.opt(Dec::string)?,
-                lat: d.opt(Dec::f64)?,
-                lon: d.opt(Dec::f64)?,
-            })
+        public: d.opt(|d| {
+            Ok(Box::new(PublicAcc {
+                subject: d.string()?,
+                location: d.opt(|d| {
+                    Ok(Location {
+                        address: d.opt(Dec::string)?,
+                        lat: d.opt(Dec::f64)?,
+                        lon: d.opt(Dec::f64)?,
+                    })
+                })?,
+                last_answer: d.opt(Dec::string)?,
+            }))
         })?,
         updated_at: d.opt(Dec::instant)?,
-        last_answer: d.opt(Dec::string)?,
         channel: d.opt(|d| d.pick(&Channel::ALL, "channel"))?,
         category: d.string()?,
         district: d.string()?,
