@@ -60,23 +60,8 @@ fn replay_child(
 
 /// One GET over a fresh loopback connection; returns the status and the body length.
 fn get(addr: std::net::SocketAddr, path: &str) -> Result<(u16, usize)> {
-    use std::io::{Read, Write};
-    let mut c = std::net::TcpStream::connect(addr)?;
-    c.set_read_timeout(Some(Duration::from_secs(120)))?;
-    write!(
-        c,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut raw = Vec::new();
-    c.read_to_end(&mut raw)?;
-    let text = String::from_utf8_lossy(&raw);
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map_or(0, |(_, b)| b.len());
-    Ok((status, body))
+    let (status, body) = request(addr, "GET", path, None, "")?;
+    Ok((status, body.len()))
 }
 
 /// `bench --dashboard`: the pages of a generated year, served on loopback.
@@ -269,15 +254,16 @@ fn request(
     addr: std::net::SocketAddr,
     method: &str,
     path: &str,
-    token: &str,
+    token: Option<&str>,
     body: &str,
 ) -> Result<(u16, String)> {
     use std::io::{Read, Write};
     let mut c = std::net::TcpStream::connect(addr)?;
     c.set_read_timeout(Some(Duration::from_secs(120)))?;
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
     write!(
         c,
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )?;
     let mut raw = Vec::new();
@@ -320,7 +306,7 @@ fn freshness(addr: std::net::SocketAddr, token: &str, fy_be: i32, samples: usize
                         .collect::<Vec<_>>()
                         .join(",")
                 );
-                let (status, text) = request(addr, "POST", "/v1/events", &token, &body)?;
+                let (status, text) = request(addr, "POST", "/v1/events", Some(&token), &body)?;
                 ensure!(status == 201, "append: {status} {text}");
                 sent += 1;
                 std::thread::sleep(Duration::from_millis(20));
@@ -337,14 +323,14 @@ fn freshness(addr: std::net::SocketAddr, token: &str, fy_be: i32, samples: usize
     let measured = (|| -> Result<()> {
         for i in 0..samples {
             let body = new_complaint(fy_ce, "probe", i);
-            let (status, text) = request(addr, "POST", "/v1/events", token, &body)?;
+            let (status, text) = request(addr, "POST", "/v1/events", Some(token), &body)?;
             ensure!(status == 201, "append: {status} {text}");
             let answer: serde_json::Value = serde_json::from_str(&text)?;
             let position = answer["events"][0]["position"]
                 .as_u64()
                 .context("a position")?;
             let t = Instant::now();
-            let (status, page) = request(addr, "GET", &pages[i % pages.len()], token, "")?;
+            let (status, page) = request(addr, "GET", &pages[i % pages.len()], Some(token), "")?;
             let took = t.elapsed();
             ensure!(status == 200, "page: {status}");
             let head: u64 = page

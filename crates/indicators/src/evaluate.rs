@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use calendar::{local_date, FiscalYear};
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate};
 use lifecycle::Status;
-use projections::{ComplaintView, Judgement, RoundEnd, RoundView, Timestamp};
+use projections::{ComplaintView, Judgement, RoundEnd, RoundView, Sign, Timestamp};
 use serde::Serialize;
 
 use crate::spec::{Criterion, Deduction, Measure, Scoring, Spec, Undetermined};
@@ -98,22 +98,6 @@ fn tally_of<'t>(
         units.insert(unit.to_string(), t);
     }
     units.get_mut(unit).expect("inserted")
-}
-
-/// Whether a complaint is added to the tallies or taken out of them.
-#[derive(Clone, Copy)]
-enum Sign {
-    Add,
-    Remove,
-}
-
-impl Sign {
-    fn step(self, n: &mut u64) {
-        match self {
-            Sign::Add => *n += 1,
-            Sign::Remove => *n -= 1,
-        }
-    }
 }
 
 /// Several verdicts together: failed if one failed, else undetermined if one is, else

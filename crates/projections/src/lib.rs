@@ -25,7 +25,7 @@ pub use oversight::{
     InspectionDistrict, InspectionMonth, ListReason, Listed, INSPECTING_OFFICES,
 };
 pub use rules::{CheckpointRoll, DeadlineRules};
-pub use shares::{directive_follow_ups, CentreShares, OnTime, Share};
+pub use shares::{directive_follow_ups, CentreShares, OnTime, Share, Sign};
 pub use worklist::{worklist, Task, TaskKind, Worker};
 
 /// Writes a list as a canonical JSON array: one element per line, compact elements, so that

@@ -11,6 +11,24 @@ use calendar::{local_date, FiscalYear};
 use crate::complaint::{ComplaintView, RoundView};
 use crate::judgement::Judgement;
 
+/// Whether something is counted in or taken out of a tally (tallies kept up to date as
+/// complaints are judged anew take out the old judgement and count the new one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sign {
+    Add,
+    Remove,
+}
+
+impl Sign {
+    /// One more, or one fewer.
+    pub fn step(self, n: &mut u64) {
+        match self {
+            Sign::Add => *n += 1,
+            Sign::Remove => *n -= 1,
+        }
+    }
+}
+
 /// Judged obligations of one kind: how many were met and how many missed (pending ones are
 /// not counted), and how many the data cannot judge (undetermined: out of the share, counted
 /// beside it).
@@ -25,20 +43,19 @@ impl Share {
     /// Counts one obligation: met, missed, undetermined, or not counted (pending, or no
     /// duty).
     pub fn add(&mut self, v: Option<Judgement>) {
-        match v {
-            Some(Judgement::Met) => self.met += 1,
-            Some(Judgement::Missed) => self.missed += 1,
-            Some(Judgement::Undetermined) => self.undetermined += 1,
-            Some(Judgement::Pending) | None => {}
-        }
+        self.count(v, Sign::Add)
     }
 
     /// Takes out one obligation counted before with the same judgement.
     pub fn remove(&mut self, v: Option<Judgement>) {
+        self.count(v, Sign::Remove)
+    }
+
+    fn count(&mut self, v: Option<Judgement>, sign: Sign) {
         match v {
-            Some(Judgement::Met) => self.met -= 1,
-            Some(Judgement::Missed) => self.missed -= 1,
-            Some(Judgement::Undetermined) => self.undetermined -= 1,
+            Some(Judgement::Met) => sign.step(&mut self.met),
+            Some(Judgement::Missed) => sign.step(&mut self.missed),
+            Some(Judgement::Undetermined) => sign.step(&mut self.undetermined),
             Some(Judgement::Pending) | None => {}
         }
     }

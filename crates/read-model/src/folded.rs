@@ -69,6 +69,19 @@ impl Folded {
         }
     }
 
+    /// The complaints of fiscal year `fy` (received, or forwarded in one of their rounds, in
+    /// it), judged as of `at`, sorted by id.
+    pub fn year_views(
+        &self,
+        fy: calendar::FiscalYear,
+        at: DateTime<FixedOffset>,
+        cal: &Calendar,
+        rules: &projections::DeadlineRules,
+    ) -> Vec<projections::ComplaintView> {
+        self.fold
+            .views_of_at(&self.fold.ids_in(Some(fy)), cal, rules, at)
+    }
+
     /// What results derived from this fold were derived from.
     pub fn provenance(&self, cal: &Calendar) -> indicators::Provenance {
         provenance(self.head, cal)

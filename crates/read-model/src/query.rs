@@ -122,9 +122,7 @@ impl YearFigures {
         rules: &DeadlineRules,
         specs: &[Spec],
     ) -> YearFigures {
-        let complaints = folded
-            .fold
-            .views_of_at(&folded.fold.ids_in(Some(fy)), cal, rules, at);
+        let complaints = folded.year_views(fy, at, cal, rules);
         let indicators = if period == Period::Year {
             evaluate_specs(specs, &complaints, folded, fy, at, cal)
         } else {

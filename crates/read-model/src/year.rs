@@ -63,8 +63,7 @@ impl LiveYear {
         specs: &[Spec],
         place_of: PlaceOf,
     ) -> LiveYear {
-        let ids = folded.fold.ids_in(Some(fy));
-        let views = folded.fold.views_of_at(&ids, cal, rules, at);
+        let views = folded.year_views(fy, at, cal, rules);
         // Each spec tallies on a thread of its own.
         let scorers: Vec<Scorer> = std::thread::scope(|scope| {
             let views = &views;

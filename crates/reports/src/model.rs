@@ -8,7 +8,7 @@ use event_model::Outcome;
 use indicators::evaluate::UnitResult;
 use indicators::IndicatorReport;
 pub use projections::Share;
-use projections::{ComplaintView, OnTime};
+use projections::{ComplaintView, OnTime, Sign};
 
 /// Fewer complaints than this, and a unit's share is flagged as not comparable.
 pub const SMALL_COUNT: u64 = 30;
@@ -191,22 +191,6 @@ impl Overview {
     /// The share of the year's complaints closed as resolved.
     pub fn resolved_pct(&self) -> Option<f64> {
         (self.received > 0).then(|| self.resolved as f64 * 100.0 / self.received as f64)
-    }
-}
-
-/// Whether a complaint is counted in or taken out.
-#[derive(Clone, Copy)]
-enum Sign {
-    Add,
-    Remove,
-}
-
-impl Sign {
-    fn step(self, n: &mut u64) {
-        match self {
-            Sign::Add => *n += 1,
-            Sign::Remove => *n -= 1,
-        }
     }
 }
 
