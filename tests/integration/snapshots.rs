@@ -264,12 +264,13 @@ fn a_snapshot_is_used_only_when_whole_of_these_versions_and_of_this_log() {
     assert_eq!(resumed.all_complaints(now), fresh.all_complaints(now));
     let fy = FiscalYear::parse("2567").unwrap();
     let specs = read_model::builtin_specs();
-    let a = resumed.year(&store, fy, now, &specs).unwrap();
-    let b = fresh.year(&store, fy, now, &specs).unwrap();
-    assert_eq!(
-        serde_json::to_string(&a.indicators).unwrap(),
-        serde_json::to_string(&b.indicators).unwrap()
-    );
+    let figures = |m: &ReadModel| {
+        let mut year = m.live_year(&store, fy, now, &specs).unwrap();
+        let (indicators, _) = m.advance_year(&store, &mut year).unwrap();
+        let views: Vec<_> = year.views().into_iter().cloned().collect();
+        (views, serde_json::to_string(&indicators).unwrap())
+    };
+    assert!(figures(&resumed) == figures(&fresh));
     // And its own snapshot is the fresh model's, byte for byte.
     assert!(
         resumed.snapshot() == fresh.snapshot() || {

@@ -315,33 +315,6 @@ impl ReadModel {
         Ok(rep)
     }
 
-    /// A fiscal year's figures as of now: a current year from the live fold judged as of
-    /// `now`, a past year as the log stood at the year's end.
-    pub fn year(
-        &self,
-        store: &dyn EventStore,
-        fy: FiscalYear,
-        now: DateTime<FixedOffset>,
-        specs: &[Spec],
-    ) -> Result<YearFigures, StoreError> {
-        let (cal, rules) = (&self.calendar, &self.rules);
-        if fy.end_instant() > now {
-            Ok(YearFigures::compute(
-                &self.live.read(),
-                fy,
-                now,
-                cal,
-                rules,
-                specs,
-            ))
-        } else {
-            let end = fy.end_instant();
-            self.past.with(store, end, |f: &Folded| {
-                YearFigures::compute(f, fy, end, cal, rules, specs)
-            })
-        }
-    }
-
     /// A fiscal year's figures to advance batch by batch ([`LiveYear`]): a current year from
     /// the live fold judged as of `now`, a past year from the log as it stood at the year's
     /// end, judged then.
