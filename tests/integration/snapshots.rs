@@ -164,8 +164,8 @@ fn the_fold_format_is_pinned() {
     assert_eq!(
         (projections::FOLD_FORMAT, got.as_str()),
         (
-            3,
-            "ede6f4a19da9d31d697f379747b7a7d0258481c588b484e1b795ab90cc5ee0f3"
+            4,
+            "50a785f87c344cfc4cc5ba383aa6f1eff08b30292e2bd22bef495340d16b1a76"
         ),
         "the fold's bytes changed: bump projections::FOLD_FORMAT, then pin both here"
     );

@@ -31,7 +31,7 @@ pub enum RoundEnd {
 
 #[derive(Debug, Clone)]
 struct RoundAcc {
-    unit: String,
+    unit: Sym,
     external: bool,
     forwarded_at: When,
     acknowledged_at: Option<When>,
@@ -44,6 +44,50 @@ struct RoundAcc {
     outcome: Option<Outcome>,
     /// The centre's chases of the unit in this round.
     chases: Vec<ChaseView>,
+}
+
+/// A name kept once in a fold's [`Names`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Sym(u32);
+
+impl Sym {
+    /// The empty name, which every table holds first.
+    const EMPTY: Sym = Sym(0);
+}
+
+/// The names complaints share (categories, districts, units), each kept once: a complaint
+/// holds their numbers instead of copies.
+#[derive(Debug, Clone)]
+struct Names {
+    list: Vec<String>,
+    index: FxMap<String, u32>,
+}
+
+impl Default for Names {
+    fn default() -> Self {
+        let mut n = Names {
+            list: Vec::new(),
+            index: FxMap::default(),
+        };
+        n.sym(String::new());
+        n
+    }
+}
+
+impl Names {
+    fn sym(&mut self, name: String) -> Sym {
+        if let Some(&i) = self.index.get(&name) {
+            return Sym(i);
+        }
+        let i = u32::try_from(self.list.len()).expect("fewer than 2^32 names");
+        self.list.push(name.clone());
+        self.index.insert(name, i);
+        Sym(i)
+    }
+
+    fn get(&self, s: Sym) -> &str {
+        &self.list[s.0 as usize]
+    }
 }
 
 /// What the public may read of a complaint, kept only by a fold that keeps it (out of line,
@@ -61,8 +105,8 @@ struct ComplaintAcc {
     public: Option<Box<PublicAcc>>,
     updated_at: Option<DateTime<FixedOffset>>,
     channel: Option<Channel>,
-    category: String,
-    district: String,
+    category: Sym,
+    district: Sym,
     received_at: Option<When>,
     closed_at: Option<When>,
     outcome: Option<Outcome>,
@@ -96,8 +140,8 @@ impl ComplaintAcc {
             public: None,
             updated_at: None,
             channel: None,
-            category: String::new(),
-            district: String::new(),
+            category: Sym::EMPTY,
+            district: Sym::EMPTY,
             received_at: None,
             closed_at: None,
             outcome: None,
@@ -151,6 +195,8 @@ pub struct ComplaintFold {
     as_of: DateTime<FixedOffset>,
     /// Boxed: the table's room per entry stays small (it keeps spare room for growth).
     complaints: FxMap<String, Box<ComplaintAcc>>,
+    /// Categories, districts and units, each kept once.
+    names: Names,
     /// Unit -> month (`YYYY-MM`) -> first submission of its monthly report.
     reports: BTreeMap<String, BTreeMap<String, Timestamp>>,
     /// Whether to keep what [`ComplaintFold::public_info`] answers (subject, location, answer):
@@ -163,6 +209,7 @@ impl ComplaintFold {
         ComplaintFold {
             as_of,
             complaints: FxMap::default(),
+            names: Names::default(),
             reports: BTreeMap::new(),
             keep_public: false,
         }
@@ -222,6 +269,7 @@ impl ComplaintFold {
             }
             return;
         }
+        let names = &mut self.names;
         let c = match self.complaints.get_mut(ev.stream.as_str()) {
             Some(c) => c,
             None => self
@@ -246,8 +294,8 @@ impl ComplaintFold {
         match ev.data {
             EventData::Received(d) => {
                 c.channel = Some(d.channel);
-                c.category = d.category;
-                c.district = d.district;
+                c.category = names.sym(d.category);
+                c.district = names.sym(d.district);
                 if self.keep_public {
                     let p = c.public.get_or_insert_with(Box::default);
                     p.subject = d.subject;
@@ -263,7 +311,7 @@ impl ComplaintFold {
                     r.end = Some(RoundEnd::Reforwarded);
                 }
                 c.rounds.push(RoundAcc {
-                    unit: d.to_unit,
+                    unit: names.sym(d.to_unit),
                     external: d.external,
                     forwarded_at: when,
                     acknowledged_at: None,
@@ -358,7 +406,10 @@ impl ComplaintFold {
         // Judged straight from the sorted entries: no second look-up per complaint.
         let entries = self.entries_in(fiscal_year);
         let as_of = self.as_of;
-        judge_spread(&entries, |(id, c)| Some(view(id, c, as_of, cal, rules)))
+        let names = &self.names;
+        judge_spread(&entries, |(id, c)| {
+            Some(view(id, c, names, as_of, cal, rules))
+        })
     }
 
     /// The complaints of a fiscal year (or all) with their accumulators, sorted by id.
@@ -412,7 +463,7 @@ impl ComplaintFold {
         judge_spread(ids, |id| {
             self.complaints
                 .get(*id)
-                .map(|c| view(id, c, as_of, cal, rules))
+                .map(|c| view(id, c, &self.names, as_of, cal, rules))
         })
     }
 
@@ -430,7 +481,9 @@ impl ComplaintFold {
         rules: &DeadlineRules,
         at: DateTime<FixedOffset>,
     ) -> Option<ComplaintView> {
-        self.complaints.get(id).map(|c| view(id, c, at, cal, rules))
+        self.complaints
+            .get(id)
+            .map(|c| view(id, c, &self.names, at, cal, rules))
     }
 
     /// What the public may know of a complaint (no personal data): its subject, location,
@@ -456,10 +509,10 @@ impl ComplaintFold {
             status: c.status,
             unit: match c.status {
                 Status::Reopened | Status::New | Status::Received => None,
-                _ => c.rounds.last().map(|r| r.unit.as_str()),
+                _ => c.rounds.last().map(|r| self.names.get(r.unit)),
             },
-            units: c.rounds.iter().map(|r| r.unit.as_str()).collect(),
-            category: &c.category,
+            units: c.rounds.iter().map(|r| self.names.get(r.unit)).collect(),
+            category: self.names.get(c.category),
             received_at: c.received_at.map(|t| t.at),
             owes_inform: c.owes_inform(),
         })
@@ -798,6 +851,7 @@ struct RoundContext {
 fn round_view(
     r: &RoundAcc,
     ctx: &RoundContext,
+    names: &Names,
     cal: &Calendar,
     rules: &DeadlineRules,
 ) -> RoundView {
@@ -805,7 +859,7 @@ fn round_view(
     let ended = r.ended_at.map(|t| t.days());
     let after = |w: &When| w.after.map(Timestamp);
     let mut v = RoundView {
-        unit: r.unit.clone(),
+        unit: names.get(r.unit).to_string(),
         external: r.external,
         forwarded_at: Timestamp(r.forwarded_at.at),
         forwarded_after: after(&r.forwarded_at),
@@ -994,6 +1048,7 @@ fn checkpoints_after<'a>(
 fn view(
     id: &str,
     c: &ComplaintAcc,
+    names: &Names,
     as_of_instant: DateTime<FixedOffset>,
     cal: &Calendar,
     rules: &DeadlineRules,
@@ -1024,7 +1079,7 @@ fn view(
                 wants_update: c.wants_update,
                 told: c.message_for(i),
             };
-            round_view(r, &ctx, cal, rules)
+            round_view(r, &ctx, names, cal, rules)
         })
         .collect();
     for (v, r) in rounds.iter_mut().zip(&c.rounds) {
@@ -1041,7 +1096,7 @@ fn view(
     });
     let unit = match c.status {
         Status::Reopened | Status::New | Status::Received => None,
-        _ => c.rounds.last().map(|r| r.unit.clone()),
+        _ => c.rounds.last().map(|r| names.get(r.unit).to_string()),
     };
     // Stale only when surely so: counted from the latest possible receipt, up to what is
     // known of the complaint.
@@ -1054,8 +1109,8 @@ fn view(
         complaint_id: id.to_string(),
         status: c.status,
         channel: c.channel,
-        category: c.category.clone(),
-        district: c.district.clone(),
+        category: names.get(c.category).to_string(),
+        district: names.get(c.district).to_string(),
         unit,
         received_at: c.received_at.map(|t| Timestamp(t.at)),
         received_after: c.received_at.and_then(|t| t.after.map(Timestamp)),

@@ -8,18 +8,18 @@
 //! written and read on several threads.
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
-use event_model::{Channel, ChasedObligation, Location, Outcome};
+use event_model::{Channel, ChasedObligation, FxMap, Location, Outcome};
 use lifecycle::Status;
 
 use super::{
-    ChaseView, ComplaintAcc, ComplaintFold, InspectionView, PublicAcc, RoundAcc, RoundEnd,
-    SpotCheckView, Timestamp,
+    ChaseView, ComplaintAcc, ComplaintFold, InspectionView, Names, PublicAcc, RoundAcc, RoundEnd,
+    SpotCheckView, Sym, Timestamp,
 };
 use crate::judgement::{Days, When};
 
 /// The version of the layout below. Bump it whenever the fold's fields or their meaning
 /// change: snapshots of another version are not used.
-pub const FOLD_FORMAT: u32 = 3;
+pub const FOLD_FORMAT: u32 = 4;
 
 /// Why bytes are not a fold.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,11 +120,16 @@ impl Enc<'_> {
         self.date(&d.lo);
         self.date(&d.hi);
     }
+    fn sym(&mut self, s: &Sym) {
+        self.u32(s.0);
+    }
 }
 
 struct Dec<'a> {
     bytes: &'a [u8],
     at: usize,
+    /// How many names the fold's table holds.
+    names: u32,
 }
 
 type Res<T> = Result<T, DecodeError>;
@@ -217,6 +222,13 @@ impl<'a> Dec<'a> {
             hi: self.date()?,
         })
     }
+    fn sym(&mut self) -> Res<Sym> {
+        let i = self.u32()?;
+        if i >= self.names {
+            return Err(self.bad(format!("name {i} of {}", self.names)));
+        }
+        Ok(Sym(i))
+    }
     fn bad(&self, what: String) -> DecodeError {
         DecodeError(format!("{what} (before byte {})", self.at))
     }
@@ -237,6 +249,7 @@ impl ComplaintFold {
         let ComplaintFold {
             as_of,
             complaints,
+            names,
             reports,
             keep_public,
         } = self;
@@ -269,6 +282,7 @@ impl ComplaintFold {
         let mut e = Enc(&mut head);
         e.instant(as_of);
         e.bool(*keep_public);
+        e.list(&names.list, |e, n| e.str(n));
         e.len(reports.len());
         for (unit, months) in reports {
             e.str(unit);
@@ -289,9 +303,29 @@ impl ComplaintFold {
     /// The fold whose bytes `bytes` are (all of them); the parts are decoded on threads of
     /// their own.
     pub fn decode(bytes: &[u8]) -> Result<ComplaintFold, DecodeError> {
-        let mut d = Dec { bytes, at: 0 };
+        let mut d = Dec {
+            bytes,
+            at: 0,
+            names: 0,
+        };
         let as_of = d.instant()?;
         let keep_public = d.bool()?;
+        let list = d.list(Dec::string)?;
+        let mut names = Names {
+            index: FxMap::with_capacity_and_hasher(list.len(), Default::default()),
+            list: Vec::new(),
+        };
+        for n in list {
+            let before = names.list.len();
+            names.sym(n);
+            if names.list.len() == before {
+                return Err(d.bad("a name twice".into()));
+            }
+        }
+        if names.list.first().is_none_or(|n| !n.is_empty()) {
+            return Err(d.bad("the names do not begin with the empty one".into()));
+        }
+        let known = names.list.len() as u32;
         let mut reports = std::collections::BTreeMap::new();
         for _ in 0..d.len()? {
             let unit = d.string()?;
@@ -316,7 +350,7 @@ impl ComplaintFold {
         let parts: Vec<Res<Part>> = std::thread::scope(|scope| {
             let running: Vec<_> = slices
                 .iter()
-                .map(|&(start, part)| scope.spawn(move || decode_part(part, start)))
+                .map(|&(start, part)| scope.spawn(move || decode_part(part, start, known)))
                 .collect();
             running
                 .into_iter()
@@ -339,6 +373,7 @@ impl ComplaintFold {
         Ok(ComplaintFold {
             as_of,
             complaints,
+            names,
             reports,
             keep_public,
         })
@@ -349,8 +384,12 @@ impl ComplaintFold {
 type Part = Vec<(String, Box<ComplaintAcc>)>;
 
 /// One part's complaints; `offset` is where the part begins in the whole (for messages).
-fn decode_part(part: &[u8], offset: usize) -> Res<Part> {
-    let mut d = Dec { bytes: part, at: 0 };
+fn decode_part(part: &[u8], offset: usize, names: u32) -> Res<Part> {
+    let mut d = Dec {
+        bytes: part,
+        at: 0,
+        names,
+    };
     let n = d.len()?;
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {
@@ -409,8 +448,8 @@ fn encode_complaint(e: &mut Enc, c: &ComplaintAcc) {
     });
     e.opt(updated_at, Enc::instant);
     e.opt(channel, |e, ch| e.u8(code(&Channel::ALL, ch)));
-    e.str(category);
-    e.str(district);
+    e.sym(category);
+    e.sym(district);
     e.opt(received_at, Enc::when);
     e.opt(closed_at, Enc::when);
     e.opt(outcome, |e, o| e.u8(code(&OUTCOMES, o)));
@@ -459,7 +498,7 @@ fn encode_round(e: &mut Enc, r: &RoundAcc) {
         outcome,
         chases,
     } = r;
-    e.str(unit);
+    e.sym(unit);
     e.bool(*external);
     e.when(forwarded_at);
     e.opt(acknowledged_at, Enc::when);
@@ -498,8 +537,8 @@ fn decode_complaint(d: &mut Dec) -> Res<ComplaintAcc> {
         })?,
         updated_at: d.opt(Dec::instant)?,
         channel: d.opt(|d| d.pick(&Channel::ALL, "channel"))?,
-        category: d.string()?,
-        district: d.string()?,
+        category: d.sym()?,
+        district: d.sym()?,
         received_at: d.opt(Dec::when)?,
         closed_at: d.opt(Dec::when)?,
         outcome: d.opt(|d| d.pick(&OUTCOMES, "outcome"))?,
@@ -532,7 +571,7 @@ fn decode_complaint(d: &mut Dec) -> Res<ComplaintAcc> {
 
 fn decode_round(d: &mut Dec) -> Res<RoundAcc> {
     Ok(RoundAcc {
-        unit: d.string()?,
+        unit: d.sym()?,
         external: d.bool()?,
         forwarded_at: d.when()?,
         acknowledged_at: d.opt(Dec::when)?,
