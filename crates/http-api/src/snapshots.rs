@@ -76,7 +76,7 @@ impl Snapshots {
             .filter_map(|e| e.ok())
             .filter_map(|e| {
                 let name = e.file_name().to_string_lossy().into_owned();
-                if name.ends_with(".snap.tmp") {
+                if name.starts_with("fold-") && name.ends_with(".tmp") {
                     // A save that a crash cut short.
                     let _ = std::fs::remove_file(e.path());
                     return None;
@@ -180,7 +180,12 @@ impl Snapshots {
     fn write(&self, position: u64, bytes: &[u8]) -> std::io::Result<PathBuf> {
         let dir = &self.config.dir;
         let path = dir.join(file_name(position));
-        let tmp = dir.join(format!("{}.tmp", file_name(position)));
+        // Named by the process too: servers sharing a directory never write one file.
+        let tmp = dir.join(format!(
+            "{}.{}.tmp",
+            file_name(position),
+            std::process::id()
+        ));
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
@@ -219,7 +224,7 @@ mod tests {
     fn file_names_state_positions_in_order() {
         assert_eq!(position_of(&file_name(42)), Some(42));
         assert_eq!(position_of("fold-x.snap"), None);
-        assert_eq!(position_of("fold-00000000000000000042.snap.tmp"), None);
+        assert_eq!(position_of("fold-00000000000000000042.snap.1234.tmp"), None);
         assert!(file_name(9) < file_name(10));
     }
 }
