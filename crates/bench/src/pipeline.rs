@@ -58,6 +58,18 @@ fn replay_child(
     Ok((wall, peak_mib))
 }
 
+/// The end of a run: the process's peak memory (with `why` it is what it is), and the scratch
+/// folder removed unless it is kept.
+fn finish(args: &BenchArgs, dir: &Path, why: &str) {
+    println!(
+        "bench process     peak RSS {:.0} MiB{why}",
+        peak_rss_bytes().unwrap_or(0) as f64 / 1048576.0
+    );
+    if !args.keep {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
 /// One GET over a fresh loopback connection; returns the status and the body length.
 fn get(addr: std::net::SocketAddr, path: &str) -> Result<(u16, usize)> {
     let (status, body) = request(addr, "GET", path, None, "")?;
@@ -117,13 +129,7 @@ fn dashboard(args: &BenchArgs, dir: &Path) -> Result<ExitCode> {
     rt.block_on(server)??;
     drop(rt);
     let _ = writer.join();
-    println!(
-        "bench process     peak RSS {:.0} MiB",
-        peak_rss_bytes().unwrap_or(0) as f64 / 1048576.0
-    );
-    if !args.keep {
-        let _ = std::fs::remove_dir_all(dir);
-    }
+    finish(args, dir, "");
     outcome?;
     Ok(ExitCode::SUCCESS)
 }
@@ -223,13 +229,7 @@ fn start(args: &BenchArgs, dir: &Path) -> Result<ExitCode> {
     );
     drop(state);
     let _ = writer.join();
-    println!(
-        "bench process     peak RSS {:.0} MiB",
-        peak_rss_bytes().unwrap_or(0) as f64 / 1048576.0
-    );
-    if !args.keep {
-        let _ = std::fs::remove_dir_all(dir);
-    }
+    finish(args, dir, "");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -547,13 +547,7 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
         );
     }
     import_real_extracts(&dir)?;
-    println!(
-        "bench process     peak RSS {:.0} MiB (holds the generated year in memory)",
-        peak_rss_bytes().unwrap_or(0) as f64 / 1048576.0
-    );
-    if !args.keep {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
+    finish(args, &dir, " (holds the generated year in memory)");
     Ok(ExitCode::SUCCESS)
 }
 
