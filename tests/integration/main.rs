@@ -9,6 +9,7 @@ mod fixtures;
 mod http;
 mod live_year;
 mod postgres;
+mod properties;
 mod read_path;
 mod schemas;
 mod selections;
