@@ -8,8 +8,8 @@ use std::path::Path;
 
 use chrono::{DateTime, FixedOffset};
 use event_model::{
-    format_instant, upcast, CanonicalFields, EventData, EventType, FxMap, Hash, NewEvent,
-    RecordedEvent, WireError, SCHEMA_VERSION,
+    format_instant, upcast, EventData, EventType, FxMap, Hash, NewEvent, RecordedEvent, WireError,
+    SCHEMA_VERSION,
 };
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use uuid::Uuid;
@@ -719,9 +719,10 @@ impl EventStore for SqliteStore {
             let data: String = row.get(9).db()?;
             let hash: Vec<u8> = row.get(10).db()?;
             let after: Option<String> = row.get(11).db()?;
-            let computed = CanonicalFields {
+            let stored = Hash::from_slice(&hash);
+            let computed = event_store::StoredRowRef {
                 position,
-                id: &id,
+                id,
                 stream: &stream,
                 version,
                 event_type: &ty,
@@ -731,9 +732,10 @@ impl EventStore for SqliteStore {
                 actor: &actor,
                 schema_version,
                 data: &data,
+                hash: stored.unwrap_or(Hash::GENESIS),
             }
             .chain_hash(&prev.hash, &mut scratch);
-            if Hash::from_slice(&hash) != Some(computed) {
+            if stored != Some(computed) {
                 return bad(format!(
                     "stored hash does not match its content (computed {computed})"
                 ));

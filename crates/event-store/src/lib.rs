@@ -198,22 +198,9 @@ pub struct StoredRow {
 }
 
 impl StoredRow {
-    /// The hash this row must carry after `prev` (the chain's rule, over the stored texts).
+    /// The hash this row must carry after `prev` (see [`StoredRowRef::chain_hash`]).
     pub fn chain_hash(&self, prev: &Hash) -> Hash {
-        event_model::CanonicalFields {
-            position: self.position,
-            id: &self.id,
-            stream: &self.stream,
-            version: self.version,
-            event_type: &self.event_type,
-            occurred_at: &self.occurred_at,
-            occurred_after: self.occurred_after.as_deref(),
-            recorded_at: &self.recorded_at,
-            actor: &self.actor,
-            schema_version: self.schema_version,
-            data: &self.data,
-        }
-        .chain_hash(prev, &mut Vec::new())
+        self.as_ref().chain_hash(prev, &mut Vec::new())
     }
 
     /// The row, borrowed.
@@ -258,6 +245,25 @@ pub struct StoredRowRef<'a> {
 }
 
 impl StoredRowRef<'_> {
+    /// The hash this row must carry after `prev`: the chain's rule over the stored texts
+    /// (`scratch` holds the canonical bytes, reused between rows).
+    pub fn chain_hash(&self, prev: &Hash, scratch: &mut Vec<u8>) -> Hash {
+        event_model::CanonicalFields {
+            position: self.position,
+            id: &self.id,
+            stream: self.stream,
+            version: self.version,
+            event_type: self.event_type,
+            occurred_at: self.occurred_at,
+            occurred_after: self.occurred_after,
+            recorded_at: self.recorded_at,
+            actor: self.actor,
+            schema_version: self.schema_version,
+            data: self.data,
+        }
+        .chain_hash(prev, scratch)
+    }
+
     /// The row, owned, as appended in batch `batch`.
     pub fn to_row(&self, batch: u64) -> StoredRow {
         StoredRow {

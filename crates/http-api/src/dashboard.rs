@@ -206,11 +206,7 @@ impl Years for AppState {
         fy: FiscalYear,
     ) -> Result<(read_model::LiveYear, Vec<indicators::IndicatorReport>), Problem> {
         let specs = read_model::builtin_specs();
-        self.read(|store| {
-            let mut year = self.model().live_year(store, fy, now(), &specs)?;
-            let (indicators, _) = self.model().advance_year(store, &mut year)?;
-            Ok((year, indicators))
-        })
+        self.read(|store| self.model().live_year(store, fy, now(), &specs))
     }
 
     fn advance(

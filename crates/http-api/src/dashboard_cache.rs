@@ -82,13 +82,9 @@ impl YearData {
         self.complaints.iter().map(|c| c.place).collect()
     }
 
-    /// Whether `unit` is one to report on: a complaint of the year was forwarded to it, or it
-    /// is a Bangkok unit the specs name.
+    /// Whether `unit` is one to report on (`read_model::knows_unit`).
     pub fn knows_unit(&self, unit: &str) -> bool {
-        self.complaints
-            .iter()
-            .any(|c| c.view.rounds.iter().any(|r| r.unit == unit))
-            || indicators::spec::bangkok_unit_names().contains_key(unit)
+        read_model::knows_unit(self.complaints.iter().map(|c| &c.view), unit)
     }
 }
 

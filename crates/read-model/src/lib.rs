@@ -23,7 +23,7 @@ pub use model::{ListFilter, ListPage, ReadModel};
 pub use projections::Period;
 pub use query::{
     builtin_specs, complaint_as_of, evaluate_specs, inspecting_office, inspection_list_of,
-    inspection_months_of, overdue_of, ComplaintAt, InspectionList, YearFigures,
+    inspection_months_of, knows_unit, overdue_of, ComplaintAt, InspectionList, YearFigures,
 };
 pub use replay::{replay, replay_in_chunks, ChunkedReplay, ReplayMeta, Replayed};
 pub use year::{Changes, LiveYear, YearComplaint};

@@ -315,27 +315,23 @@ impl ReadModel {
         Ok(rep)
     }
 
-    /// A fiscal year's figures to advance batch by batch ([`LiveYear`]): a current year from
-    /// the live fold judged as of `now`, a past year from the log as it stood at the year's
-    /// end, judged then.
+    /// A fiscal year's figures to advance batch by batch ([`LiveYear`]), with its indicator
+    /// reports: a current year from the live fold judged as of `now`, a past year from the
+    /// log as it stood at the year's end, judged then.
     pub fn live_year(
         &self,
         store: &dyn EventStore,
         fy: FiscalYear,
         now: DateTime<FixedOffset>,
         specs: &[Spec],
-    ) -> Result<LiveYear, StoreError> {
+    ) -> Result<(LiveYear, Vec<IndicatorReport>), StoreError> {
         let at = fy.end_instant().min(now);
         self.with_year_fold(store, fy, at, |fold, live| {
-            Ok(LiveYear::build(
-                fold,
-                fy,
-                at,
-                &self.calendar,
-                &self.rules,
-                specs,
-                &|id| place(live, id),
-            ))
+            let year = LiveYear::build(fold, fy, at, &self.calendar, &self.rules, specs, &|id| {
+                place(live, id)
+            });
+            let indicators = year.indicators(fold, &self.calendar);
+            Ok((year, indicators))
         })
     }
 

@@ -156,14 +156,19 @@ impl YearFigures {
         projections::overdue(&self.complaints, self.as_of, rules)
     }
 
-    /// Whether `unit` is one to report on: a complaint of the year was forwarded to it, or it
-    /// is a Bangkok unit the specs name.
+    /// Whether `unit` is one to report on (see [`knows_unit`]).
     pub fn knows_unit(&self, unit: &str) -> bool {
-        self.complaints
-            .iter()
-            .any(|c| c.rounds.iter().any(|r| r.unit == unit))
-            || indicators::spec::bangkok_unit_names().contains_key(unit)
+        knows_unit(&self.complaints, unit)
     }
+}
+
+/// Whether `unit` is one to report on for a year: one of the year's `complaints` was forwarded
+/// to it, or it is a Bangkok unit the specs name.
+pub fn knows_unit<'a>(complaints: impl IntoIterator<Item = &'a ComplaintView>, unit: &str) -> bool {
+    complaints
+        .into_iter()
+        .any(|c| c.rounds.iter().any(|r| r.unit == unit))
+        || indicators::spec::bangkok_unit_names().contains_key(unit)
 }
 
 /// Every built-in indicator spec, in their published order.
