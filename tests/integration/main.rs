@@ -5,6 +5,7 @@ mod browser;
 mod cli;
 mod common;
 mod contract;
+mod faults;
 mod fixtures;
 mod http;
 mod live_year;

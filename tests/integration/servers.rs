@@ -53,8 +53,23 @@ pub fn serve(db: &str, log: &std::path::Path) -> Server {
 
 /// Like [`serve`], with more arguments.
 pub fn serve_with(db: &str, more: &[&str], log: &std::path::Path) -> Server {
+    serve_wrapped(&[], db, more, log)
+}
+
+/// Like [`serve_with`], run by another program (`wrapper`: its command line before the
+/// server's, e.g. `strace` and its options).
+pub fn serve_wrapped(wrapper: &[&str], db: &str, more: &[&str], log: &std::path::Path) -> Server {
     let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_rongtook-under-test"))
+    let server = env!("CARGO_BIN_EXE_rongtook-under-test");
+    let mut command = match wrapper.split_first() {
+        None => Command::new(server),
+        Some((program, args)) => {
+            let mut c = Command::new(program);
+            c.args(args).arg(server);
+            c
+        }
+    };
+    let child = command
         .args([
             "serve",
             "--db",
@@ -68,11 +83,17 @@ pub fn serve_with(db: &str, more: &[&str], log: &std::path::Path) -> Server {
         .stderr(std::fs::File::create(log).unwrap())
         .spawn()
         .expect("start rongtook serve");
-    let server = Server { child, port };
+    let mut server = Server { child, port };
     let t = Instant::now();
     loop {
         if let Ok((200, _)) = http(port, "GET", "/ready", None, None) {
             return server;
+        }
+        if let Ok(Some(status)) = server.child.try_wait() {
+            panic!(
+                "the server exited ({status}) before it was ready: {}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
         }
         assert!(
             t.elapsed() < Duration::from_secs(120),

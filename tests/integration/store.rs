@@ -516,8 +516,11 @@ fn the_conformance_suite_catches_a_store_that_breaks_the_rules() {
         ) -> Result<u64, StoreError> {
             self.0.scan(after, f)
         }
-        fn verify(&self) -> Result<event_store::VerifyReport, StoreError> {
-            self.0.verify()
+        fn verify_from(
+            &self,
+            from: event_store::Head,
+        ) -> Result<event_store::VerifyReport, StoreError> {
+            self.0.verify_from(from)
         }
     }
     let failures = event_store::conformance::run(&mut || {

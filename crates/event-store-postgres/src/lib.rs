@@ -76,10 +76,17 @@ pub(crate) fn pg_error(e: postgres::Error) -> StoreError {
             None => e.to_string(),
         },
     };
-    if e.code() == Some(&SqlState::DISK_FULL) {
-        StoreError::Full(message)
-    } else {
-        StoreError::Database(message)
+    match e.code() {
+        Some(c) if c == &SqlState::DISK_FULL => StoreError::Full(message),
+        // Class 58 (system error: I/O) and the server finding its own data damaged.
+        Some(c)
+            if c.code().starts_with("58")
+                || c == &SqlState::DATA_CORRUPTED
+                || c == &SqlState::INDEX_CORRUPTED =>
+        {
+            StoreError::Io(message)
+        }
+        _ => StoreError::Database(message),
     }
 }
 
@@ -1204,11 +1211,30 @@ impl EventStore for PgStore {
         Ok(head)
     }
 
-    fn verify(&self) -> Result<VerifyReport, StoreError> {
-        let mut prev = Head::default();
+    fn verify_from(&self, from: Head) -> Result<VerifyReport, StoreError> {
+        if from.position > 0 {
+            let at = self
+                .client
+                .borrow_mut()
+                .query_opt(
+                    "SELECT hash FROM events WHERE position = $1",
+                    &[&(from.position as i64)],
+                )
+                .db()?
+                .map(|r| hash_of(r.get(0), from.position))
+                .transpose()?;
+            if let Some(bad) = event_store::anchor_mismatch(from, at) {
+                return Ok(VerifyReport {
+                    events: 0,
+                    head: Head::default(),
+                    first_bad: Some(bad),
+                });
+            }
+        }
+        let mut prev = from;
         let mut checked = 0u64;
         let mut first_bad: Option<(u64, String)> = None;
-        self.each_row(0, &mut |row| {
+        self.each_row(from.position, &mut |row| {
             if first_bad.is_some() {
                 return Ok(());
             }

@@ -3,6 +3,9 @@
 //! (`event_store::decide`); this crate keeps the transaction, the look-ups and the SQL.
 
 pub mod baseline;
+mod record;
+
+pub use record::record_path;
 
 use std::path::Path;
 
@@ -52,6 +55,14 @@ pub(crate) fn sql_error(e: rusqlite::Error) -> StoreError {
                 message: m.clone().unwrap_or_else(|| "file is not a database".into()),
             }
         }
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(
+                f.code,
+                rusqlite::ErrorCode::SystemIoFailure | rusqlite::ErrorCode::DatabaseCorrupt
+            ) =>
+        {
+            StoreError::Io(e.to_string())
+        }
         _ => StoreError::Database(e.to_string()),
     }
 }
@@ -72,6 +83,8 @@ pub struct SqliteStore {
     conn: Connection,
     /// The file, for the scan's second (reader) connection; `None` in memory.
     path: Option<std::path::PathBuf>,
+    /// The head record beside the file, when opened for writing.
+    record: Option<record::HeadRecord>,
 }
 
 /// How much of each payload a read decodes.
@@ -129,13 +142,47 @@ impl SqliteStore {
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .db()?;
-        Self::init(conn, durability, Some(path.to_path_buf())).map_err(|e| match e {
-            StoreError::NotALog { message, .. } => StoreError::NotALog {
-                path: path.display().to_string(),
-                message,
-            },
-            other => other,
-        })
+        let mut store =
+            Self::init(conn, durability, Some(path.to_path_buf())).map_err(|e| match e {
+                StoreError::NotALog { message, .. } => StoreError::NotALog {
+                    path: path.display().to_string(),
+                    message,
+                },
+                other => other,
+            })?;
+        // SQLite has recovered the WAL by now: the log must reach every acknowledged event.
+        let record = record::HeadRecord::open(path)?;
+        let ack = record.marks().acknowledged;
+        record.check(path, store.head()?, store.hash_at(ack.position)?)?;
+        store.record = Some(record);
+        store.acknowledge()?;
+        Ok(store)
+    }
+
+    /// The hash of the event at `position`, if there is one.
+    fn hash_at(&self, position: u64) -> Result<Option<Hash>, StoreError> {
+        let stored: Option<Vec<u8>> = self
+            .conn
+            .query_row(
+                "SELECT hash FROM events WHERE position = ?1",
+                [position as i64],
+                |r| r.get(0),
+            )
+            .optional()
+            .db()?;
+        Ok(stored.and_then(|h| Hash::from_slice(&h)))
+    }
+
+    /// Records the log's head as acknowledged, after a commit.
+    fn acknowledge(&mut self) -> Result<(), StoreError> {
+        if self.record.is_none() {
+            return Ok(());
+        }
+        let head = self.head()?;
+        match &mut self.record {
+            Some(r) => r.acknowledge(head),
+            None => Ok(()),
+        }
     }
 
     /// Writes an online, consistent copy of the log to `out` (SQLite's `VACUUM INTO`: one read
@@ -205,6 +252,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             conn,
             path: Some(path.to_path_buf()),
+            record: None,
         })
     }
 
@@ -254,7 +302,11 @@ impl SqliteStore {
                 .db()?;
             tx.commit().db()?;
         }
-        Ok(SqliteStore { conn, path })
+        Ok(SqliteStore {
+            conn,
+            path,
+            record: None,
+        })
     }
 
     /// Number of events in the log.
@@ -608,6 +660,12 @@ impl EventStore for SqliteStore {
                     sp.commit().db()?;
                     outcomes.push(Ok(r));
                 }
+                // The database failed, not the batch: SQLite may have rolled the whole
+                // transaction back already, so the group fails as one.
+                Err(AppendError {
+                    kind: AppendErrorKind::Store(e),
+                    ..
+                }) => return Err(e),
                 Err(e) => {
                     drop(sp); // rolls the savepoint back
                     outcomes.push(Err(e));
@@ -615,6 +673,7 @@ impl EventStore for SqliteStore {
             }
         }
         tx.commit().db()?;
+        self.acknowledge()?;
         Ok(outcomes)
     }
 
@@ -633,6 +692,7 @@ impl EventStore for SqliteStore {
             .db()?;
         let report = append_batch(&tx, events, recorded_at)?;
         tx.commit().db()?;
+        self.acknowledge()?;
         Ok(report)
     }
 
@@ -675,15 +735,27 @@ impl EventStore for SqliteStore {
         self.scan_decoding(after, Decode::ForFolds, f)
     }
 
-    fn verify(&self) -> Result<VerifyReport, StoreError> {
+    fn verify_from(&self, from: Head) -> Result<VerifyReport, StoreError> {
+        // Read before the walk, so that it never names a head past what the walk can see.
+        let record = match (from.position, &self.path) {
+            (0, Some(path)) => record::HeadRecord::read(path)?,
+            _ => None,
+        };
+        if let Some(bad) = event_store::anchor_mismatch(from, self.hash_at(from.position)?) {
+            return Ok(VerifyReport {
+                events: 0,
+                head: Head::default(),
+                first_bad: Some(bad),
+            });
+        }
         let mut stmt = self
             .conn
             .prepare(&format!(
-                "SELECT {SELECT_COLUMNS} FROM events ORDER BY position"
+                "SELECT {SELECT_COLUMNS} FROM events WHERE position > ?1 ORDER BY position"
             ))
             .db()?;
-        let mut rows = stmt.query([]).db()?;
-        let mut prev = Head::default();
+        let mut rows = stmt.query([from.position as i64]).db()?;
+        let mut prev = from;
         let mut scratch = Vec::with_capacity(1024);
         let mut batches = Batches::new(&self.conn);
         let mut checked = 0;
@@ -746,11 +818,39 @@ impl EventStore for SqliteStore {
             };
             checked += 1;
         }
+        // A whole walk also holds the log to its head record: every acknowledged event there.
+        if let (Some(marks), Some(path)) = (record, &self.path) {
+            {
+                let ack = marks.acknowledged.position;
+                if let Err(e) = record::check(marks, path, prev, self.hash_at(ack)?) {
+                    return Ok(VerifyReport {
+                        events: checked,
+                        head: prev,
+                        first_bad: Some((ack.min(prev.position + 1), e.to_string())),
+                    });
+                }
+            }
+        }
         Ok(VerifyReport {
             events: checked,
             head: prev,
             first_bad: None,
         })
+    }
+
+    fn verified_head(&self) -> Result<Option<Head>, StoreError> {
+        Ok(self
+            .record
+            .as_ref()
+            .map(|r| r.marks().verified)
+            .filter(|h| h.position > 0))
+    }
+
+    fn record_verified(&mut self, head: Head) -> Result<(), StoreError> {
+        match &mut self.record {
+            Some(r) => r.verified(head),
+            None => Ok(()),
+        }
     }
 }
 
@@ -850,6 +950,7 @@ impl event_store::RawLog for SqliteStore {
             }
         }
         tx.commit().db()?;
+        self.acknowledge()?;
         Ok(head)
     }
 }

@@ -461,7 +461,35 @@ fn the_chain_links_every_event_and_verifies(s: &mut dyn EventStore) -> Outcome {
         C,
         v.first_bad.is_none() && v.events == 3 && v.head == head,
         || format!("verify said {v:?}"),
-    )
+    )?;
+    // On from a head verified before: only the events after it are walked; a head whose
+    // event is not the one stored there is named.
+    let second = crate::Head {
+        position: 2,
+        hash: all[1].hash,
+    };
+    let v = s.verify_from(second).map_err(|e| store_error(C, e))?;
+    expect(
+        C,
+        v.first_bad.is_none() && v.events == 1 && v.head == head,
+        || format!("verify_from(2) said {v:?}"),
+    )?;
+    let other = crate::Head {
+        position: 2,
+        hash: all[0].hash,
+    };
+    let v = s.verify_from(other).map_err(|e| store_error(C, e))?;
+    expect(C, v.first_bad.as_ref().is_some_and(|b| b.0 == 2), || {
+        format!("verify_from a head the log does not hold said {v:?}")
+    })?;
+    let beyond = crate::Head {
+        position: 9,
+        hash: head.hash,
+    };
+    let v = s.verify_from(beyond).map_err(|e| store_error(C, e))?;
+    expect(C, v.first_bad.as_ref().is_some_and(|b| b.0 == 9), || {
+        format!("verify_from past the head said {v:?}")
+    })
 }
 
 /// What reopening a log must keep: `open` opens the same log each time it is called (running

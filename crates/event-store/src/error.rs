@@ -19,12 +19,33 @@ pub enum StoreError {
     /// The disk (or the database's size limit) is full: nothing of the write was stored.
     #[error("the disk holding the log is full: {0}")]
     Full(String),
+    /// The storage under the log failed: a write, a sync or a read returned an I/O error, or
+    /// the database found its own file damaged. What the disk holds is no longer known, so the
+    /// writer stops (see [`is_fatal`](StoreError::is_fatal)).
+    #[error("the log's storage failed: {0}")]
+    Io(String),
+    /// The log holds fewer events than were acknowledged (the record of acknowledged events
+    /// kept beside it says more), or another event at an acknowledged position.
+    #[error("acknowledged events are missing from the log: {0}")]
+    Lost(String),
 }
 
 impl StoreError {
     /// Whether the write failed because the disk holding the log is full.
     pub fn is_full(&self) -> bool {
         matches!(self, StoreError::Full(_))
+    }
+
+    /// Whether the failure leaves the log's durable state unknown, so that no further append
+    /// may be trusted: an I/O error on a write or sync (after a failed sync the kernel may
+    /// already have dropped the pages it could not write, and a later sync would succeed over
+    /// the hole), or a damaged file. A full disk is not fatal: nothing of the write was
+    /// stored, and the database says so.
+    pub fn is_fatal(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Io(_) | StoreError::Lost(_) | StoreError::Corrupt { .. }
+        )
     }
 }
 
@@ -82,6 +103,7 @@ impl AppendError {
             AppendErrorKind::IdConflict { .. } => "id_conflict",
             AppendErrorKind::OutOfOrder { .. } => "out_of_order",
             AppendErrorKind::Store(s) if s.is_full() => "disk_full",
+            AppendErrorKind::Store(s) if s.is_fatal() => "appends_stopped",
             AppendErrorKind::Store(_) => "storage",
         }
     }

@@ -84,6 +84,29 @@ pub struct VerifyReport {
     pub first_bad: Option<(u64, String)>,
 }
 
+/// Whether the event stored at `from.position` (its hash, `None` when there is no such event)
+/// is the head verified before; why not, where it is not. Position 0 always is.
+pub fn anchor_mismatch(from: Head, stored: Option<Hash>) -> Option<(u64, String)> {
+    match stored {
+        _ if from.position == 0 => None,
+        Some(h) if h == from.hash => None,
+        Some(h) => Some((
+            from.position,
+            format!(
+                "the event at position {} has hash {h}, but {} was verified there before",
+                from.position, from.hash
+            ),
+        )),
+        None => Some((
+            from.position,
+            format!(
+                "the log holds no event at position {}, which was verified before",
+                from.position
+            ),
+        )),
+    }
+}
+
 /// The API tokens of a deployment (only their SHA-256 hashes are kept), beside its log.
 pub trait TokenStore {
     /// Stores a new token's hash; returns its id.
@@ -166,7 +189,28 @@ pub trait EventStore {
 
     /// Walks the hash chain from the first event and reports the first position that does not
     /// match.
-    fn verify(&self) -> Result<VerifyReport, StoreError>;
+    fn verify(&self) -> Result<VerifyReport, StoreError> {
+        self.verify_from(Head::default())
+    }
+
+    /// Walks the hash chain on from `from`, a head verified before: the event at its position
+    /// must still carry its hash, and every later event must chain on from it. Reports the
+    /// first position that does not hold ([`VerifyReport::events`] counts the events after
+    /// `from`).
+    fn verify_from(&self, from: Head) -> Result<VerifyReport, StoreError>;
+
+    /// The head up to which the chain was last verified, where the backend keeps that record
+    /// (`None`: no record, verify from the first event).
+    fn verified_head(&self) -> Result<Option<Head>, StoreError> {
+        Ok(None)
+    }
+
+    /// Records that the chain holds up to `head`, for the next
+    /// [`verified_head`](EventStore::verified_head). A backend that keeps no record ignores it.
+    fn record_verified(&mut self, head: Head) -> Result<(), StoreError> {
+        let _ = head;
+        Ok(())
+    }
 
     /// Waits at most `timeout` for a commit to the log by any process; the head position the
     /// commits announced, when they announced one (`None`: look). A backend that announces

@@ -17,6 +17,7 @@ mod dashboard;
 mod dashboard_cache;
 mod events;
 mod figures;
+mod halt;
 mod metrics;
 mod open311;
 pub mod open311_form;
@@ -250,6 +251,11 @@ async fn ready(State(state): State<AppState>) -> Result<Json<Ready>, Problem> {
     let st = state.clone();
     let head = blocking(move || st.read(|store| store.head())).await?;
     let applied = state.model().applied();
+    if let Some(cause) = state.appends_stopped() {
+        return Err(Problem::not_ready(format!(
+            "appends are stopped until the server restarts: {cause}"
+        )));
+    }
     if applied < head.position {
         return Err(Problem::not_ready(format!(
             "the projections hold position {applied} of {}; catching up",
@@ -273,6 +279,10 @@ async fn metrics_text(State(state): State<AppState>) -> Result<Response, Problem
         .metrics()
         .snapshot_age
         .set(state.snapshot_age_seconds().unwrap_or(-1.0));
+    state
+        .metrics()
+        .appends_stopped
+        .set(state.appends_stopped().is_some() as i64);
     Ok((
         [(
             axum::http::header::CONTENT_TYPE,

@@ -1,6 +1,7 @@
 //! `/metrics` in the Prometheus text format: appends and events, events per commit, the commit
 //! latency, HTTP requests by route and status, Server-Sent Event subscribers, the
-//! projections' lag behind the log and the age of their newest snapshot.
+//! projections' lag behind the log, the age of their newest snapshot and whether appends are
+//! stopped.
 
 use prometheus::{
     Encoder, Gauge, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
@@ -27,6 +28,8 @@ pub struct Metrics {
     /// Seconds since the newest projection snapshot was saved; -1 without one (set at each
     /// scrape).
     pub snapshot_age: Gauge,
+    /// 1 while appends are stopped after a storage failure (set at each scrape).
+    pub appends_stopped: IntGauge,
 }
 
 impl Default for Metrics {
@@ -95,6 +98,10 @@ impl Metrics {
             projection_lag: gauge(
                 "rongtook_projection_lag_positions",
                 "Committed log positions not yet in the live projections",
+            ),
+            appends_stopped: gauge(
+                "rongtook_appends_stopped",
+                "1 while appends are stopped after a storage failure, until a restart",
             ),
             snapshot_age: {
                 let g = Gauge::new(

@@ -213,6 +213,12 @@ impl From<AppendError> for Problem {
             AppendErrorKind::Store(s) if s.is_full() => {
                 (StatusCode::INSUFFICIENT_STORAGE, "Disk full", None, None)
             }
+            AppendErrorKind::Store(s) if s.is_fatal() => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Appends stopped",
+                None,
+                None,
+            ),
             AppendErrorKind::Store(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Storage failure",

@@ -15,6 +15,7 @@ use read_model::ReadModel;
 
 use crate::auth::{self, token_hash, Caller, Role};
 use crate::dashboard_cache::YearCache;
+use crate::halt::Halt;
 use crate::metrics::Metrics;
 use crate::problem::Problem;
 use crate::snapshots::{SnapshotConfig, Snapshots};
@@ -49,6 +50,8 @@ struct Inner {
     writer: Writer,
     /// Where the live projections are saved, if anywhere.
     snapshots: Option<Arc<Snapshots>>,
+    /// Whether appends are stopped (fail-stop), and why.
+    halt: Arc<Halt>,
     max_body_bytes: usize,
 }
 
@@ -99,6 +102,61 @@ fn follow(
     Ok(())
 }
 
+/// Verifies the chain from the head verified last (the whole log where the backend keeps no
+/// record) before any append is taken; a chain that does not hold stops appends, naming the
+/// position. Where the head verified last was past the start, the part before it is walked
+/// again in the background, so that damage to old events is found too.
+fn verify_at_start(
+    store: &mut dyn Log,
+    db: &Location,
+    halt: &Arc<Halt>,
+) -> Result<(), event_store::StoreError> {
+    let t = Instant::now();
+    let from = store.verified_head()?.unwrap_or_default();
+    let report = store.verify_from(from)?;
+    if let Some((position, why)) = report.first_bad {
+        halt.stop(format!(
+            "the log does not verify at position {position}: {why}"
+        ));
+        return Ok(());
+    }
+    store.record_verified(report.head)?;
+    tracing::info!(
+        from = from.position,
+        to = report.head.position,
+        millis = t.elapsed().as_millis() as u64,
+        "chain verified"
+    );
+    if from.position == 0 {
+        return Ok(());
+    }
+    let reader = event_store_open::open_read_only(db)?;
+    let halt = halt.clone();
+    std::thread::Builder::new()
+        .name("rongtook-verify".into())
+        .spawn(move || {
+            let t = Instant::now();
+            match reader.verify() {
+                Ok(r) => match r.first_bad {
+                    None => tracing::info!(
+                        events = r.events,
+                        millis = t.elapsed().as_millis() as u64,
+                        "whole chain verified"
+                    ),
+                    Some((position, why)) => halt.stop(format!(
+                        "the log does not verify at position {position}: {why}"
+                    )),
+                },
+                Err(e) if e.is_fatal() => halt.stop(format!("verifying the log failed: {e}")),
+                Err(e) => tracing::error!(error = %e, "verifying the whole log failed"),
+            }
+        })
+        .map_err(|e| {
+            event_store::StoreError::Unavailable(format!("cannot start the verify thread: {e}"))
+        })?;
+    Ok(())
+}
+
 /// How a server starts, beyond its log and rules.
 #[derive(Debug, Clone, Default)]
 pub struct StartOptions {
@@ -134,7 +192,9 @@ impl AppState {
         options: StartOptions,
     ) -> Result<(AppState, std::thread::JoinHandle<()>), event_store::StoreError> {
         let t = Instant::now();
-        let store = event_store_open::open(&db, durability)?;
+        let mut store = event_store_open::open(&db, durability)?;
+        let halt = Arc::new(Halt::default());
+        verify_at_start(&mut *store, &db, &halt)?;
         let snapshots = options
             .snapshots
             .map(Snapshots::open)
@@ -169,6 +229,7 @@ impl AppState {
             head_tx,
             metrics.clone(),
             snapshots.clone(),
+            halt.clone(),
         )?;
         let state = AppState {
             inner: Arc::new(Inner {
@@ -181,6 +242,7 @@ impl AppState {
                 readers: event_store_open::Readers::new(options.read_db.unwrap_or(db)),
                 writer,
                 snapshots,
+                halt,
                 max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             }),
         };
@@ -197,6 +259,11 @@ impl AppState {
                 ..inner
             }),
         }
+    }
+
+    /// Why appends are stopped, if they are (see [`crate::halt`]).
+    pub fn appends_stopped(&self) -> Option<&str> {
+        self.inner.halt.cause()
     }
 
     /// The last log position the live projections hold.

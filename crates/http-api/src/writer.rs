@@ -7,6 +7,7 @@ use event_model::NewEvent;
 use event_store::{AppendError, AppendReport, Log, StoreError};
 use tokio::sync::oneshot;
 
+use crate::halt::Halt;
 use crate::problem::Problem;
 
 /// Most batches committed together.
@@ -33,6 +34,7 @@ impl Writer {
         head: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
         metrics: std::sync::Arc<crate::metrics::Metrics>,
         snapshots: Option<std::sync::Arc<crate::snapshots::Snapshots>>,
+        halt: std::sync::Arc<Halt>,
     ) -> Result<(Writer, JoinHandle<()>), StoreError> {
         let (tx, rx) = mpsc::channel::<Job>();
         let handle = std::thread::Builder::new()
@@ -47,7 +49,17 @@ impl Writer {
                             Err(_) => break,
                         }
                     }
-                    commit_group(&mut *store, jobs, &model, &head, &metrics);
+                    match halt.refusal() {
+                        // Stopped: the log is not touched again.
+                        Some(_) => {
+                            for job in jobs {
+                                let _ = job
+                                    .reply
+                                    .send(Err(halt.refusal().expect("appends are stopped")));
+                            }
+                        }
+                        None => commit_group(&mut *store, jobs, &model, &head, &metrics, &halt),
+                    }
                 }
                 // Every handle is gone and the last append committed: a clean shutdown.
                 if let Some(s) = snapshots {
@@ -79,6 +91,7 @@ fn commit_group(
     model: &read_model::ReadModel,
     head: &tokio::sync::watch::Sender<u64>,
     metrics: &crate::metrics::Metrics,
+    halt: &Halt,
 ) {
     let (batches, replies): (Vec<_>, Vec<_>) =
         jobs.into_iter().map(|j| (j.events, j.reply)).unzip();
@@ -102,10 +115,20 @@ fn commit_group(
             // after a 2xx sees the write.
             if let Err(e) = model.catch_up(store) {
                 tracing::error!(error = %e, "live projections could not catch up");
+                if e.is_fatal() {
+                    halt.stop(format!("reading the log back after a commit failed: {e}"));
+                }
             }
             announce(head, model.applied());
             for (reply, outcome) in replies.into_iter().zip(outcomes) {
                 let _ = reply.send(outcome);
+            }
+        }
+        Err(e) if e.is_fatal() => {
+            let why = e.to_string();
+            halt.stop(format!("a commit failed: {why}"));
+            for reply in replies {
+                let _ = reply.send(Err(crate::halt::failed_commit(&why)));
             }
         }
         Err(e) => {
