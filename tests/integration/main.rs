@@ -7,6 +7,7 @@ mod common;
 mod contract;
 mod faults;
 mod fixtures;
+mod fuzz_corpora;
 mod http;
 mod live_year;
 mod postgres;

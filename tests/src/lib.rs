@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub mod pg;
+pub mod surfaces;
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {

@@ -32,8 +32,9 @@ pub(crate) struct AppendAnswer {
     events: Vec<AppendedEvent>,
 }
 
-/// Decodes a body: one event object or an array of them (an atomic batch).
-fn decode_body(body: &[u8]) -> Result<Vec<NewEvent>, Problem> {
+/// Decodes a body of `POST /v1/events`: one event object or an array of them (an atomic
+/// batch).
+pub fn decode_body(body: &[u8]) -> Result<Vec<NewEvent>, Problem> {
     let text = std::str::from_utf8(body)
         .map_err(|_| Problem::malformed("the body is not UTF-8".into(), None, None, None))?;
     let trimmed = text.trim_start();

@@ -40,7 +40,7 @@ use serde::Serialize;
 
 pub use auth::{issue_token, token_hash, Caller, IssueError, Role};
 pub use complaints::MAX_PAGE_SIZE;
-pub use events::MAX_FEED_PAGE;
+pub use events::{decode_body, MAX_FEED_PAGE};
 pub use problem::{Problem, ProblemDoc};
 pub use snapshots::{SnapshotConfig, DEFAULT_EVERY as DEFAULT_SNAPSHOT_EVERY};
 pub use state::{AppState, StartOptions, DEFAULT_MAX_BODY_BYTES, TOKEN_CACHE_TTL};

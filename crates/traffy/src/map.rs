@@ -36,9 +36,16 @@ fn district_unit(name: &str, districts: &BTreeMap<String, String>) -> String {
 
 /// A unit id from an organisation's name: white space becomes `-` (ids have none).
 fn unit_id(prefix: &str, name: &str) -> String {
+    let words: Vec<&str> = name
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
+        .collect();
+    // Within the longest identifier: the platform's names are far shorter, a damaged file's
+    // may not be.
+    let room = event_model::text::MAX_ID_CHARS - prefix.chars().count() - 1;
     format!(
         "{prefix}:{}",
-        name.split_whitespace().collect::<Vec<_>>().join("-")
+        words.join("-").chars().take(room).collect::<String>()
     )
 }
 
@@ -236,6 +243,16 @@ fn received(t: &Ticket) -> EventData {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn unit_ids_from_names_hold_no_blank_and_fit() {
+        // Found by fuzzing: a control character in an organisation's name.
+        let id = unit_id("ext", "เพื่อนชั\u{0}ชชาติ  x");
+        assert_eq!(id, "ext:เพื่อนชั-ชชาติ-x");
+        let long = unit_id("ext", &"ก".repeat(500));
+        assert!(event_model::text::check_identifier(&long).is_ok(), "{long}");
+    }
+
     use super::*;
     use crate::time::Span;
 

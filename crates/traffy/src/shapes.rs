@@ -446,12 +446,23 @@ fn refused(place: Place, id: &str, reason: String) -> Refused {
     }
 }
 
+/// Why a ticket id cannot be used, if it cannot: missing, or unfit to name the ticket's stream
+/// (white space or a control character in it, or too long).
+fn unusable_ticket_id(id: &str) -> Option<String> {
+    if id.is_empty() {
+        return Some("no ticket_id".into());
+    }
+    event_model::text::check_identifier(&crate::map::stream_of(id))
+        .err()
+        .map(|why| format!("ticket_id cannot name a stream: {why}"))
+}
+
 /// A platform record (CSV export, API record, JSON result or GeoJSON properties).
 fn platform_record(f: &dyn Fields, place: Place, zone: Zone) -> Result<Record, Refused> {
     let id = f.field(&["ticket_id"]).unwrap_or_default();
     let refuse = |reason: String| refused(place, &id, reason);
-    if id.is_empty() {
-        return Err(refuse("no ticket_id".into()));
+    if let Some(why) = unusable_ticket_id(&id) {
+        return Err(refuse(why));
     }
     let time = |names: &[&str]| -> Result<Option<Span>, Refused> {
         match f.field(names) {
@@ -521,8 +532,8 @@ fn platform_record(f: &dyn Fields, place: Place, zone: Zone) -> Result<Record, R
 fn scraped_row(f: &dyn Fields, place: Place) -> Result<Record, Refused> {
     let id = f.field(&["ticket_id"]).unwrap_or_default();
     let refuse = |reason: String| refused(place, &id, reason);
-    if id.is_empty() {
-        return Err(refuse("no ticket_id".into()));
+    if let Some(why) = unusable_ticket_id(&id) {
+        return Err(refuse(why));
     }
     let date = f.field(&["date"]).unwrap_or_default();
     let timestamp = parse_thai_moment(&date, f.field(&["time"]).as_deref())
@@ -618,6 +629,9 @@ fn card(o: &serde_json::Map<String, Value>, place: Place) -> Result<Record, Refu
     let refuse = |reason: String| refused(place, &id, reason);
     if id.is_empty() {
         return Err(refuse(format!("no ticket id in copied_url `{url}`")));
+    }
+    if let Some(why) = unusable_ticket_id(&id) {
+        return Err(refuse(why));
     }
     let date = o.field(&["timestamp"]).unwrap_or_default();
     let timestamp = parse_thai_moment(&date, None)
@@ -906,6 +920,19 @@ mod tests {
         let mut out = vec![];
         let info = read(bytes, &ReadOptions::default(), &mut |r| out.push(r)).unwrap();
         (info.shape, out)
+    }
+
+    #[test]
+    fn a_ticket_id_that_cannot_name_a_stream_is_refused() {
+        // Found by fuzzing: a control character or white space inside a ticket id.
+        let api = "type,org,description,ticket_id,coords,photo_url,after_photo,address,timestamp,problem_type_abdul,star,count_reopen,note,state,last_activity\n\
+            ถนน,เขตบางรัก,d,2023-\u{0}E,,,,addr,2023-05-12 13:27:54+00,,,0,,รอรับเรื่อง,\n\
+            ถนน,เขตบางรัก,d,2023 E,,,,addr,2023-05-12 13:27:54+00,,,0,,รอรับเรื่อง,\n";
+        let (_, rows) = all(api.as_bytes());
+        for r in rows {
+            let why = r.unwrap_err().reason;
+            assert!(why.contains("ticket_id cannot name a stream"), "{why}");
+        }
     }
 
     #[test]

@@ -1,0 +1,5 @@
+#![no_main]
+
+use tests::surfaces::Shape;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| tests::surfaces::traffy(Shape::ApiCsv, data));
