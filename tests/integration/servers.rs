@@ -104,6 +104,43 @@ pub fn serve_wrapped(wrapper: &[&str], db: &str, more: &[&str], log: &std::path:
     }
 }
 
+/// Starts `rongtook serve` on `db` and waits until it answers `/health` (ready or not); the
+/// server, or what it said when it exited instead.
+pub fn try_serve(db: &str, more: &[&str], log: &std::path::Path) -> Result<Server, String> {
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_rongtook-under-test"))
+        .args([
+            "serve",
+            "--db",
+            db,
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .args(more)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .expect("start rongtook serve");
+    let mut server = Server { child, port };
+    let t = Instant::now();
+    loop {
+        if let Ok((200, _)) = http(port, "GET", "/health", None, None) {
+            return Ok(server);
+        }
+        if let Ok(Some(status)) = server.child.try_wait() {
+            let said = std::fs::read_to_string(log).unwrap_or_default();
+            return Err(format!("{status}: {said}"));
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(120),
+            "the server neither answered nor exited: {}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// One HTTP/1.1 request on its own connection; the status and body.
 pub fn http(
     port: u16,
