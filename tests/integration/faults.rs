@@ -263,6 +263,9 @@ impl Lcg {
     }
 }
 
+/// What a fault does to the WAL's bytes.
+type Damage = Box<dyn Fn(&mut Vec<u8>)>;
+
 /// Copies the log's files (the database, its WAL and index, the head record) from one folder
 /// to another.
 fn copy_log(from: &Path, to: &Path) {
@@ -333,8 +336,7 @@ fn a_torn_or_damaged_wal_restarts_as_the_committed_prefix_or_is_refused() {
     // The faults: the WAL whole (the control), cut at random offsets, cut inside the WAL
     // header, bytes flipped in its last frames, and a flipped byte in its header.
     let mut rng = Lcg(2567);
-    let mut faults: Vec<(String, Box<dyn Fn(&mut Vec<u8>)>)> =
-        vec![("none".into(), Box::new(|_| {}))];
+    let mut faults: Vec<(String, Damage)> = vec![("none".into(), Box::new(|_| {}))];
     for _ in 0..8 {
         let at = 32 + rng.below(wal_len - 32);
         faults.push((
