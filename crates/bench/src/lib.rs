@@ -8,6 +8,7 @@ pub mod load;
 pub mod measure;
 pub mod pg;
 pub mod pipeline;
+pub mod soak;
 
 pub use load::LoadArgs;
 pub use measure::BenchArgs;

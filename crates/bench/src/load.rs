@@ -1,7 +1,8 @@
 //! `rongtook load`: a bounded load test of the HTTP API on loopback. It starts the server on a
 //! fresh log at 127.0.0.1 (an ephemeral port), runs N keep-alive clients appending events
 //! (batches of one by default), reports appends/s and latency percentiles, shuts the server
-//! down and checks that every acknowledged event is in the log.
+//! down and checks that every acknowledged event is in the log. With `--soak MINUTES`, a
+//! steady mixed load instead (see [`crate::soak`]).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,6 +32,14 @@ pub struct LoadArgs {
     /// Scratch directory (default: the system temp dir); removed afterwards.
     #[arg(long)]
     pub dir: Option<PathBuf>,
+    /// Instead of the runs: hold a steady mixed load (appends of every event type, reads, live
+    /// feeds, dashboard pages) for this many minutes, reporting every minute the throughput,
+    /// p99 latencies, resident memory, open file descriptors and WAL size.
+    #[arg(long, value_name = "MINUTES")]
+    pub soak: Option<u64>,
+    /// Events appended per second during a soak.
+    #[arg(long, default_value_t = 200)]
+    pub rate: u64,
 }
 
 /// Most requests one run may send.
@@ -95,6 +104,10 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 pub fn run(args: &LoadArgs) -> Result<ExitCode> {
+    if let Some(minutes) = args.soak {
+        crate::soak::soak(minutes, args.rate, args.dir.clone())?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if args.requests == 0 || args.requests > MAX_REQUESTS {
         return Err(BenchError::bad_input(format!(
             "--requests must be 1 to {MAX_REQUESTS}"

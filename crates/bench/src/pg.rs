@@ -125,6 +125,8 @@ pub fn run(args: &BenchArgs, uri: &str) -> Result<ExitCode> {
         batch,
         max_seconds: 120,
         dir: None,
+        soak: None,
+        rate: 0,
     };
     let show = |label: &str, r: &LoadRun| {
         println!(

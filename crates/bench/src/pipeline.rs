@@ -250,7 +250,7 @@ fn generate_into(db: &Path, args: &BenchArgs) -> Result<()> {
 }
 
 /// One HTTP/1.1 request on its own connection: the status and the body.
-fn request(
+pub(crate) fn request(
     addr: std::net::SocketAddr,
     method: &str,
     path: &str,
