@@ -1,8 +1,9 @@
 //! `rongtook load --soak MINUTES`: a steady mixed load held for minutes, on loopback, against
-//! a server in this process on a fresh log (snapshots kept as `serve` keeps them). Appends walk
+//! `rongtook serve` on a fresh log, started as a process of its own (snapshots kept beside the
+//! log, as by default). Appends walk
 //! whole generated lifecycles (every event type, in order per complaint), while readers ask for
 //! complaints, lists and the overdue list, live feeds follow the log, and dashboard pages are
-//! drawn. Every minute it prints the throughput, p99 latencies, the process's resident memory,
+//! drawn. Every minute it prints the throughput, p99 latencies, the server's resident memory,
 //! its open file descriptors and the size of the log's WAL, so that growth shows.
 
 use std::path::{Path, PathBuf};
@@ -41,9 +42,9 @@ fn p99(v: &Mutex<Vec<Duration>>) -> Duration {
         .unwrap_or_default()
 }
 
-/// This process's resident memory, in bytes (Linux).
-fn rss_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+/// A process's resident memory, in bytes (Linux).
+fn rss_bytes(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             let line = s.lines().find(|l| l.starts_with("VmRSS:"))?.to_string();
@@ -52,9 +53,9 @@ fn rss_bytes() -> u64 {
         .map_or(0, |kb| kb * 1024)
 }
 
-/// This process's open file descriptors (Linux).
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
+/// A process's open file descriptors (Linux).
+fn open_fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
 }
 
 fn file_len(p: &Path) -> u64 {
@@ -119,30 +120,31 @@ pub fn soak(minutes: u64, rate: u64, dir: Option<PathBuf>) -> Result<()> {
         let store = event_store_open::open(&location, Durability::Full)?;
         http_api::issue_token(&*store, "admin", None, "soak", crate::now())?.1
     };
-    let (state, writer) = http_api::AppState::start_with(
-        location.clone(),
-        Durability::Full,
-        calendar::Calendar::builtin(),
-        Default::default(),
-        http_api::StartOptions {
-            read_db: None,
-            snapshots: Some(http_api::SnapshotConfig {
-                dir: dir.join("soak.db.snapshots"),
-                every: http_api::DEFAULT_SNAPSHOT_EVERY,
-            }),
-        },
-    )?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
-    let addr = listener.local_addr()?;
-    let (stop_server, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = rt.spawn(http_api::serve(listener, state, async {
-        let _ = stopped.await;
-    }));
-
+    // The server runs as `rongtook serve` does, in a process of its own, so that its memory
+    // and descriptors are its own.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    let mut server = std::process::Command::new(std::env::current_exe()?)
+        .args(["serve", "--db"])
+        .arg(&db)
+        .args(["--listen", &addr.to_string(), "--log-format", "json"])
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(dir.join("serve.log"))?)
+        .spawn()?;
+    let pid = server.id();
+    let t = Instant::now();
+    while !matches!(request(addr, "GET", "/ready", None, ""), Ok((200, _))) {
+        ensure!(
+            t.elapsed() < Duration::from_secs(60) && server.try_wait()?.is_none(),
+            "the server did not start: {}",
+            std::fs::read_to_string(dir.join("serve.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let tally = Arc::new(Tally::default());
     let stop = Arc::new(AtomicBool::new(false));
     let acked: Arc<Mutex<Vec<String>>> = Default::default();
@@ -288,7 +290,7 @@ pub fn soak(minutes: u64, rate: u64, dir: Option<PathBuf>) -> Result<()> {
             std::thread::sleep(Duration::from_millis(200));
         }
         let appended = tally.appended.swap(0, Ordering::Relaxed);
-        let row = (rss_bytes(), open_fds(), file_len(&wal));
+        let row = (rss_bytes(pid), open_fds(pid), file_len(&wal));
         println!(
             "{minute:>6}  {:>8.0}  {:>10.1?}  {:>7.1}  {:>8.1?}  {:>5}  {:>5.0}  {:>7.1}  {:>3}  {:>7.1}  {:>10}",
             appended as f64 / 60.0,
@@ -312,12 +314,12 @@ pub fn soak(minutes: u64, rate: u64, dir: Option<PathBuf>) -> Result<()> {
         t.join()
             .map_err(|_| BenchError::new("a load thread panicked"))??;
     }
-    let _ = stop_server.send(());
-    rt.block_on(server)
-        .map_err(|e| BenchError::new(format!("server task: {e}")))??;
-    writer
-        .join()
-        .map_err(|_| BenchError::new("writer panicked"))?;
+    // A clean stop (SIGTERM), as a service manager stops it.
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()?;
+    let status = server.wait()?;
+    ensure!(status.success(), "the server stopped with {status}");
     ensure!(
         rows.len() as u64 == minutes,
         "the soak ended after {} of {minutes} minutes",
