@@ -269,4 +269,19 @@ mod tests {
         assert_eq!(other.0.status, 500);
         assert_eq!(other.0.kind, "urn:rongtook:problem:storage");
     }
+
+    #[test]
+    fn a_fatal_storage_failure_answers_503_appends_stopped() {
+        for e in [
+            StoreError::Io("disk I/O error".into()),
+            StoreError::Corrupt {
+                position: 7,
+                message: "bad".into(),
+            },
+        ] {
+            let p = Problem::from(AppendError::from(e));
+            assert_eq!(p.0.status, 503);
+            assert_eq!(p.0.kind, "urn:rongtook:problem:appends_stopped");
+        }
+    }
 }
