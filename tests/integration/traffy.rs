@@ -633,3 +633,86 @@ async fn the_map_draws_the_real_tickets_where_the_raw_file_puts_them() {
     assert_eq!(status, 400);
     assert!(bad.contains("state `lost`"), "{bad}");
 }
+
+/// A snapshot series imported in two parts, split anywhere, judges every complaint as the
+/// series imported at once does. The only difference allowed is a complaint's version: an
+/// import of the later part cannot merge a sighting into what the log already holds, so the
+/// first part's last sighting of an unchanged state stays as an `observed` event (more events,
+/// no other judgement). The overdue list and the indicators are identical.
+#[test]
+fn a_snapshot_series_imported_in_two_parts_judges_as_the_series_at_once() {
+    let dir = Scratch::new("traffy-halves");
+    let data = workspace_root().join("tests/data/traffy");
+    // The ten captures of one source, in capture order (SOURCES.md, 1c and 2).
+    let series: Vec<String> = [
+        "teamchadchart.csv",
+        "teamchadchart__3a58514.csv",
+        "fondue__a0886d4.csv",
+        "fondue__070c546.csv",
+        "fondue__3a58514.csv",
+        "fondue__0910611.csv",
+        "fondue__a5ba152.csv",
+        "fondue__fdebf23.csv",
+        "fondue__bbb4286.csv",
+        "fondue.csv",
+    ]
+    .iter()
+    .map(|f| {
+        data.join(format!("Bhuribhat__Traffy-Clustering__{f}"))
+            .display()
+            .to_string()
+    })
+    .collect();
+    let import = |db: &std::path::Path, files: &[String]| {
+        let mut args = vec!["import", "traffy", "--db", crate::common::s(db)];
+        args.extend(files.iter().map(String::as_str));
+        rongtook(&args);
+    };
+    let at_once = dir.path("at-once.db");
+    import(&at_once, &series);
+    for split in [1, 3, 5, 7, 9] {
+        let parts = dir.path(&format!("split-{split}.db"));
+        import(&parts, &series[..split]);
+        import(&parts, &series[split..]);
+        let out = crate::common::rongtook(&[
+            "diff",
+            crate::common::s(&at_once),
+            crate::common::s(&parts),
+            "--fiscal-year",
+            "2566",
+            "--spec",
+            "bma-complaint-3step",
+            "--spec",
+            "traffy-resolution-2567",
+            "--json",
+        ]);
+        let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "split {split}: {e}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        let c = &d["complaints"];
+        assert_eq!(c["added"], serde_json::json!([]), "split {split}");
+        assert_eq!(c["removed"], serde_json::json!([]), "split {split}");
+        for changed in c["changed"].as_array().unwrap() {
+            for change in changed["changes"].as_array().unwrap() {
+                assert_eq!(change["path"], "version", "split {split}: {changed}");
+                assert!(
+                    change["new"].as_u64() >= change["old"].as_u64(),
+                    "split {split}: {changed}"
+                );
+            }
+        }
+        assert_eq!(
+            d["overdue"],
+            serde_json::json!([]),
+            "split {split}: overdue differs"
+        );
+        assert_eq!(
+            d["indicators"],
+            serde_json::json!([]),
+            "split {split}: indicators differ"
+        );
+    }
+}
