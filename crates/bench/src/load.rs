@@ -40,6 +40,10 @@ pub struct LoadArgs {
     /// Events appended per second during a soak.
     #[arg(long, default_value_t = 200)]
     pub rate: u64,
+    /// Loads a soak leaves out (to tell which one memory grows with): `reads`, `feeds`,
+    /// `dashboard`, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub without: Vec<String>,
 }
 
 /// Most requests one run may send.
@@ -105,7 +109,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 pub fn run(args: &LoadArgs) -> Result<ExitCode> {
     if let Some(minutes) = args.soak {
-        crate::soak::soak(minutes, args.rate, args.dir.clone())?;
+        crate::soak::soak(minutes, args.rate, &args.without, args.dir.clone())?;
         return Ok(ExitCode::SUCCESS);
     }
     if args.requests == 0 || args.requests > MAX_REQUESTS {

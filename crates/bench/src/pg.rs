@@ -127,6 +127,7 @@ pub fn run(args: &BenchArgs, uri: &str) -> Result<ExitCode> {
         dir: None,
         soak: None,
         rate: 0,
+        without: vec![],
     };
     let show = |label: &str, r: &LoadRun| {
         println!(

@@ -95,7 +95,14 @@ fn lifecycles(events: u64) -> Result<Vec<Vec<String>>> {
 }
 
 /// Holds the load for `minutes`, appending about `rate` events per second.
-pub fn soak(minutes: u64, rate: u64, dir: Option<PathBuf>) -> Result<()> {
+pub fn soak(minutes: u64, rate: u64, without: &[String], dir: Option<PathBuf>) -> Result<()> {
+    for w in without {
+        ensure!(
+            ["reads", "feeds", "dashboard"].contains(&w.as_str()),
+            "--without: `{w}` is not one of reads, feeds, dashboard"
+        );
+    }
+    let with = |load: &str| !without.iter().any(|w| w == load);
     ensure!(
         (1..=MAX_MINUTES).contains(&minutes),
         "--soak must be 1 to {MAX_MINUTES} minutes"
@@ -193,7 +200,7 @@ pub fn soak(minutes: u64, rate: u64, dir: Option<PathBuf>) -> Result<()> {
         }));
     }
     // Readers: a complaint, a page of the list, the overdue list; about 20 requests/s each.
-    for r in 0..2u64 {
+    for r in 0..if with("reads") { 2u64 } else { 0 } {
         let (tally, stop, token, acked) =
             (tally.clone(), stop.clone(), token.clone(), acked.clone());
         threads.push(std::thread::spawn(move || -> Result<()> {
@@ -225,7 +232,7 @@ pub fn soak(minutes: u64, rate: u64, dir: Option<PathBuf>) -> Result<()> {
         }));
     }
     // Dashboard pages, one every two seconds.
-    {
+    if with("dashboard") {
         let (tally, stop, token) = (tally.clone(), stop.clone(), token.clone());
         threads.push(std::thread::spawn(move || -> Result<()> {
             let pages = ["/dashboard", "/dashboard/league", "/dashboard/overdue"];
@@ -242,7 +249,7 @@ pub fn soak(minutes: u64, rate: u64, dir: Option<PathBuf>) -> Result<()> {
         }));
     }
     // Live feeds: follow the log from the start for the whole soak.
-    for _ in 0..2 {
+    for _ in 0..if with("feeds") { 2 } else { 0 } {
         let (tally, stop, token) = (tally.clone(), stop.clone(), token.clone());
         threads.push(std::thread::spawn(move || -> Result<()> {
             use std::io::{Read, Write};
