@@ -78,8 +78,7 @@ pub fn parse_platform(s: &str, zone: Zone) -> Option<Span> {
     }
     let mut norm = t.replacen(' ', "T", 1);
     // `+00` / `+07` offsets without minutes.
-    if norm.len() >= 3 {
-        let tail = &norm[norm.len() - 3..];
+    if let Some(tail) = norm.get(norm.len().saturating_sub(3)..) {
         if (tail.starts_with('+') || tail.starts_with('-'))
             && tail[1..].bytes().all(|b| b.is_ascii_digit())
         {
@@ -167,6 +166,17 @@ pub fn parse_thai_moment(date: &str, time: Option<&str>) -> Option<Span> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_time_ending_in_thai_letters_is_not_a_time() {
+        // Found by fuzzing: the offset check sliced inside a multi-byte character.
+        assert_eq!(
+            parse_platform("2023-04-08T12:26:48.2มห00", Zone::Unknown),
+            None
+        );
+        assert_eq!(parse_platform("ง0", Zone::Unknown), None);
+    }
+
     use super::*;
 
     fn t(s: &str) -> DateTime<FixedOffset> {
