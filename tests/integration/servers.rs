@@ -59,6 +59,25 @@ pub fn serve_with(db: &str, more: &[&str], log: &std::path::Path) -> Server {
 /// Like [`serve_with`], run by another program (`wrapper`: its command line before the
 /// server's, e.g. `strace` and its options).
 pub fn serve_wrapped(wrapper: &[&str], db: &str, more: &[&str], log: &std::path::Path) -> Server {
+    start(wrapper, db, more, log, "/ready")
+        .unwrap_or_else(|said| panic!("the server exited before it was ready: {said}"))
+}
+
+/// Starts `rongtook serve` on `db` and waits until it answers `/health` (ready or not); the
+/// server, or what it said when it exited instead.
+pub fn try_serve(db: &str, more: &[&str], log: &std::path::Path) -> Result<Server, String> {
+    start(&[], db, more, log, "/health")
+}
+
+/// Starts `rongtook serve` (under `wrapper`, if any) and waits until `path` answers 200; the
+/// server, or its exit status and what it said when it exited first.
+fn start(
+    wrapper: &[&str],
+    db: &str,
+    more: &[&str],
+    log: &std::path::Path,
+    path: &str,
+) -> Result<Server, String> {
     let port = free_port();
     let server = env!("CARGO_BIN_EXE_rongtook-under-test");
     let mut command = match wrapper.split_first() {
@@ -86,46 +105,7 @@ pub fn serve_wrapped(wrapper: &[&str], db: &str, more: &[&str], log: &std::path:
     let mut server = Server { child, port };
     let t = Instant::now();
     loop {
-        if let Ok((200, _)) = http(port, "GET", "/ready", None, None) {
-            return server;
-        }
-        if let Ok(Some(status)) = server.child.try_wait() {
-            panic!(
-                "the server exited ({status}) before it was ready: {}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            );
-        }
-        assert!(
-            t.elapsed() < Duration::from_secs(120),
-            "the server did not become ready: {}",
-            std::fs::read_to_string(log).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// Starts `rongtook serve` on `db` and waits until it answers `/health` (ready or not); the
-/// server, or what it said when it exited instead.
-pub fn try_serve(db: &str, more: &[&str], log: &std::path::Path) -> Result<Server, String> {
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_rongtook-under-test"))
-        .args([
-            "serve",
-            "--db",
-            db,
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .args(more)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(log).unwrap())
-        .spawn()
-        .expect("start rongtook serve");
-    let mut server = Server { child, port };
-    let t = Instant::now();
-    loop {
-        if let Ok((200, _)) = http(port, "GET", "/health", None, None) {
+        if let Ok((200, _)) = http(port, "GET", path, None, None) {
             return Ok(server);
         }
         if let Ok(Some(status)) = server.child.try_wait() {
@@ -134,7 +114,7 @@ pub fn try_serve(db: &str, more: &[&str], log: &std::path::Path) -> Result<Serve
         }
         assert!(
             t.elapsed() < Duration::from_secs(120),
-            "the server neither answered nor exited: {}",
+            "the server did not answer {path}: {}",
             std::fs::read_to_string(log).unwrap_or_default()
         );
         std::thread::sleep(Duration::from_millis(50));
