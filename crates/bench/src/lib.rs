@@ -4,6 +4,7 @@
 //! `rongtook load` ([`load`]) is a bounded load test of the HTTP API on loopback. The
 //! criterion micro-benchmarks are `benches/micro.rs`. Figures are never asserted by tests.
 
+mod http;
 pub mod load;
 pub mod measure;
 pub mod pg;

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use event_model::NewEvent;
 use event_store::Durability;
 
-use crate::pipeline::request;
+use crate::http::request;
 use crate::{ensure, BenchError, Result};
 
 /// Longest soak, in minutes.

@@ -129,7 +129,7 @@ type Keyed = (String, DateTime<FixedOffset>, String, EventData);
 
 /// Events keyed by their entry, as the log takes them.
 fn to_events(ticket: &str, out: Vec<Keyed>) -> Vec<NewEvent> {
-    let stream = crate::map::stream_of(ticket);
+    let stream = crate::record::stream_of(ticket);
     out.into_iter()
         .map(|(key, at, actor, data)| NewEvent {
             id: derived_id(&format!("traffy-exchange/{ticket}/{key}"), &at),

@@ -20,8 +20,8 @@ mod states;
 mod time;
 
 pub use import::{plan, FileError, Outcome, Plan, RecordFate, TicketEvents};
-pub use map::{events_for, in_bangkok, stream_of, units_of, IMPORT_ACTOR};
-pub use record::{Capture, Place, Record, Refused, Sighting, Ticket};
+pub use map::{events_for, in_bangkok, units_of, IMPORT_ACTOR};
+pub use record::{stream_of, Capture, Place, Record, Refused, Sighting, Ticket};
 pub use series::{lifecycle, Fate, Prior, Step};
 pub use shapes::{
     district_in_address, member_time, read, ReadInfo, ReadOptions, Shape, TraffyError,

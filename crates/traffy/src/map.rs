@@ -7,7 +7,7 @@ use chrono::{DateTime, FixedOffset};
 use event_model::*;
 use sha2::{Digest, Sha256};
 
-use crate::record::Ticket;
+use crate::record::{stream_of, Ticket};
 use crate::series::{outcome_of, Step};
 
 /// The name of the BMA itself in `organization`: a ticket held at that level goes to the
@@ -106,11 +106,6 @@ pub(crate) fn derived_id(key: &str, at: &DateTime<FixedOffset>) -> uuid::Uuid {
     rand.copy_from_slice(&digest[..10]);
     uuid::Builder::from_unix_timestamp_millis(at.timestamp_millis().max(0) as u64, &rand)
         .into_uuid()
-}
-
-/// The stream of a ticket.
-pub fn stream_of(ticket_id: &str) -> String {
-    format!("traffy:{ticket_id}")
 }
 
 /// The events of a ticket's steps, numbered from `first` (the events its stream already

@@ -101,3 +101,8 @@ pub struct Refused {
     pub ticket_id: Option<String>,
     pub reason: String,
 }
+
+/// The stream of a ticket.
+pub fn stream_of(ticket_id: &str) -> String {
+    format!("traffy:{ticket_id}")
+}

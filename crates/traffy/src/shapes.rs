@@ -452,7 +452,7 @@ fn unusable_ticket_id(id: &str) -> Option<String> {
     if id.is_empty() {
         return Some("no ticket_id".into());
     }
-    event_model::text::check_identifier(&crate::map::stream_of(id))
+    event_model::text::check_identifier(&crate::record::stream_of(id))
         .err()
         .map(|why| format!("ticket_id cannot name a stream: {why}"))
 }
