@@ -1264,8 +1264,10 @@ impl EventStore for PgStore {
             Ok(())
         })?;
         if first_bad.is_none() {
+            // Read after the walk: other servers may have appended since it began, so the
+            // head row may be past the walk's end, never behind it or elsewhere at it.
             let head = self.head()?;
-            if head != prev {
+            if head.position < prev.position || (head.position == prev.position && head != prev) {
                 first_bad = Some((
                     head.position.max(prev.position),
                     format!(
