@@ -152,8 +152,10 @@ pub fn calendar(data: &[u8]) {
 /// An `as_of` as users write it (queries, the CLI), checked against the built-in calendar.
 pub fn instant(data: &[u8]) {
     if let Ok(text) = std::str::from_utf8(data) {
-        let cal = calendar::Calendar::builtin();
-        if let Ok(at) = read_model::parse_as_of(text, &cal) {
+        // The built-in calendar, read once (reading it is most of the work).
+        static CALENDAR: std::sync::OnceLock<calendar::Calendar> = std::sync::OnceLock::new();
+        let cal = CALENDAR.get_or_init(calendar::Calendar::builtin);
+        if let Ok(at) = read_model::parse_as_of(text, cal) {
             let written = event_model::format_instant(&at);
             let again = read_model::parse_instant(&written)
                 .unwrap_or_else(|e| panic!("an accepted instant does not read back: {e}"));
