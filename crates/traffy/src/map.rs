@@ -200,7 +200,8 @@ fn received(t: &Ticket) -> EventData {
     EventData::Received(Received {
         category: t
             .types
-            .first()
+            .iter()
+            .find(|c| !event_model::text::is_blank(c))
             .cloned()
             .unwrap_or_else(|| "unspecified".into()),
         channel: if comment.ends_with("#1555") {

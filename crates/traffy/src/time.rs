@@ -47,6 +47,10 @@ pub enum Zone {
 
 /// A wall-clock time read in a zone, `precision` wide (a minute when the seconds are missing).
 fn wall(local: NaiveDateTime, zone: Zone, precision: Duration) -> Option<Span> {
+    // Only years an RFC 3339 instant can write (a damaged file may hold `-0023`).
+    if !(1..=9999).contains(&chrono::Datelike::year(&local)) {
+        return None;
+    }
     let (first, last) = match zone {
         Zone::Known(z) => {
             let t = z.from_local_datetime(&local).single()?;
@@ -166,6 +170,13 @@ pub fn parse_thai_moment(date: &str, time: Option<&str>) -> Option<Span> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_year_rfc_3339_cannot_write_is_not_a_time() {
+        // Found by fuzzing: a negative year read without an offset.
+        assert_eq!(parse_platform("-0023-11-28 20:56:59", Zone::Unknown), None);
+        assert!(parse_platform("2023-11-28 20:56:59", Zone::Unknown).is_some());
+    }
 
     #[test]
     fn a_time_ending_in_thai_letters_is_not_a_time() {
