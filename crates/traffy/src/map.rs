@@ -189,11 +189,18 @@ pub fn events_for(
 
 fn received(t: &Ticket) -> EventData {
     let comment = t.comment.trim();
+    // The first line that says something, without control characters.
     let subject: String = comment
         .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or("(no text)")
+        .map(|l| {
+            l.chars()
+                .filter(|c| !c.is_control())
+                .collect::<String>()
+                .trim()
+                .to_string()
+        })
+        .find(|l| !event_model::text::is_blank(l))
+        .unwrap_or_else(|| "(no text)".into())
         .chars()
         .take(200)
         .collect();
