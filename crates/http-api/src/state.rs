@@ -104,13 +104,9 @@ fn follow(
 
 /// Verifies the chain from the head verified last (the whole log where the backend keeps no
 /// record) before any append is taken; a chain that does not hold stops appends, naming the
-/// position. Where the head verified last was past the start, the part before it is walked
-/// again in the background, so that damage to old events is found too.
-fn verify_at_start(
-    store: &mut dyn Log,
-    db: &Location,
-    halt: &Arc<Halt>,
-) -> Result<(), event_store::StoreError> {
+/// position. Returns whether part of the log was taken as verified before (then
+/// [`verify_again_in_background`] walks the whole log once the projections are ready).
+fn verify_at_start(store: &mut dyn Log, halt: &Halt) -> Result<bool, event_store::StoreError> {
     let t = Instant::now();
     let from = store.verified_head()?.unwrap_or_default();
     let report = store.verify_from(from)?;
@@ -118,7 +114,7 @@ fn verify_at_start(
         halt.stop(format!(
             "the log does not verify at position {position}: {why}"
         ));
-        return Ok(());
+        return Ok(false);
     }
     store.record_verified(report.head)?;
     tracing::info!(
@@ -127,9 +123,16 @@ fn verify_at_start(
         millis = t.elapsed().as_millis() as u64,
         "chain verified"
     );
-    if from.position == 0 {
-        return Ok(());
-    }
+    Ok(from.position > 0)
+}
+
+/// Walks the whole log's chain in a thread of its own, so that damage to events verified at
+/// an earlier start is found too; a chain that does not hold stops appends, naming the
+/// position.
+fn verify_again_in_background(
+    db: &Location,
+    halt: &Arc<Halt>,
+) -> Result<(), event_store::StoreError> {
     let reader = event_store_open::open_read_only(db)?;
     let halt = halt.clone();
     std::thread::Builder::new()
@@ -194,7 +197,7 @@ impl AppState {
         let t = Instant::now();
         let mut store = event_store_open::open(&db, durability)?;
         let halt = Arc::new(Halt::default());
-        verify_at_start(&mut *store, &db, &halt)?;
+        let walk_again = verify_at_start(&mut *store, &halt)?;
         let snapshots = options
             .snapshots
             .map(Snapshots::open)
@@ -212,6 +215,9 @@ impl AppState {
             millis = t.elapsed().as_millis() as u64,
             "projections ready"
         );
+        if walk_again {
+            verify_again_in_background(&db, &halt)?;
+        }
         let (head_tx, head) = tokio::sync::watch::channel(model.applied());
         let head_tx = Arc::new(head_tx);
         let metrics = Arc::new(Metrics::new());
