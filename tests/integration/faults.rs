@@ -425,6 +425,19 @@ fn flip_in_file(db: &Path, mark: &str) {
     std::fs::write(db, &bytes).unwrap();
 }
 
+/// Flips a byte of `mark` in the database file; `rongtook verify` must fail naming the
+/// position of its event, which is returned.
+fn flip_and_verify(db: &str, mark: &str) -> u64 {
+    let at = position_of(Path::new(db), mark);
+    flip_in_file(Path::new(db), mark);
+    let out = crate::common::rongtook(&["verify", "--db", db]);
+    assert!(!out.status.success());
+    let said =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains(&format!("position {at}")), "{said}");
+    at
+}
+
 /// A received event whose subject is `mark`.
 fn marked(tag: &str, mark: &str) -> String {
     format!(
@@ -489,13 +502,7 @@ fn a_flipped_byte_in_the_database_file_is_found_by_verify_and_at_start() {
     std::fs::copy(format!("{db}.head"), dir.path("good.db.head")).unwrap();
 
     // After the head verified last: found before any append is taken.
-    let at = position_of(Path::new(&db), "newmarkq");
-    flip_in_file(Path::new(&db), "newmarkq");
-    let out = crate::common::rongtook(&["verify", "--db", &db]);
-    assert!(!out.status.success());
-    let said =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    assert!(said.contains(&format!("position {at}")), "{said}");
+    let at = flip_and_verify(&db, "newmarkq");
     let log = dir.path("serve-3.log");
     let third = try_serve(&db, &opts, &log).unwrap();
     assert_stopped_at(&third, &token, at, &log);
@@ -505,13 +512,7 @@ fn a_flipped_byte_in_the_database_file_is_found_by_verify_and_at_start() {
     // follows a start.
     std::fs::copy(&good, &db).unwrap();
     std::fs::copy(dir.path("good.db.head"), format!("{db}.head")).unwrap();
-    let at = position_of(Path::new(&db), "oldmarkq");
-    flip_in_file(Path::new(&db), "oldmarkq");
-    let out = crate::common::rongtook(&["verify", "--db", &db]);
-    assert!(!out.status.success());
-    let said =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    assert!(said.contains(&format!("position {at}")), "{said}");
+    let at = flip_and_verify(&db, "oldmarkq");
     let log = dir.path("serve-4.log");
     let fourth = try_serve(&db, &opts, &log).unwrap();
     assert_stopped_at(&fourth, &token, at, &log);
