@@ -88,3 +88,28 @@ fn the_traffy_seeds_are_read_as_their_shape() {
         }
     }
 }
+
+/// Every fuzz target is one of the surfaces the suite replays, and calls it: the targets and
+/// the replay cannot drift apart.
+#[test]
+fn every_fuzz_target_is_a_replayed_surface() {
+    let fuzz = workspace_root().join("tests/fuzz");
+    let manifest = std::fs::read_to_string(fuzz.join("Cargo.toml")).unwrap();
+    let mut bins: Vec<&str> = manifest
+        .lines()
+        .filter_map(|l| l.strip_prefix("name = \""))
+        .filter_map(|l| l.strip_suffix('"'))
+        .filter(|n| *n != "rongtook-fuzz")
+        .collect();
+    bins.sort();
+    let mut surfaces: Vec<&str> = TARGETS.iter().map(|(n, _)| *n).collect();
+    surfaces.sort();
+    assert_eq!(bins, surfaces);
+    for name in bins {
+        let source = std::fs::read_to_string(fuzz.join(format!("fuzz_targets/{name}.rs"))).unwrap();
+        assert!(
+            source.contains("tests::surfaces::"),
+            "{name}: a fuzz target only calls its surface in tests::surfaces"
+        );
+    }
+}
