@@ -234,6 +234,25 @@ fn a_failed_write_or_sync_stops_appends_until_a_restart_and_loses_nothing_acknow
             .status()
             .unwrap()
             .success());
+        // The server ends (a clean stop for SIGTERM), and strace with it: the restart below
+        // is a restart, with the log closed.
+        let mut server = server;
+        let t = Instant::now();
+        while server.child.try_wait().unwrap().is_none() {
+            assert!(
+                t.elapsed() < Duration::from_secs(60),
+                "{tag}: the server did not end on {signal}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(
+            !Path::new(&format!("/proc/{pid}")).exists(),
+            "{tag}: the server outlived strace"
+        );
+        if let Stop::Term = stop {
+            let said = std::fs::read_to_string(&log).unwrap();
+            assert!(!said.contains("panicked"), "{tag}: {said}");
+        }
         drop(server);
 
         let log = dir.path("serve-2.log");
