@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use crate::{ensure, BenchError, Context, Result};
 use event_store::Durability;
 
+use crate::measure::percentile;
 use crate::sqlite;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -98,13 +99,6 @@ async fn post(conn: &mut BufReader<TcpStream>, body: &str, token: &str) -> Resul
     let mut buf = vec![0u8; length];
     conn.read_exact(&mut buf).await?;
     Ok(status)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
 pub fn run(args: &LoadArgs) -> Result<ExitCode> {

@@ -119,3 +119,20 @@ pub(crate) fn replay_judged(
     );
     Ok((fold, views, total))
 }
+
+/// The `p` quantile of `sorted` latencies (zero when there are none).
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// A size the kernel reports for process `pid` (`self`, or a number) in its status, in bytes
+/// (`VmHWM:`, `VmRSS:`; Linux, `None` elsewhere).
+pub(crate) fn status_bytes(pid: &str, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}

@@ -409,10 +409,7 @@ fn streaming(args: &BenchArgs, dir: &Path) -> Result<ExitCode> {
 
 /// Peak resident set size of this process so far, in bytes (Linux; `None` elsewhere).
 pub fn peak_rss_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
+    crate::measure::status_bytes("self", "VmHWM:")
 }
 
 /// Random (v4) ids in place of the generator's time-ordered v7 ids, deterministically.

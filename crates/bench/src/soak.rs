@@ -34,23 +34,16 @@ struct Tally {
     read_latency: Mutex<Vec<Duration>>,
 }
 
+/// The 99th percentile of the latencies gathered since the last call (which it drains).
 fn p99(v: &Mutex<Vec<Duration>>) -> Duration {
     let mut v = std::mem::take(&mut *v.lock().expect("not poisoned"));
     v.sort();
-    v.get((v.len().saturating_sub(1) as f64 * 0.99).round() as usize)
-        .copied()
-        .unwrap_or_default()
+    crate::measure::percentile(&v, 0.99)
 }
 
 /// A process's resident memory, in bytes (Linux).
 fn rss_bytes(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            let line = s.lines().find(|l| l.starts_with("VmRSS:"))?.to_string();
-            line.split_whitespace().nth(1)?.parse::<u64>().ok()
-        })
-        .map_or(0, |kb| kb * 1024)
+    crate::measure::status_bytes(&pid.to_string(), "VmRSS:").unwrap_or(0)
 }
 
 /// A process's open file descriptors (Linux).

@@ -969,19 +969,22 @@ fn stored_row(r: &postgres::Row) -> Result<StoredRow, StoreError> {
 
 /// The hash of the event at `position` (the genesis hash before the first, or past the head).
 fn hash_at(client: &mut Client, position: u64) -> Result<Hash, StoreError> {
+    Ok(stored_hash(client, position)?.unwrap_or(Hash::GENESIS))
+}
+
+/// The hash of the event stored at `position`, if there is one (none at position 0).
+fn stored_hash(client: &mut Client, position: u64) -> Result<Option<Hash>, StoreError> {
     if position == 0 {
-        return Ok(Hash::GENESIS);
+        return Ok(None);
     }
-    match client
+    client
         .query_opt(
             "SELECT hash FROM events WHERE position = $1",
             &[&(position as i64)],
         )
         .db()?
-    {
-        None => Ok(Hash::GENESIS),
-        Some(r) => hash_of(r.get(0), position),
-    }
+        .map(|r| hash_of(r.get(0), position))
+        .transpose()
 }
 
 impl PgStore {
@@ -1212,24 +1215,13 @@ impl EventStore for PgStore {
     }
 
     fn verify_from(&self, from: Head) -> Result<VerifyReport, StoreError> {
-        if from.position > 0 {
-            let at = self
-                .client
-                .borrow_mut()
-                .query_opt(
-                    "SELECT hash FROM events WHERE position = $1",
-                    &[&(from.position as i64)],
-                )
-                .db()?
-                .map(|r| hash_of(r.get(0), from.position))
-                .transpose()?;
-            if let Some(bad) = event_store::anchor_mismatch(from, at) {
-                return Ok(VerifyReport {
-                    events: 0,
-                    head: Head::default(),
-                    first_bad: Some(bad),
-                });
-            }
+        let at = stored_hash(&mut self.client.borrow_mut(), from.position)?;
+        if let Some(bad) = event_store::anchor_mismatch(from, at) {
+            return Ok(VerifyReport {
+                events: 0,
+                head: Head::default(),
+                first_bad: Some(bad),
+            });
         }
         let mut prev = from;
         let mut checked = 0u64;

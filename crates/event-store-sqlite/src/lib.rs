@@ -5,8 +5,6 @@
 pub mod baseline;
 mod record;
 
-pub use record::record_path;
-
 use std::path::Path;
 
 use chrono::{DateTime, FixedOffset};
@@ -153,7 +151,12 @@ impl SqliteStore {
         // SQLite has recovered the WAL by now: the log must reach every acknowledged event.
         let record = record::HeadRecord::open(path)?;
         let ack = record.marks().acknowledged;
-        record.check(path, store.head()?, store.hash_at(ack.position)?)?;
+        record::check(
+            record.marks(),
+            path,
+            store.head()?,
+            store.hash_at(ack.position)?,
+        )?;
         store.record = Some(record);
         store.acknowledge()?;
         Ok(store)
@@ -175,12 +178,8 @@ impl SqliteStore {
 
     /// Records the log's head as acknowledged, after a commit.
     fn acknowledge(&mut self) -> Result<(), StoreError> {
-        if self.record.is_none() {
-            return Ok(());
-        }
-        let head = self.head()?;
         match &mut self.record {
-            Some(r) => r.acknowledge(head),
+            Some(r) => r.acknowledge(read_head(&self.conn)?),
             None => Ok(()),
         }
     }
@@ -820,15 +819,13 @@ impl EventStore for SqliteStore {
         }
         // A whole walk also holds the log to its head record: every acknowledged event there.
         if let (Some(marks), Some(path)) = (record, &self.path) {
-            {
-                let ack = marks.acknowledged.position;
-                if let Err(e) = record::check(marks, path, prev, self.hash_at(ack)?) {
-                    return Ok(VerifyReport {
-                        events: checked,
-                        head: prev,
-                        first_bad: Some((ack.min(prev.position + 1), e.to_string())),
-                    });
-                }
+            let ack = marks.acknowledged.position;
+            if let Err(e) = record::check(marks, path, prev, self.hash_at(ack)?) {
+                return Ok(VerifyReport {
+                    events: checked,
+                    head: prev,
+                    first_bad: Some((ack.min(prev.position + 1), e.to_string())),
+                });
             }
         }
         Ok(VerifyReport {

@@ -41,7 +41,7 @@ pub(crate) struct HeadRecord {
 }
 
 /// Where the record of the log at `db` lives.
-pub fn record_path(db: &Path) -> PathBuf {
+fn record_path(db: &Path) -> PathBuf {
     let mut name = db.as_os_str().to_owned();
     name.push(".head");
     PathBuf::from(name)
@@ -83,17 +83,6 @@ impl HeadRecord {
 
     pub(crate) fn marks(&self) -> Marks {
         self.marks
-    }
-
-    /// Refuses a log whose head is behind the acknowledged one, or which holds another event at
-    /// its position (`stored`: the hash the log holds there, if any).
-    pub(crate) fn check(
-        &self,
-        db: &Path,
-        head: Head,
-        stored: Option<Hash>,
-    ) -> Result<(), StoreError> {
-        check(self.marks, db, head, stored)
     }
 
     /// Records a new acknowledged head (ignored when not past the recorded one).
@@ -141,7 +130,9 @@ impl HeadRecord {
     }
 }
 
-/// See [`HeadRecord::check`].
+/// Refuses a log (at `db`, its head `head`) that ends before the acknowledged head of
+/// `marks`, or holds another event at its position (`stored`: the hash the log holds there, if
+/// any).
 pub(crate) fn check(
     marks: Marks,
     db: &Path,
@@ -149,8 +140,6 @@ pub(crate) fn check(
     stored: Option<Hash>,
 ) -> Result<(), StoreError> {
     let ack = marks.acknowledged;
-    let path = record_path(db);
-
     if ack.position == 0 {
         return Ok(());
     }
@@ -164,7 +153,7 @@ pub(crate) fn check(
         Some(h) if h == ack.hash => return Ok(()),
         _ => format!(
             "the log `{}` holds another event at position {} than the one acknowledged \
-                 (hash {})",
+             (hash {})",
             db.display(),
             ack.position,
             ack.hash
@@ -172,8 +161,8 @@ pub(crate) fn check(
     };
     Err(StoreError::Lost(format!(
         "{why} (recorded in `{}`). Restore the log from a backup; if the log was replaced on \
-             purpose, remove the record",
-        path.display()
+         purpose, remove the record",
+        record_path(db).display()
     )))
 }
 
@@ -234,14 +223,16 @@ mod tests {
                 verified: h(6)
             }
         );
-        assert!(again.check(&db, h(7), Some(h(7).hash)).is_ok());
-        assert!(again.check(&db, h(9), Some(h(7).hash)).is_ok());
-        let short = again.check(&db, h(6), None).unwrap_err().to_string();
+        assert!(check(again.marks(), &db, h(7), Some(h(7).hash)).is_ok());
+        assert!(check(again.marks(), &db, h(9), Some(h(7).hash)).is_ok());
+        let short = check(again.marks(), &db, h(6), None)
+            .unwrap_err()
+            .to_string();
         assert!(
             short.contains("ends at position 6, but position 7"),
             "{short}"
         );
-        let other = again.check(&db, h(9), Some(h(1).hash)).unwrap_err();
+        let other = check(again.marks(), &db, h(9), Some(h(1).hash)).unwrap_err();
         assert!(other.to_string().contains("another event at position 7"));
         std::fs::write(record_path(&db), "rongtook head record 1\nacknowledged x\n").unwrap();
         assert!(matches!(HeadRecord::open(&db), Err(StoreError::Lost(_))));

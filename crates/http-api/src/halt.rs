@@ -34,14 +34,13 @@ impl Halt {
     pub(crate) fn cause(&self) -> Option<&str> {
         self.cause.get().map(String::as_str)
     }
+}
 
-    /// The answer to an append while appends are stopped.
-    pub(crate) fn refusal(&self) -> Option<AppendError> {
-        let cause = self.cause()?;
-        Some(AppendError::from(StoreError::Io(format!(
-            "appends are stopped until the server restarts: {cause}"
-        ))))
-    }
+/// The answer to an append while appends are stopped for `cause`.
+pub(crate) fn refusal(cause: &str) -> AppendError {
+    AppendError::from(StoreError::Io(format!(
+        "appends are stopped until the server restarts: {cause}"
+    )))
 }
 
 /// The answer to the batches of a commit that failed with a fatal error: their outcome is

@@ -49,13 +49,11 @@ impl Writer {
                             Err(_) => break,
                         }
                     }
-                    match halt.refusal() {
+                    match halt.cause() {
                         // Stopped: the log is not touched again.
-                        Some(_) => {
+                        Some(cause) => {
                             for job in jobs {
-                                let _ = job
-                                    .reply
-                                    .send(Err(halt.refusal().expect("appends are stopped")));
+                                let _ = job.reply.send(Err(crate::halt::refusal(cause)));
                             }
                         }
                         None => commit_group(&mut *store, jobs, &model, &head, &metrics, &halt),
